@@ -1,0 +1,29 @@
+@{
+    RootModule           = 'QemuNet.dll'
+    ModuleVersion        = '0.1.0'
+    GUID                 = '3f1c9a52-54e0-4c1b-9e57-0a51c0de2b7e'
+    Author               = 'QemuNet contributors'
+    CompanyName          = 'QemuNet'
+    Copyright            = '(c) QemuNet contributors. MIT License.'
+    Description          = 'Give QEMU guests a network from PowerShell: NIC models, user-mode, TAP/bridge and NAT networking, done safely, visibly and reversibly.'
+    PowerShellVersion    = '7.6'
+    CompatiblePSEditions = @('Core')
+    FormatsToProcess     = @('QemuNet.Format.ps1xml')
+    CmdletsToExport      = @(
+        'Get-QemuNicModel'
+        'New-QemuNic'
+        'New-QemuUserNet'
+        'Start-QemuVm'
+        'Get-QemuVm'
+        'Stop-QemuVm'
+    )
+    FunctionsToExport    = @()
+    AliasesToExport      = @()
+    VariablesToExport    = @()
+    PrivateData          = @{
+        PSData = @{
+            Tags       = @('QEMU', 'KVM', 'Network', 'Linux', 'Bridge', 'NAT', 'TAP')
+            ProjectUri = 'https://example.invalid/qemunet'
+        }
+    }
+}

@@ -1,0 +1,171 @@
+#Requires -Version 7.4
+<#
+.SYNOPSIS
+    Builds, tests and demonstrates the QemuNet module.
+.DESCRIPTION
+    Build: compiles src/ and stages the module into output/QemuNet/<version>/.
+    Test:  Build, installs missing system packages (as root, with apt), builds the test guest, runs the xunit
+           tests of QemuNet.Core and the Pester tests of the module, and ends with "Tests: N passed, N failed".
+    Demo:  Build, then boots a tiny guest through the module's pipeline with user-mode networking and fetches
+           a page from it through a host port forward.
+.EXAMPLE
+    dotnet tool restore && dotnet pwsh ./build.ps1 -Task Test
+#>
+[CmdletBinding()]
+param(
+    [ValidateSet('Build', 'Test', 'Demo', 'Clean')]
+    [string]$Task = 'Build',
+
+    [ValidateSet('Debug', 'Release')]
+    [string]$Configuration = 'Release',
+
+    # Pester tests to run (paths or names under tests/); all when empty.
+    [string[]]$TestPath
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+
+$root = $PSScriptRoot
+$manifest = Import-PowerShellDataFile -LiteralPath (Join-Path $root 'QemuNet.psd1')
+$version = $manifest.ModuleVersion
+$output = Join-Path $root 'output'
+$moduleDir = Join-Path $output "QemuNet/$version"
+$guestDir = Join-Path $output 'guest'
+
+# Debian package => what shows that it is installed. dnsmasq-base and nftables serve the NAT features.
+$systemPackages = [ordered]@{
+    'qemu-system-x86'   = { [bool](Get-Command qemu-system-x86_64 -CommandType Application -ErrorAction Ignore) }
+    'busybox-static'    = { Test-DebianPackage 'busybox-static' }
+    'linux-image-amd64' = { [bool](Get-ChildItem /boot/vmlinuz-* -ErrorAction Ignore) }
+    'cpio'              = { [bool](Get-Command cpio -CommandType Application -ErrorAction Ignore) }
+    'iproute2'          = { [bool](Get-Command ip -CommandType Application -ErrorAction Ignore) }
+    'dnsmasq-base'      = { [bool](Get-Command dnsmasq -CommandType Application -ErrorAction Ignore) }
+    'nftables'          = { [bool](Get-Command nft -CommandType Application -ErrorAction Ignore) }
+}
+
+function Test-DebianPackage([string]$Name) {
+    if (-not (Get-Command dpkg-query -ErrorAction Ignore)) { return $false }
+    $status = & dpkg-query -W -f '${db:Status-Status}' $Name 2>$null
+    return $LASTEXITCODE -eq 0 -and $status -eq 'installed'
+}
+
+function Invoke-Native([string]$FilePath, [string[]]$ArgumentList) {
+    & $FilePath @ArgumentList
+    if ($LASTEXITCODE -ne 0) { throw "'$FilePath $($ArgumentList -join ' ')' failed with exit code $LASTEXITCODE." }
+}
+
+function Invoke-Build {
+    Write-Host "Building QemuNet $version ($Configuration)" -ForegroundColor Cyan
+    Invoke-Native dotnet @('build', (Join-Path $root 'src/QemuNet/QemuNet.csproj'), '-c', $Configuration, '-nologo', '-v', 'q',
+        "-p:Version=$version", '-clp:ErrorsOnly')
+    $bin = Join-Path $root "src/QemuNet/bin/$Configuration/net10.0"
+    if (Test-Path $moduleDir) { Remove-Item $moduleDir -Recurse -Force }
+    $null = New-Item -ItemType Directory -Path $moduleDir, (Join-Path $moduleDir 'en-US')
+    foreach ($file in 'QemuNet.dll', 'QemuNet.Core.dll', 'CliWrap.dll', 'QemuNet.Format.ps1xml') {
+        Copy-Item (Join-Path $bin $file) $moduleDir
+    }
+    Copy-Item (Join-Path $root 'QemuNet.psd1') $moduleDir
+    Copy-Item (Join-Path $root 'en-US/*') (Join-Path $moduleDir 'en-US') -Recurse
+    Write-Host "Module staged in $moduleDir"
+}
+
+function Install-SystemPackages {
+    $missing = @($systemPackages.Keys | Where-Object { -not (& $systemPackages[$_]) })
+    if (-not $missing) { return }
+    $isRoot = (& id -u) -eq '0'
+    if (-not $isRoot -or -not (Get-Command apt-get -ErrorAction Ignore)) {
+        Write-Warning "Missing system packages: $($missing -join ', '). Not root (or no apt-get), so they are not installed; tests that need them skip themselves."
+        return
+    }
+    Write-Host "Installing system packages: $($missing -join ', ')" -ForegroundColor Cyan
+    $env:DEBIAN_FRONTEND = 'noninteractive'
+    Invoke-Native apt-get @('update', '-qq')
+    Invoke-Native apt-get @(@('install', '-y', '-qq', '--no-install-recommends') + $missing)
+}
+
+function Build-TestGuest {
+    try {
+        $guest = & (Join-Path $root 'tests/guest/New-TestGuest.ps1') -OutputPath $guestDir
+        Write-Host "Test guest: kernel $($guest.KernelVersion), initrd $([math]::Round((Get-Item $guest.Initrd).Length / 1MB, 1)) MiB"
+    }
+    catch {
+        Write-Warning "The test guest could not be built, so guest tests skip themselves: $_"
+    }
+}
+
+function Get-PesterModulePath {
+    $packages = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else { Join-Path $HOME '.nuget/packages' }
+    $path = Join-Path $packages 'pester/5.7.1/tools/Pester.psd1'
+    if (-not (Test-Path $path)) {
+        # Pester arrives as a PackageDownload of the test project.
+        Invoke-Native dotnet @('restore', (Join-Path $root 'tests/QemuNet.Core.Tests/QemuNet.Core.Tests.csproj'), '-v', 'q')
+    }
+    return $path
+}
+
+function Invoke-CoreTests {
+    $results = Join-Path $output 'test-results'
+    $trx = Join-Path $results 'core.trx'
+    Remove-Item $trx -ErrorAction Ignore
+    Write-Host 'xunit: QemuNet.Core' -ForegroundColor Cyan
+    & dotnet test (Join-Path $root 'tests/QemuNet.Core.Tests/QemuNet.Core.Tests.csproj') -c $Configuration -nologo `
+        --logger 'trx;LogFileName=core.trx' --logger 'console;verbosity=minimal' --results-directory $results | Out-Host
+    if (-not (Test-Path $trx)) {
+        Write-Warning 'xunit produced no results file; counting it as one failure.'
+        return [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 }
+    }
+    $counters = ([xml](Get-Content -Raw $trx)).TestRun.ResultSummary.Counters
+    return [pscustomobject]@{
+        Passed  = [int]$counters.passed
+        Failed  = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
+        Skipped = [int]$counters.notExecuted
+    }
+}
+
+function Invoke-ModuleTests {
+    Import-Module (Get-PesterModulePath) -RequiredVersion 5.7.1 -Force
+    $config = New-PesterConfiguration
+    $config.Run.Path = if ($TestPath) { $TestPath | ForEach-Object { if (Test-Path $_) { $_ } else { Join-Path $root "tests/$_" } } } else { Join-Path $root 'tests' }
+    $config.Run.PassThru = $true
+    $config.Output.Verbosity = 'Detailed'
+    $config.TestResult.Enabled = $true
+    $config.TestResult.OutputPath = Join-Path $output 'test-results/pester.xml'
+    $env:QEMUNET_TEST_MODULE = Join-Path $moduleDir 'QemuNet.psd1'
+    $env:QEMUNET_TEST_GUEST = $guestDir
+    $result = Invoke-Pester -Configuration $config
+    return [pscustomobject]@{
+        Passed  = $result.PassedCount
+        Failed  = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount
+        Skipped = $result.SkippedCount + $result.NotRunCount
+    }
+}
+
+switch ($Task) {
+    'Clean' {
+        Remove-Item $output -Recurse -Force -ErrorAction Ignore
+        Get-ChildItem $root -Recurse -Directory -Include bin, obj | Remove-Item -Recurse -Force
+    }
+    'Build' { Invoke-Build }
+    'Test' {
+        Invoke-Build
+        Install-SystemPackages
+        Build-TestGuest
+        $core = Invoke-CoreTests
+        $module = Invoke-ModuleTests
+        $passed = $core.Passed + $module.Passed
+        $failed = $core.Failed + $module.Failed
+        $skipped = $core.Skipped + $module.Skipped
+        Write-Host "xunit: $($core.Passed) passed, $($core.Failed) failed, $($core.Skipped) skipped"
+        Write-Host "Pester: $($module.Passed) passed, $($module.Failed) failed, $($module.Skipped) skipped"
+        Write-Host "Tests: $passed passed, $failed failed, $skipped skipped"
+        if ($failed -gt 0 -or $passed -eq 0) { exit 1 }
+    }
+    'Demo' {
+        Invoke-Build
+        Install-SystemPackages
+        Build-TestGuest
+        & (Join-Path $root 'tests/demo.ps1') -ModulePath (Join-Path $moduleDir 'QemuNet.psd1') -GuestPath $guestDir
+        if (-not $?) { exit 1 }
+    }
+}

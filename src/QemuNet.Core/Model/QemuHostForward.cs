@@ -1,0 +1,110 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace QemuNet.Core.Model;
+
+public enum QemuForwardProtocol
+{
+    Tcp,
+    Udp,
+}
+
+/// <summary>A user-mode (slirp) host forward: traffic to HostAddress:HostPort on the host goes to GuestAddress:GuestPort.</summary>
+public sealed partial class QemuHostForward
+{
+    public const string DefaultHostAddress = "127.0.0.1";
+
+    public QemuForwardProtocol Protocol { get; init; } = QemuForwardProtocol.Tcp;
+
+    /// <summary>The host address to bind; 127.0.0.1 unless given, so a forward is not opened to the LAN by surprise.</summary>
+    public string HostAddress { get; init; } = DefaultHostAddress;
+
+    public int HostPort { get; init; }
+
+    /// <summary>Empty means the guest's first DHCP address, as QEMU does.</summary>
+    public string? GuestAddress { get; init; }
+
+    public int GuestPort { get; init; }
+
+    /// <summary>Builds a validated forward; ports must be 1-65535 and addresses dotted IPv4.</summary>
+    public static QemuHostForward Create(QemuForwardProtocol protocol, string? hostAddress, int hostPort, string? guestAddress, int guestPort)
+    {
+        var host = string.IsNullOrEmpty(hostAddress) ? DefaultHostAddress : hostAddress;
+        Ipv4Network.ParseAddress(host, "UserNetHostAddressInvalid");
+        if (!string.IsNullOrEmpty(guestAddress))
+        {
+            Ipv4Network.ParseAddress(guestAddress, "UserNetGuestAddressInvalid");
+        }
+
+        CheckPort(hostPort, "UserNetHostPortInvalid", "host");
+        CheckPort(guestPort, "UserNetGuestPortInvalid", "guest");
+        return new QemuHostForward
+        {
+            Protocol = protocol,
+            HostAddress = host,
+            HostPort = hostPort,
+            GuestAddress = string.IsNullOrEmpty(guestAddress) ? null : guestAddress,
+            GuestPort = guestPort,
+        };
+    }
+
+    /// <summary>
+    /// Parses QEMU's own hostfwd syntax "[tcp|udp]:[hostaddr]:hostport-[guestaddr]:guestport"
+    /// and the short forms "hostport:guestport" and "tcp/hostport:guestport".
+    /// </summary>
+    public static QemuHostForward Parse(string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        var m = QemuSyntax().Match(value);
+        if (m.Success)
+        {
+            return Create(ParseProtocol(m.Groups["proto"].Value), m.Groups["haddr"].Value, ParsePort(m.Groups["hport"].Value, value),
+                m.Groups["gaddr"].Value, ParsePort(m.Groups["gport"].Value, value));
+        }
+
+        m = ShortSyntax().Match(value);
+        if (m.Success)
+        {
+            return Create(ParseProtocol(m.Groups["proto"].Value), null, ParsePort(m.Groups["hport"].Value, value),
+                null, ParsePort(m.Groups["gport"].Value, value));
+        }
+
+        throw new QemuNetException("UserNetHostForwardInvalid", QemuNetErrorCategory.InvalidArgument, value,
+            $"'{value}' is not a host forward. Use QEMU's form 'tcp:127.0.0.1:8080-:80' or the short form '8080:80' (or 'udp/5353:53').");
+    }
+
+    /// <summary>The hostfwd value QEMU takes.</summary>
+    public string ToQemuString() => string.Create(CultureInfo.InvariantCulture,
+        $"{Protocol.ToString().ToLowerInvariant()}:{HostAddress}:{HostPort}-{GuestAddress}:{GuestPort}");
+
+    /// <summary>True when both forwards would bind the same host socket (0.0.0.0 overlaps every address).</summary>
+    public bool ConflictsWith(QemuHostForward other) =>
+        Protocol == other.Protocol && HostPort == other.HostPort
+        && (HostAddress == other.HostAddress || HostAddress == "0.0.0.0" || other.HostAddress == "0.0.0.0");
+
+    public override string ToString() => ToQemuString();
+
+    private static void CheckPort(int port, string errorId, string side)
+    {
+        if (port is < 1 or > 65535)
+        {
+            throw new QemuNetException(errorId, QemuNetErrorCategory.InvalidArgument, port,
+                $"The {side} port {port} is out of range; a port is 1 to 65535.");
+        }
+    }
+
+    private static int ParsePort(string text, string whole) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var port)
+            ? port
+            : throw new QemuNetException("UserNetHostForwardInvalid", QemuNetErrorCategory.InvalidArgument, whole,
+                $"'{whole}' has a port '{text}' that is not a number.");
+
+    private static QemuForwardProtocol ParseProtocol(string text) =>
+        text.Length == 0 || text.Equals("tcp", StringComparison.OrdinalIgnoreCase) ? QemuForwardProtocol.Tcp : QemuForwardProtocol.Udp;
+
+    [GeneratedRegex(@"^(?<proto>tcp|udp)?:(?<haddr>[0-9.]*):(?<hport>\d+)-(?<gaddr>[0-9.]*):(?<gport>\d+)$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex QemuSyntax();
+
+    [GeneratedRegex(@"^(?:(?<proto>tcp|udp)/)?(?<hport>\d+):(?<gport>\d+)$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex ShortSyntax();
+}

@@ -1,0 +1,23 @@
+using System.Text.Json.Serialization;
+using QemuNet.Core.Qemu;
+
+namespace QemuNet.Core.Model;
+
+public enum QemuBackendKind
+{
+    User,
+}
+
+/// <summary>The host side of a guest NIC (QEMU's -netdev).</summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "kind")]
+[JsonDerivedType(typeof(QemuUserNet), "user")]
+public abstract class QemuNetBackend
+{
+    /// <summary>The netdev id; assigned (net0, net1, …) at launch when left empty.</summary>
+    public string? Id { get; init; }
+
+    public abstract QemuBackendKind Kind { get; }
+
+    /// <summary>Writes the -netdev option string, e.g. "user,id=net0,restrict=on".</summary>
+    internal abstract void WriteNetdevOptions(QemuOptionBuilder options, string id);
+}

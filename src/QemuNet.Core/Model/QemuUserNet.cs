@@ -1,0 +1,128 @@
+using System.Text.RegularExpressions;
+using QemuNet.Core.Qemu;
+
+namespace QemuNet.Core.Model;
+
+/// <summary>QEMU's built-in user-mode (slirp) network: no root, NAT to the host's own sockets.</summary>
+public sealed partial class QemuUserNet : QemuNetBackend
+{
+    public const string DefaultSubnet = "10.0.2.0/24";
+
+    public override QemuBackendKind Kind => QemuBackendKind.User;
+
+    /// <summary>Isolate the guest from the host and the outside (restrict=on); forwards still work.</summary>
+    public bool Restrict { get; init; }
+
+    /// <summary>The guest network; QEMU's default is 10.0.2.0/24.</summary>
+    public string? Subnet { get; init; }
+
+    public string? DhcpStart { get; init; }
+
+    public string? Dns { get; init; }
+
+    public string? HostName { get; init; }
+
+    public string? DomainName { get; init; }
+
+    public IReadOnlyList<QemuHostForward> HostForward { get; init; } = [];
+
+    /// <summary>The address the guest gets from slirp's DHCP: dhcpstart, else the subnet's 15th host (10.0.2.15).</summary>
+    public string GuestAddress => DhcpStart ?? Ipv4Network.FormatAddress(Network.Host(15));
+
+    public string Gateway => Ipv4Network.FormatAddress(Network.Host(2));
+
+    private Ipv4Network Network => Ipv4Network.Parse(Subnet ?? DefaultSubnet, "UserNetSubnetInvalid");
+
+    public static QemuUserNet Create(string? id, bool restrict, string? subnet, string? dhcpStart, string? dns,
+        string? hostName, string? domainName, IReadOnlyList<QemuHostForward>? hostForward)
+    {
+        if (id is not null)
+        {
+            QemuOptionBuilder.CheckId(id, "UserNetIdInvalid");
+        }
+
+        var network = Ipv4Network.Parse(subnet ?? DefaultSubnet, "UserNetSubnetInvalid");
+        if (network.PrefixLength > 28)
+        {
+            throw new QemuNetException("UserNetSubnetInvalid", QemuNetErrorCategory.InvalidArgument, subnet,
+                $"The subnet {subnet} is too small for user-mode networking, which places its gateway at .2, DNS at .3 and guests from .15; use a /28 or larger.");
+        }
+
+        CheckHostAddress(network, dhcpStart, "UserNetDhcpStartInvalid", "DHCP start");
+        CheckHostAddress(network, dns, "UserNetDnsInvalid", "DNS server");
+        CheckName(hostName, "UserNetHostNameInvalid");
+        CheckName(domainName, "UserNetDomainNameInvalid");
+
+        var forwards = hostForward ?? [];
+        for (var i = 0; i < forwards.Count; i++)
+        {
+            var forward = forwards[i];
+            if (forward.GuestAddress is { } guest && !network.ContainsHost(Ipv4Network.ParseAddress(guest, "UserNetGuestAddressInvalid")))
+            {
+                throw new QemuNetException("UserNetGuestAddressInvalid", QemuNetErrorCategory.InvalidArgument, guest,
+                    $"The forward's guest address {guest} is outside the user network {network}.");
+            }
+
+            if (forwards.Take(i).FirstOrDefault(forward.ConflictsWith) is { } earlier)
+            {
+                throw new QemuNetException("UserNetHostPortDuplicate", QemuNetErrorCategory.InvalidArgument, forward.HostPort,
+                    $"Host port {forward.HostPort}/{forward.Protocol} on {forward.HostAddress} is forwarded twice ({earlier} and {forward}).");
+            }
+        }
+
+        return new QemuUserNet
+        {
+            Id = id,
+            Restrict = restrict,
+            Subnet = subnet is null ? null : network.ToString(),
+            DhcpStart = dhcpStart,
+            Dns = dns,
+            HostName = hostName,
+            DomainName = domainName,
+            HostForward = forwards.ToArray(),
+        };
+    }
+
+    internal override void WriteNetdevOptions(QemuOptionBuilder options, string id)
+    {
+        options.Add("user");
+        options.Add("id", id);
+        if (Restrict)
+        {
+            options.Add("restrict", "on");
+        }
+
+        options.Add("net", Subnet);
+        options.Add("dhcpstart", DhcpStart);
+        options.Add("dns", Dns);
+        options.Add("hostname", HostName);
+        options.Add("domainname", DomainName);
+        foreach (var forward in HostForward)
+        {
+            options.Add("hostfwd", forward.ToQemuString());
+        }
+    }
+
+    public override string ToString() => "user" + (HostForward.Count > 0 ? $" ({string.Join(", ", HostForward)})" : string.Empty);
+
+    private static void CheckHostAddress(Ipv4Network network, string? value, string errorId, string what)
+    {
+        if (value is not null && !network.ContainsHost(Ipv4Network.ParseAddress(value, errorId)))
+        {
+            throw new QemuNetException(errorId, QemuNetErrorCategory.InvalidArgument, value,
+                $"The {what} address {value} is not a host address of the user network {network}.");
+        }
+    }
+
+    private static void CheckName(string? value, string errorId)
+    {
+        if (value is not null && !DnsName().IsMatch(value))
+        {
+            throw new QemuNetException(errorId, QemuNetErrorCategory.InvalidArgument, value,
+                $"'{value}' is not a DNS name (letters, digits and hyphens in dot-separated labels of up to 63 characters).");
+        }
+    }
+
+    [GeneratedRegex(@"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$", RegexOptions.CultureInvariant)]
+    private static partial Regex DnsName();
+}

@@ -1,0 +1,79 @@
+using System.Text;
+using CliWrap;
+using CliWrap.Buffered;
+
+namespace QemuNet.Core.Processes;
+
+public sealed record ProcessResult(int ExitCode, string StandardOutput, string StandardError)
+{
+    public bool Succeeded => ExitCode == 0;
+}
+
+/// <summary>Runs programs with an argument array; never through a shell.</summary>
+public interface IProcessRunner
+{
+    Task<ProcessResult> RunAsync(string fileName, IReadOnlyList<string> arguments, CancellationToken cancellationToken,
+        string? standardInput = null);
+}
+
+/// <summary>The real runner, on CliWrap. Every command line goes to <see cref="Log"/> before it runs.</summary>
+public sealed class CliProcessRunner : IProcessRunner
+{
+    public CliProcessRunner(Action<string>? log = null) => Log = log;
+
+    public Action<string>? Log { get; }
+
+    public async Task<ProcessResult> RunAsync(string fileName, IReadOnlyList<string> arguments, CancellationToken cancellationToken,
+        string? standardInput = null)
+    {
+        Log?.Invoke(CommandLine.Format(fileName, arguments));
+        var command = Cli.Wrap(fileName)
+            .WithArguments(arguments)
+            .WithValidation(CommandResultValidation.None);
+        if (standardInput is not null)
+        {
+            command = command.WithStandardInputPipe(PipeSource.FromString(standardInput, Encoding.UTF8));
+        }
+
+        try
+        {
+            var result = await command.ExecuteBufferedAsync(cancellationToken).ConfigureAwait(false);
+            return new ProcessResult(result.ExitCode, result.StandardOutput, result.StandardError);
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            throw new QemuNetException("ProgramNotFound", QemuNetErrorCategory.ObjectNotFound, fileName,
+                $"Cannot run '{fileName}': {ex.Message}.", inner: ex);
+        }
+    }
+}
+
+/// <summary>Records each call and answers from a script: the test double for golden tests of exact command lines.</summary>
+public sealed class RecordingProcessRunner : IProcessRunner
+{
+    private readonly Func<string, IReadOnlyList<string>, ProcessResult> _answer;
+
+    public RecordingProcessRunner(Func<string, IReadOnlyList<string>, ProcessResult>? answer = null) =>
+        _answer = answer ?? ((_, _) => new ProcessResult(0, string.Empty, string.Empty));
+
+    public List<(string FileName, IReadOnlyList<string> Arguments, string? StandardInput)> Calls { get; } = [];
+
+    public Task<ProcessResult> RunAsync(string fileName, IReadOnlyList<string> arguments, CancellationToken cancellationToken,
+        string? standardInput = null)
+    {
+        Calls.Add((fileName, arguments.ToArray(), standardInput));
+        return Task.FromResult(_answer(fileName, arguments));
+    }
+}
+
+public static class CommandLine
+{
+    /// <summary>A readable, copy-pasteable rendering for logs and -WhatIf (POSIX single quotes); never executed.</summary>
+    public static string Format(string fileName, IEnumerable<string> arguments) =>
+        string.Join(' ', new[] { fileName }.Concat(arguments).Select(Quote));
+
+    public static string Quote(string word) =>
+        word.Length > 0 && word.All(c => char.IsAsciiLetterOrDigit(c) || "-_./:=,@%+".Contains(c))
+            ? word
+            : "'" + word.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+}

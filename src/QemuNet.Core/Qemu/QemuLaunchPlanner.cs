@@ -1,0 +1,128 @@
+using System.Text.RegularExpressions;
+using QemuNet.Core.Model;
+
+namespace QemuNet.Core.Qemu;
+
+/// <summary>Checks a launch spec as a whole and fills in what QEMU needs spelled out (MACs, ids, the default NIC).</summary>
+public static partial class QemuLaunchPlanner
+{
+    public static QemuLaunchSpec Resolve(QemuLaunchSpec spec)
+    {
+        CheckName(spec.Name);
+        if (spec.MemoryMiB is < 16 or > 1048576)
+        {
+            throw new QemuNetException("VmMemoryInvalid", QemuNetErrorCategory.InvalidArgument, spec.MemoryMiB,
+                $"-Memory {spec.MemoryMiB} MiB is out of range (16 MiB to 1 TiB).");
+        }
+
+        if (spec.CpuCount is < 1 or > 255)
+        {
+            throw new QemuNetException("VmCpuCountInvalid", QemuNetErrorCategory.InvalidArgument, spec.CpuCount,
+                $"-CpuCount {spec.CpuCount} is out of range (1 to 255).");
+        }
+
+        if (spec.NoNetwork && spec.Nics.Count > 0)
+        {
+            throw new QemuNetException("VmNoNetworkWithNic", QemuNetErrorCategory.InvalidArgument, spec.Nics[0],
+                "-NoNetwork was given together with NICs; leave out one or the other.");
+        }
+
+        var nics = spec.NoNetwork ? [] : spec.Nics.Count == 0 ? [new QemuNic()] : spec.Nics;
+        var resolved = new List<QemuNic>(nics.Count);
+        var backends = new List<QemuNetBackend>();
+        for (var i = 0; i < nics.Count; i++)
+        {
+            var nic = nics[i];
+            var mac = nic.MacAddress ?? MacAddress.Derive(spec.Name, i);
+            var id = nic.Id ?? $"nic{i}";
+            if (resolved.FirstOrDefault(r => r.MacAddress == mac) is not null)
+            {
+                throw new QemuNetException("NicMacDuplicate", QemuNetErrorCategory.InvalidArgument, mac,
+                    $"The MAC address {mac} is given to two NICs of VM '{spec.Name}'; every NIC needs its own.",
+                    "Leave -MacAddress out to get a stable unique address per NIC.");
+            }
+
+            if (resolved.FirstOrDefault(r => r.Id == id) is not null)
+            {
+                throw new QemuNetException("NicIdDuplicate", QemuNetErrorCategory.InvalidArgument, id,
+                    $"The NIC id '{id}' is used twice in VM '{spec.Name}'.");
+            }
+
+            if (nic.PciAddress is { } addr && resolved.Any(r => r.PciAddress == addr))
+            {
+                throw new QemuNetException("NicPciAddressDuplicate", QemuNetErrorCategory.InvalidArgument, addr,
+                    $"The PCI address {addr} is given to two NICs of VM '{spec.Name}'.");
+            }
+
+            if (nic.Backend is { } backend)
+            {
+                if (backends.Any(b => ReferenceEquals(b, backend)))
+                {
+                    throw new QemuNetException("NicBackendShared", QemuNetErrorCategory.InvalidArgument, backend,
+                        "One backend object is attached to two NICs; QEMU connects a netdev to one NIC only. Create a backend per NIC.");
+                }
+
+                backends.Add(backend);
+                CheckForwardsAcrossBackends(backend, nics.Take(i).Select(n => n.Backend));
+            }
+
+            resolved.Add(nic.With(mac, id));
+        }
+
+        var netdevIds = resolved.Select((n, i) => n.Backend?.Id ?? $"net{i}").ToList();
+        var duplicateNetdev = netdevIds.GroupBy(x => x).FirstOrDefault(g => g.Count() > 1);
+        if (duplicateNetdev is not null)
+        {
+            throw new QemuNetException("NetdevIdDuplicate", QemuNetErrorCategory.InvalidArgument, duplicateNetdev.Key,
+                $"The backend id '{duplicateNetdev.Key}' is used twice in VM '{spec.Name}'.");
+        }
+
+        return new QemuLaunchSpec
+        {
+            Name = spec.Name,
+            MemoryMiB = spec.MemoryMiB,
+            CpuCount = spec.CpuCount,
+            Disk = spec.Disk,
+            Kernel = spec.Kernel,
+            Initrd = spec.Initrd,
+            Append = spec.Append,
+            Accelerator = spec.Accelerator,
+            NoNetwork = spec.NoNetwork,
+            Nics = resolved,
+        };
+    }
+
+    public static string CheckName(string name)
+    {
+        if (!VmName().IsMatch(name))
+        {
+            throw new QemuNetException("VmNameInvalid", QemuNetErrorCategory.InvalidArgument, name,
+                $"'{name}' is not a usable VM name: start with a letter or digit, then letters, digits, '-', '.' or '_', at most 64 characters.");
+        }
+
+        return name;
+    }
+
+    private static void CheckForwardsAcrossBackends(QemuNetBackend backend, IEnumerable<QemuNetBackend?> earlier)
+    {
+        if (backend is not QemuUserNet user)
+        {
+            return;
+        }
+
+        foreach (var other in earlier.OfType<QemuUserNet>())
+        {
+            foreach (var forward in user.HostForward)
+            {
+                if (other.HostForward.FirstOrDefault(forward.ConflictsWith) is { } clash)
+                {
+                    throw new QemuNetException("UserNetHostPortDuplicate", QemuNetErrorCategory.InvalidArgument, forward.HostPort,
+                        $"Host port {forward.HostPort}/{forward.Protocol} is forwarded by two user networks of the VM ({clash} and {forward}).");
+                }
+            }
+        }
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", RegexOptions.CultureInvariant)]
+    private static partial Regex VmName();
+}

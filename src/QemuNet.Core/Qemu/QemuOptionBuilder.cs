@@ -1,0 +1,72 @@
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace QemuNet.Core.Qemu;
+
+/// <summary>
+/// Builds one QEMU option string ("type,key=value,…"). Values have commas doubled, QEMU's only escape,
+/// so a value can never start a new key; control characters are refused outright.
+/// </summary>
+public sealed partial class QemuOptionBuilder
+{
+    private readonly StringBuilder _text = new();
+
+    /// <summary>A bare leading word such as the netdev type or the device driver.</summary>
+    public QemuOptionBuilder Add(string word)
+    {
+        Append(Escape(word, word));
+        return this;
+    }
+
+    public QemuOptionBuilder Add(string key, string? value)
+    {
+        if (value is not null)
+        {
+            Append(key + "=" + Escape(value, value));
+        }
+
+        return this;
+    }
+
+    public QemuOptionBuilder Add(string key, int? value) =>
+        value is null ? this : Add(key, value.Value.ToString(CultureInfo.InvariantCulture));
+
+    public override string ToString() => _text.ToString();
+
+    /// <summary>QEMU ids: a letter, then letters, digits, '-', '.', '_' (QEMU's id_wellformed), at most 63 here.</summary>
+    public static string CheckId(string id, string errorId)
+    {
+        if (!IdPattern().IsMatch(id))
+        {
+            throw new QemuNetException(errorId, QemuNetErrorCategory.InvalidArgument, id,
+                $"'{id}' is not a valid QEMU id: start with a letter, then letters, digits, '-', '.' or '_', at most 63 characters.");
+        }
+
+        return id;
+    }
+
+    public static string Escape(string value, object target)
+    {
+        if (value.Any(char.IsControl))
+        {
+            throw new QemuNetException("QemuOptionValueInvalid", QemuNetErrorCategory.InvalidArgument, target,
+                "A QEMU option value may not contain control characters such as newlines.");
+        }
+
+        return value.Replace(",", ",,", StringComparison.Ordinal);
+    }
+
+    private void Append(string part)
+    {
+        if (_text.Length > 0)
+        {
+            _text.Append(',');
+        }
+
+        _text.Append(part);
+    }
+
+    [GeneratedRegex("^[A-Za-z][A-Za-z0-9_.-]{0,62}$", RegexOptions.CultureInvariant)]
+    private static partial Regex IdPattern();
+}

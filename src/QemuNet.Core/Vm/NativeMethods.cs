@@ -1,0 +1,14 @@
+using System.Runtime.InteropServices;
+
+namespace QemuNet.Core.Vm;
+
+internal static partial class NativeMethods
+{
+    public const int SIGKILL = 9;
+    public const int SIGTERM = 15;
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+#pragma warning disable SYSLIB1054 // LibraryImport would need unsafe code for no gain on an int-only call.
+    public static extern int Kill(int pid, int signal);
+#pragma warning restore SYSLIB1054
+}

@@ -1,0 +1,264 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using QemuNet.Core.Model;
+using QemuNet.Core.Processes;
+using QemuNet.Core.Qemu;
+
+namespace QemuNet.Core.Vm;
+
+/// <summary>Starts, finds and stops the guests the module runs; their records live in the state directory.</summary>
+public sealed class QemuVmManager
+{
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        Converters = { new JsonStringEnumConverter() },
+    };
+
+    private readonly IProcessRunner _runner;
+
+    public QemuVmManager(IProcessRunner runner, string stateDirectory)
+    {
+        _runner = runner;
+        StateDirectory = stateDirectory;
+    }
+
+    public string StateDirectory { get; }
+
+    /// <summary>KVM when /dev/kvm opens read-write, else TCG (what Auto means).</summary>
+    public static QemuAccelerator ResolveAccelerator(QemuAccelerator requested)
+    {
+        var kvmUsable = KvmUsable();
+        return requested switch
+        {
+            QemuAccelerator.Auto => kvmUsable ? QemuAccelerator.Kvm : QemuAccelerator.Tcg,
+            QemuAccelerator.Kvm when !kvmUsable => throw new QemuNetException("KvmUnavailable", QemuNetErrorCategory.ResourceUnavailable,
+                "/dev/kvm", "-Accelerator Kvm was asked for, but /dev/kvm cannot be opened for reading and writing.",
+                "Use -Accelerator Tcg (software emulation), or give this user access to /dev/kvm (group kvm)."),
+            _ => requested,
+        };
+    }
+
+    public static void CheckNetworkNamespace(string name)
+    {
+        if (!System.Text.RegularExpressions.Regex.IsMatch(name, "^[A-Za-z0-9_.-]{1,64}$") || name is "." or ".."
+            || !File.Exists(Path.Combine("/run/netns", name)))
+        {
+            throw new QemuNetException("NetworkNamespaceNotFound", QemuNetErrorCategory.ObjectNotFound, name,
+                $"There is no network namespace named '{name}' (looked for /run/netns/{name}).",
+                "Create it with 'ip netns add', or leave -NetworkNamespace out.");
+        }
+    }
+
+    /// <summary>The argv to run: QEMU's own, wrapped in `ip netns exec` when a namespace is given.</summary>
+    public static (string FileName, IReadOnlyList<string> Arguments) Command(string qemuPath, IReadOnlyList<string> qemuArguments, string? netns) =>
+        netns is null ? (qemuPath, qemuArguments) : ("ip", ["netns", "exec", netns, qemuPath, .. qemuArguments]);
+
+    public async Task<QemuVm> StartAsync(QemuLaunchSpec resolvedSpec, string qemuPath, QemuAccelerator accelerator,
+        IReadOnlyList<string> arguments, string? networkNamespace, CancellationToken cancellationToken)
+    {
+        QemuStateDirectory.Ensure(StateDirectory);
+        var paths = new QemuVmPaths(StateDirectory, resolvedSpec.Name);
+        if (TryLoad(paths.RecordFile) is { State: QemuVmState.Running } running)
+        {
+            throw new QemuNetException("VmAlreadyRunning", QemuNetErrorCategory.ResourceExists, resolvedSpec.Name,
+                $"A VM named '{resolvedSpec.Name}' is already running (pid {running.Pid}).",
+                "Choose another -Name, or stop it first with Stop-QemuVm.");
+        }
+
+        RemoveFiles(paths);
+        var vm = new QemuVm
+        {
+            Name = resolvedSpec.Name,
+            QemuPath = qemuPath,
+            Arguments = arguments,
+            Accelerator = accelerator,
+            Nics = resolvedSpec.Nics,
+            NetworkNamespace = networkNamespace,
+            StateDirectory = StateDirectory,
+            StartTime = DateTimeOffset.Now,
+        };
+
+        var (fileName, argv) = Command(qemuPath, arguments, networkNamespace);
+        var result = await _runner.RunAsync(fileName, argv, cancellationToken).ConfigureAwait(false);
+        if (!result.Succeeded)
+        {
+            RemoveFiles(paths);
+            var message = result.StandardError.Trim();
+            throw new QemuNetException("QemuStartFailed", QemuNetErrorCategory.InvalidArgument, resolvedSpec.Name,
+                $"QEMU did not start VM '{resolvedSpec.Name}' (exit code {result.ExitCode}): {(message.Length > 0 ? message : "no message")}",
+                "Read QEMU's message above; run Start-QemuVm with -WhatIf to see the exact arguments.");
+        }
+
+        var pid = ReadPid(paths.PidFile) ?? throw new QemuNetException("QemuPidFileMissing", QemuNetErrorCategory.InvalidResult,
+            paths.PidFile, $"QEMU started but wrote no pid file at {paths.PidFile}.");
+        vm = With(vm, pid);
+        vm.State = QemuVmState.Running;
+        await File.WriteAllTextAsync(paths.RecordFile, JsonSerializer.Serialize(vm, Json), cancellationToken).ConfigureAwait(false);
+        return vm;
+    }
+
+    public IReadOnlyList<QemuVm> List()
+    {
+        if (!Directory.Exists(StateDirectory))
+        {
+            return [];
+        }
+
+        return Directory.EnumerateFiles(StateDirectory, "*.vm.json")
+            .Select(TryLoad)
+            .OfType<QemuVm>()
+            .OrderBy(vm => vm.Name, StringComparer.Ordinal)
+            .ToArray();
+    }
+
+    /// <summary>Blocks until the guest's QEMU has exited.</summary>
+    public static async Task WaitForExitAsync(QemuVm vm, CancellationToken cancellationToken)
+    {
+        while (IsAlive(vm))
+        {
+            await Task.Delay(200, cancellationToken).ConfigureAwait(false);
+        }
+
+        vm.State = QemuVmState.Exited;
+    }
+
+    /// <summary>QMP quit, then SIGTERM, then SIGKILL, waiting up to <paramref name="grace"/> after each; then removes its files.</summary>
+    public async Task<string> StopAsync(QemuVm vm, TimeSpan grace, CancellationToken cancellationToken)
+    {
+        var how = "already exited";
+        if (IsAlive(vm))
+        {
+            how = "QMP quit";
+            if (!await QmpClient.TryQuitAsync(vm.QmpSocket, grace, cancellationToken).ConfigureAwait(false)
+                || !await ExitedWithinAsync(vm, grace, cancellationToken).ConfigureAwait(false))
+            {
+                how = "SIGTERM";
+                NativeMethods.Kill(vm.Pid, NativeMethods.SIGTERM);
+                if (!await ExitedWithinAsync(vm, grace, cancellationToken).ConfigureAwait(false))
+                {
+                    how = "SIGKILL";
+                    NativeMethods.Kill(vm.Pid, NativeMethods.SIGKILL);
+                    if (!await ExitedWithinAsync(vm, grace, cancellationToken).ConfigureAwait(false))
+                    {
+                        throw new QemuNetException("VmStopFailed", QemuNetErrorCategory.OperationTimeout, vm.Name,
+                            $"VM '{vm.Name}' (pid {vm.Pid}) is still running after SIGKILL.");
+                    }
+                }
+            }
+        }
+
+        vm.State = QemuVmState.Exited;
+        RemoveFiles(vm.Paths);
+        return how;
+    }
+
+    /// <summary>
+    /// Alive means /proc/PID exists, is not a zombie, and its command line names this VM's pid file,
+    /// so a recycled pid is never mistaken for the guest (nor signalled).
+    /// </summary>
+    public static bool IsAlive(QemuVm vm)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{vm.Pid}/stat");
+            var state = stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[0];
+            if (state is "Z" or "X")
+            {
+                return false;
+            }
+
+            var cmdline = File.ReadAllText($"/proc/{vm.Pid}/cmdline").Split('\0');
+            return cmdline.Contains(vm.Paths.PidFile, StringComparer.Ordinal);
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    private static async Task<bool> ExitedWithinAsync(QemuVm vm, TimeSpan time, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + time;
+        while (IsAlive(vm))
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                return false;
+            }
+
+            await Task.Delay(50, cancellationToken).ConfigureAwait(false);
+        }
+
+        return true;
+    }
+
+    private static QemuVm? TryLoad(string recordFile)
+    {
+        try
+        {
+            var vm = JsonSerializer.Deserialize<QemuVm>(File.ReadAllText(recordFile), Json);
+            if (vm is not null)
+            {
+                vm.State = IsAlive(vm) ? QemuVmState.Running : QemuVmState.Exited;
+            }
+
+            return vm;
+        }
+        catch (Exception ex) when (ex is IOException or JsonException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    private static int? ReadPid(string pidFile)
+    {
+        try
+        {
+            return int.TryParse(File.ReadAllText(pidFile).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) ? pid : null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    private static void RemoveFiles(QemuVmPaths paths)
+    {
+        foreach (var file in new[] { paths.RecordFile, paths.PidFile, paths.QmpSocket, paths.ConsoleLog })
+        {
+            File.Delete(file);
+        }
+    }
+
+    private static QemuVm With(QemuVm vm, int pid) => new()
+    {
+        Name = vm.Name,
+        Pid = pid,
+        QemuPath = vm.QemuPath,
+        Arguments = vm.Arguments,
+        Accelerator = vm.Accelerator,
+        Nics = vm.Nics,
+        NetworkNamespace = vm.NetworkNamespace,
+        StateDirectory = vm.StateDirectory,
+        StartTime = vm.StartTime,
+    };
+
+    private static bool KvmUsable()
+    {
+        try
+        {
+            using var kvm = new FileStream("/dev/kvm", FileMode.Open, FileAccess.ReadWrite);
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+}

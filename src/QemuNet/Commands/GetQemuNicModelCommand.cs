@@ -1,0 +1,30 @@
+using System.Management.Automation;
+using QemuNet.Core.Model;
+using QemuNet.Core.Qemu;
+
+namespace QemuNet.Commands;
+
+/// <summary>Lists the NIC models the installed QEMU emulates (the seed's `-net nic,model=?`).</summary>
+[Cmdlet(VerbsCommon.Get, "QemuNicModel")]
+[OutputType(typeof(QemuNicModel))]
+public sealed class GetQemuNicModelCommand : QemuCmdlet
+{
+    [Parameter(Position = 0)]
+    [SupportsWildcards]
+    [ArgumentCompleter(typeof(NicModelCompleter))]
+    public string[]? Name { get; set; }
+
+    [Parameter]
+    public string? QemuPath { get; set; }
+
+    protected override void EndProcessing()
+    {
+        var qemu = Invoke(() => QemuBinary.Resolve(QemuPath));
+        var models = Run(ct => QemuBinary.GetNicModelsAsync(Runner, qemu, ct));
+        var patterns = (Name ?? ["*"]).Select(n => new WildcardPattern(n, WildcardOptions.IgnoreCase)).ToArray();
+        foreach (var model in models.Where(m => patterns.Any(p => p.IsMatch(m.Name) || p.IsMatch(m.Device))))
+        {
+            WriteObject(model);
+        }
+    }
+}

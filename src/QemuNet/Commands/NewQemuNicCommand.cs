@@ -1,0 +1,72 @@
+using System.Management.Automation;
+using QemuNet.Core;
+using QemuNet.Core.Model;
+using QemuNet.Core.Qemu;
+
+namespace QemuNet.Commands;
+
+/// <summary>Describes a guest NIC (the seed's `-net nic`): model, MAC, id, PCI address, MSI-X vectors, boot order, backend.</summary>
+[Cmdlet(VerbsCommon.New, "QemuNic")]
+[OutputType(typeof(QemuNic))]
+public sealed class NewQemuNicCommand : QemuCmdlet
+{
+    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(NicModelCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string Model { get; set; } = QemuNicModels.DefaultModel;
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [Alias("Mac", "MacAddr")]
+    [ValidateNotNullOrEmpty]
+    public string? MacAddress { get; set; }
+
+    /// <summary>Not bound by property name: a piped backend's own Id must not become the NIC's.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Id { get; set; }
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [Alias("Addr")]
+    [ValidateNotNullOrEmpty]
+    public string? PciAddress { get; set; }
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public int? Vectors { get; set; }
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public int? BootIndex { get; set; }
+
+    [Parameter(ValueFromPipeline = true)]
+    public QemuNetBackend? Backend { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var known = new HashSet<string>(QemuNicModels.KnownDevices, StringComparer.OrdinalIgnoreCase);
+        if (!known.Contains(QemuNicModels.ToDevice(Model)))
+        {
+            // Not a name the module knows: the installed QEMU may still have it (a newer release).
+            known.UnionWith(InstalledDevices());
+        }
+
+        WriteObject(Invoke(() => QemuNic.Create(Model, MacAddress, Id, PciAddress, Vectors, BootIndex, Backend, known)));
+    }
+
+    private IEnumerable<string> InstalledDevices()
+    {
+        try
+        {
+            var qemu = QemuBinary.Resolve(null);
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(CancelToken);
+            cts.CancelAfter(TimeSpan.FromSeconds(10));
+            return QemuBinary.GetNicModelsAsync(Runner, qemu, cts.Token).GetAwaiter().GetResult().Select(m => m.Device).ToArray();
+        }
+        catch (QemuNetException)
+        {
+            return [];
+        }
+        finally
+        {
+            FlushVerbose();
+        }
+    }
+}

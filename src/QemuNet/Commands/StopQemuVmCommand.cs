@@ -1,0 +1,79 @@
+using System.Management.Automation;
+using QemuNet.Core;
+using QemuNet.Core.Vm;
+
+namespace QemuNet.Commands;
+
+/// <summary>Stops a guest: QMP quit, then SIGTERM, then SIGKILL; then removes its state files.</summary>
+[Cmdlet(VerbsLifecycle.Stop, "QemuVm", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = "Name")]
+[OutputType(typeof(QemuVm))]
+public sealed class StopQemuVmCommand : QemuCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = "Name")]
+    [SupportsWildcards]
+    [ArgumentCompleter(typeof(VmNameCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string[] Name { get; set; } = [];
+
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = "InputObject")]
+    public QemuVm[] InputObject { get; set; } = [];
+
+    /// <summary>How long each step (QMP quit, SIGTERM, SIGKILL) may take before the next.</summary>
+    [Parameter]
+    [ValidateRange(1, 600)]
+    public int TimeoutSec { get; set; } = 10;
+
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var manager = new QemuVmManager(Runner, QemuStateDirectory.Resolve());
+        var targets = ParameterSetName == "InputObject" ? InputObject : Find(manager);
+        foreach (var vm in targets)
+        {
+            if (!ShouldProcess($"VM '{vm.Name}' (pid {vm.Pid})", "Stop"))
+            {
+                continue;
+            }
+
+            try
+            {
+                var how = manager.StopAsync(vm, TimeSpan.FromSeconds(TimeoutSec), CancelToken).GetAwaiter().GetResult();
+                WriteVerbose($"VM '{vm.Name}' stopped ({how}).");
+                if (PassThru)
+                {
+                    WriteObject(vm);
+                }
+            }
+            catch (QemuNetException ex)
+            {
+                WriteError(ToErrorRecord(ex));
+            }
+            catch (OperationCanceledException) when (CancelToken.IsCancellationRequested)
+            {
+                throw new PipelineStoppedException();
+            }
+        }
+    }
+
+    private IEnumerable<QemuVm> Find(QemuVmManager manager)
+    {
+        var vms = manager.List();
+        foreach (var name in Name)
+        {
+            var pattern = new WildcardPattern(name, WildcardOptions.IgnoreCase);
+            var matches = vms.Where(vm => pattern.IsMatch(vm.Name)).ToArray();
+            if (matches.Length == 0 && !WildcardPattern.ContainsWildcardCharacters(name))
+            {
+                WriteError(new ErrorRecord(new ItemNotFoundException($"No VM named '{name}' was started by QemuNet."),
+                    "VmNotFound", ErrorCategory.ObjectNotFound, name));
+            }
+
+            foreach (var vm in matches)
+            {
+                yield return vm;
+            }
+        }
+    }
+}

@@ -1,0 +1,97 @@
+using System.Collections.Concurrent;
+using System.Management.Automation;
+using QemuNet.Core;
+using QemuNet.Core.Processes;
+
+namespace QemuNet.Commands;
+
+/// <summary>
+/// Base for the module's cmdlets: cancellation on Ctrl+C (StopProcessing), a process runner whose
+/// command lines go to -Verbose, and the mapping of Core failures to ErrorRecords.
+/// </summary>
+public abstract class QemuCmdlet : PSCmdlet, IDisposable
+{
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly ConcurrentQueue<string> _verbose = new();
+    private bool _disposed;
+
+    protected QemuCmdlet() => Runner = new CliProcessRunner(line => _verbose.Enqueue(line));
+
+    protected CancellationToken CancelToken => _stopping.Token;
+
+    protected IProcessRunner Runner { get; }
+
+    /// <summary>Runs Core work to completion on the pipeline thread; Core failures become terminating errors.</summary>
+    protected T Run<T>(Func<CancellationToken, Task<T>> work)
+    {
+        try
+        {
+            return work(CancelToken).GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException) when (CancelToken.IsCancellationRequested)
+        {
+            throw new PipelineStoppedException();
+        }
+        catch (QemuNetException ex)
+        {
+            ThrowTerminatingError(ToErrorRecord(ex));
+            throw; // not reached: ThrowTerminatingError always throws
+        }
+        finally
+        {
+            FlushVerbose();
+        }
+    }
+
+    /// <summary>Runs synchronous Core code; its failures become terminating errors.</summary>
+    protected T Invoke<T>(Func<T> work)
+    {
+        try
+        {
+            return work();
+        }
+        catch (QemuNetException ex)
+        {
+            ThrowTerminatingError(ToErrorRecord(ex));
+            throw;
+        }
+    }
+
+    protected void FlushVerbose()
+    {
+        while (_verbose.TryDequeue(out var line))
+        {
+            WriteVerbose(line);
+        }
+    }
+
+    internal static ErrorRecord ToErrorRecord(QemuNetException ex)
+    {
+        var category = Enum.TryParse<ErrorCategory>(ex.Category.ToString(), out var parsed) ? parsed : ErrorCategory.NotSpecified;
+        var record = new ErrorRecord(ex, ex.ErrorId, category, ex.Target);
+        if (ex.RecommendedAction is not null)
+        {
+            record.ErrorDetails = new ErrorDetails(ex.Message) { RecommendedAction = ex.RecommendedAction };
+        }
+
+        return record;
+    }
+
+    protected override void StopProcessing() => _stopping.Cancel();
+
+    public void Dispose()
+    {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    protected virtual void Dispose(bool disposing)
+    {
+        if (!_disposed && disposing)
+        {
+            _stopping.Dispose();
+        }
+
+        _disposed = true;
+    }
+}
