@@ -1,0 +1,93 @@
+# Shared by the Pester suites: imports the built module and offers helpers for guests and network namespaces.
+$ErrorActionPreference = 'Stop'
+
+$script:RepoRoot = Split-Path $PSScriptRoot -Parent
+$script:ModuleManifest = if ($env:QEMUNET_TEST_MODULE) { $env:QEMUNET_TEST_MODULE } else {
+    Get-ChildItem (Join-Path $RepoRoot 'output/QemuNet/*/QemuNet.psd1') | Select-Object -Last 1 -ExpandProperty FullName
+}
+if (-not $ModuleManifest -or -not (Test-Path $ModuleManifest)) {
+    throw 'The built module was not found; run ./build.ps1 -Task Build first.'
+}
+Import-Module $ModuleManifest -Force
+
+$script:IsRoot = (& id -u) -eq '0'
+$script:GuestDir = if ($env:QEMUNET_TEST_GUEST) { $env:QEMUNET_TEST_GUEST } else { Join-Path $RepoRoot 'output/guest' }
+# Parameters the test guest understands: see tests/guest/init.
+$script:GuestAppend = 'console=ttyS0 quiet panic=-1'
+
+function Get-TestSkipReason {
+    <# Why a suite cannot run here, or $null when it can. #>
+    param([ValidateSet('Root', 'Qemu', 'Guest')][string[]]$Need)
+    switch ($Need) {
+        'Root' { if (-not $IsRoot) { return 'needs root (network namespaces)' } }
+        'Qemu' { if (-not (Get-Command qemu-system-x86_64 -CommandType Application -ErrorAction Ignore)) { return 'qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)' } }
+        'Guest' { if (-not (Test-Path (Join-Path $GuestDir 'initrd.img'))) { return "the test guest is not built in $GuestDir (needs busybox-static, linux-image-amd64, cpio)" } }
+    }
+    return $null
+}
+
+function New-TestStateDirectory {
+    <# A private state directory for this test's VMs, so tests never see each other's (or the host's) VMs. #>
+    $dir = Join-Path ([IO.Path]::GetTempPath()) ("qemunet-test-" + [guid]::NewGuid().ToString('n').Substring(0, 8))
+    $null = New-Item -ItemType Directory -Path $dir
+    $env:QEMUNET_STATE_DIR = $dir
+    return $dir
+}
+
+function Remove-TestStateDirectory([string]$Path) {
+    Get-QemuVm -ErrorAction Ignore | Stop-QemuVm -Confirm:$false -TimeoutSec 2 -ErrorAction Continue
+    Remove-Item $Path -Recurse -Force -ErrorAction Ignore
+    Remove-Item Env:QEMUNET_STATE_DIR -ErrorAction Ignore
+}
+
+function New-TestNamespace([string]$Prefix = 'qnt') {
+    $name = '{0}-{1}' -f $Prefix, [guid]::NewGuid().ToString('n').Substring(0, 8)
+    & ip netns add $name
+    if ($LASTEXITCODE -ne 0) { throw "ip netns add $name failed" }
+    & ip -n $name link set lo up
+    return $name
+}
+
+function Remove-TestNamespace([string]$Name) {
+    # Whatever still runs in it (a guest a failed test left) goes first, then the namespace.
+    foreach ($p in @(& ip netns pids $Name 2>$null)) { if ($p) { & kill -9 $p 2>$null } }
+    & ip netns del $Name 2>$null
+}
+
+function Invoke-InNamespace([string]$Namespace, [string]$FilePath, [string[]]$ArgumentList) {
+    & ip netns exec $Namespace $FilePath @ArgumentList
+}
+
+function Wait-GuestConsole {
+    <# Waits until the guest prints QEMUNET-READY (or exits), then returns its QEMUNET lines. #>
+    param([Parameter(Mandatory)]$Vm, [int]$TimeoutSec = 120, [string]$Until = 'QEMUNET-READY')
+    $deadline = [datetime]::UtcNow.AddSeconds($TimeoutSec)
+    while ([datetime]::UtcNow -lt $deadline) {
+        $text = if (Test-Path $Vm.ConsoleLog) { Get-Content -Raw $Vm.ConsoleLog } else { '' }
+        if ($text -match [regex]::Escape($Until) -or -not (Test-Path "/proc/$($Vm.Pid)")) { break }
+        Start-Sleep -Milliseconds 250
+    }
+    $text = if (Test-Path $Vm.ConsoleLog) { Get-Content -Raw $Vm.ConsoleLog } else { '' }
+    return @($text -split "`r?`n" | Where-Object { $_ -match '^QEMUNET-' })
+}
+
+function ConvertFrom-GuestLine([string]$Line) {
+    <# 'QEMUNET-LEASE name=eth0 ip=10.0.2.15' -> @{ Kind='LEASE'; name='eth0'; ip='10.0.2.15' } #>
+    $fields = @{ Kind = ($Line -split ' ')[0] -replace '^QEMUNET-' }
+    foreach ($m in [regex]::Matches($Line, '(\w+)=(\S+)')) { $fields[$m.Groups[1].Value] = $m.Groups[2].Value }
+    return $fields
+}
+
+function Invoke-ChildPwsh {
+    <# Runs a script in a fresh pwsh with the module imported; returns everything it printed (stdout and host). #>
+    param([Parameter(Mandatory)][string]$Script)
+    $dotnet = (Get-Process -Id $PID).Path
+    $pwshDll = [Environment]::GetCommandLineArgs()[0]
+    $full = "`$ErrorActionPreference = 'Stop'; Import-Module '$ModuleManifest'; $Script"
+    if ($pwshDll -like '*.dll') {
+        $out = & $dotnet $pwshDll -NoProfile -NonInteractive -Command $full 2>&1
+    } else {
+        $out = & $pwshDll -NoProfile -NonInteractive -Command $full 2>&1
+    }
+    return [pscustomobject]@{ ExitCode = $LASTEXITCODE; Output = ($out | Out-String) }
+}
