@@ -58,13 +58,31 @@ function Invoke-InNamespace([string]$Namespace, [string]$FilePath, [string[]]$Ar
     & ip netns exec $Namespace $FilePath @ArgumentList
 }
 
+function Invoke-HttpGet {
+    <#
+    An HTTP/1.0 GET from inside a namespace with busybox nc; returns the raw response. (busybox wget
+    crashes on some hosts, and the host has no wget or curl of its own on a fresh machine.)
+    #>
+    param([Parameter(Mandatory)][string]$Namespace, [Parameter(Mandatory)][string]$Address, [Parameter(Mandatory)][int]$Port)
+    $response = "GET / HTTP/1.0`r`nHost: $Address`r`n`r`n" | & ip netns exec $Namespace busybox nc -w 10 $Address $Port 2>&1
+    return ($response | Out-String)
+}
+
+function Test-ProcessRunning([int]$ProcessId) {
+    <# True while the process exists and is not a zombie waiting for init to reap it. #>
+    $stat = Get-Content "/proc/$ProcessId/stat" -Raw -ErrorAction Ignore
+    if (-not $stat) { return $false }
+    $state = ($stat.Substring($stat.LastIndexOf(')') + 2) -split ' ')[0]
+    return $state -notin 'Z', 'X'
+}
+
 function Wait-GuestConsole {
     <# Waits until the guest prints QEMUNET-READY (or exits), then returns its QEMUNET lines. #>
     param([Parameter(Mandatory)]$Vm, [int]$TimeoutSec = 120, [string]$Until = 'QEMUNET-READY')
     $deadline = [datetime]::UtcNow.AddSeconds($TimeoutSec)
     while ([datetime]::UtcNow -lt $deadline) {
         $text = if (Test-Path $Vm.ConsoleLog) { Get-Content -Raw $Vm.ConsoleLog } else { '' }
-        if ($text -match [regex]::Escape($Until) -or -not (Test-Path "/proc/$($Vm.Pid)")) { break }
+        if ($text -match [regex]::Escape($Until) -or -not (Test-ProcessRunning $Vm.Pid)) { break }
         Start-Sleep -Milliseconds 250
     }
     $text = if (Test-Path $Vm.ConsoleLog) { Get-Content -Raw $Vm.ConsoleLog } else { '' }

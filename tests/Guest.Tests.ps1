@@ -1,0 +1,144 @@
+# End to end: real QEMU (TCG) boots the project's tiny guest through the module's pipeline, inside a network
+# namespace the test makes and deletes; the guest reports its driver and DHCP lease, and the host fetches a
+# page from the guest's HTTP server through a user-mode port forward.
+BeforeDiscovery {
+    . (Join-Path $PSScriptRoot 'common.ps1')
+    $skip = Get-TestSkipReason -Need Root, Qemu, Guest
+    if ($skip) { Write-Warning "Skipping the guest tests: $skip" }
+    $models = @(
+        @{ Model = 'virtio'; Driver = 'virtio_net' }
+        @{ Model = 'e1000'; Driver = 'e1000' }
+        @{ Model = 'rtl8139'; Driver = '8139cp' }
+        @{ Model = 'ne2k_pci'; Driver = 'ne2k-pci' }
+        @{ Model = 'pcnet'; Driver = 'pcnet32' }
+        @{ Model = 'i82557b'; Driver = 'e100' }
+        @{ Model = 'i82559er'; Driver = 'e100' }
+        @{ Model = 'e1000e'; Driver = 'e1000e' }
+        @{ Model = 'vmxnet3'; Driver = 'vmxnet3' }
+        @{ Model = 'tulip'; Driver = 'tulip' }
+    )
+}
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'common.ps1')
+    $script:kernel = Join-Path $GuestDir 'vmlinuz'
+    $script:initrd = Join-Path $GuestDir 'initrd.img'
+
+    function Start-TestGuest {
+        param([Parameter(ValueFromPipeline)]$InputObject, [string]$Name, [int]$Hold = 120, [string]$Extra = '')
+        begin { $items = [System.Collections.Generic.List[object]]::new() }
+        process { if ($InputObject) { $items.Add($InputObject) } }
+        end {
+            $items | Start-QemuVm -Name $Name -Kernel $kernel -Initrd $initrd -Append "$GuestAppend qn_hold=$Hold $Extra".Trim() `
+                -Accelerator Tcg -Memory 256 -NetworkNamespace $ns
+        }
+    }
+
+    function Get-GuestPage([int]$Port) {
+        return Invoke-HttpGet -Namespace $ns -Address 127.0.0.1 -Port $Port
+    }
+}
+
+Describe 'A guest on user-mode networking' -Skip:([bool]$skip) {
+    BeforeAll {
+        $script:ns = New-TestNamespace 'qnt-user'
+        $script:state = New-TestStateDirectory
+        $script:port = 18000
+    }
+    AfterAll {
+        Remove-TestStateDirectory $state
+        Remove-TestNamespace $ns
+    }
+
+    It 'boots with a <Model> NIC: driver <Driver>, lease 10.0.2.15, HTTP through a host forward' -TestCases $models {
+        $script:port++
+        $vm = New-QemuUserNet -HostForward "tcp:127.0.0.1:$($script:port)-:80" | New-QemuNic -Model $Model | Start-TestGuest -Name "m-$Model"
+        $vm | Should -BeOfType ([QemuNet.Core.Vm.QemuVm])
+        $vm.State | Should -Be 'Running'
+        $mac = $vm.Nics[0].MacAddress
+        $mac | Should -Match '^52:54:00:'
+
+        $lines = Wait-GuestConsole $vm
+        $nic = $lines | Where-Object { $_ -like 'QEMUNET-NIC *' } | ForEach-Object { ConvertFrom-GuestLine $_ }
+        @($nic).Count | Should -Be 1 -Because ($lines -join "`n")
+        $nic.driver | Should -Be $Driver
+        $nic.mac | Should -Be $mac
+        $lease = $lines | Where-Object { $_ -like 'QEMUNET-LEASE *' } | ForEach-Object { ConvertFrom-GuestLine $_ }
+        $lease.ip | Should -Be '10.0.2.15' -Because ($lines -join "`n")
+        $lease.router | Should -Be '10.0.2.2'
+
+        Get-GuestPage $script:port | Should -Match 'QEMUNET-HTTP-OK 10\.0\.2\.15'
+
+        $vm | Stop-QemuVm -Confirm:$false
+        Test-ProcessRunning $vm.Pid | Should -BeFalse
+        Get-QemuVm | Should -BeNullOrEmpty
+    }
+
+    It 'uses the configured subnet and DHCP start' {
+        $vm = New-QemuUserNet -Subnet 198.18.0.0/24 -DhcpStart 198.18.0.40 -HostForward '18500:80' | New-QemuNic -Model virtio | Start-TestGuest -Name subnet
+        $lease = Wait-GuestConsole $vm | Where-Object { $_ -like 'QEMUNET-LEASE *' } | ForEach-Object { ConvertFrom-GuestLine $_ }
+        $lease.ip | Should -Be '198.18.0.40'
+        $lease.router | Should -Be '198.18.0.2'
+        Get-GuestPage 18500 | Should -Match 'QEMUNET-HTTP-OK 198\.18\.0\.40'
+        Stop-QemuVm -Name subnet -Confirm:$false
+    }
+
+    It 'gives two NICs on two user networks their own leases and forwards' {
+        $a = New-QemuUserNet -HostForward '18601:80' | New-QemuNic -Model e1000
+        $b = New-QemuUserNet -Subnet 198.18.1.0/24 -HostForward '18602:80' | New-QemuNic -Model virtio
+        $vm = $a, $b | Start-TestGuest -Name twonics
+        $lines = Wait-GuestConsole $vm
+        $nics = @($lines | Where-Object { $_ -like 'QEMUNET-NIC *' } | ForEach-Object { ConvertFrom-GuestLine $_ })
+        $nics.mac | Sort-Object | Should -Be (@($vm.Nics.MacAddress) | Sort-Object)
+        $nics.driver | Sort-Object | Should -Be @('e1000', 'virtio_net')
+        $leases = @($lines | Where-Object { $_ -like 'QEMUNET-LEASE *' } | ForEach-Object { ConvertFrom-GuestLine $_ })
+        $leases.ip | Sort-Object | Should -Be @('10.0.2.15', '198.18.1.15')
+        Get-GuestPage 18601 | Should -Match 'QEMUNET-HTTP-OK'
+        Get-GuestPage 18602 | Should -Match 'QEMUNET-HTTP-OK'
+        Stop-QemuVm -Name twonics -Confirm:$false
+    }
+
+    It 'boots with QEMU''s default NIC when none is given, and Get-QemuVm/Stop-QemuVm find it by name' {
+        $vm = Start-QemuVm -Name plain -Kernel $kernel -Initrd $initrd -Append "$GuestAppend qn_hold=120" -Accelerator Tcg -NetworkNamespace $ns
+        $lease = Wait-GuestConsole $vm | Where-Object { $_ -like 'QEMUNET-LEASE *' } | ForEach-Object { ConvertFrom-GuestLine $_ }
+        $lease.ip | Should -Be '10.0.2.15'
+        $found = Get-QemuVm -Name plain
+        $found.Pid | Should -Be $vm.Pid
+        $found.State | Should -Be 'Running'
+        $found.Arguments | Should -Be $vm.Arguments
+        Stop-QemuVm -Name plain -Confirm:$false -PassThru | ForEach-Object State | Should -Be 'Exited'
+        Test-ProcessRunning $vm.Pid | Should -BeFalse
+        @(Get-ChildItem $state).Count | Should -Be 0
+    }
+
+    It 'waits with -Wait until the guest powers off' {
+        $vm = New-QemuNic -Model e1000 | Start-QemuVm -Name waiter -Kernel $kernel -Initrd $initrd -Append "$GuestAppend qn_hold=1" `
+            -Accelerator Tcg -NetworkNamespace $ns -Wait -PassThru
+        $vm.State | Should -Be 'Exited'
+        Test-ProcessRunning $vm.Pid | Should -BeFalse
+        (Get-Content -Raw $vm.ConsoleLog) | Should -Match 'QEMUNET-READY'
+        Stop-QemuVm -Name waiter -Confirm:$false
+    }
+
+    It 'turns QEMU''s own error into an ErrorRecord and leaves nothing running' {
+        $first = New-QemuUserNet -HostForward '18700:80' | New-QemuNic | Start-TestGuest -Name holder
+        $err = $null
+        try { New-QemuUserNet -HostForward '18700:80' | New-QemuNic | Start-TestGuest -Name clash } catch { $err = $_ }
+        $err | Should -Not -BeNullOrEmpty
+        ($err.FullyQualifiedErrorId -split ',')[0] | Should -Be 'QemuStartFailed'
+        $err.Exception.Message | Should -Match 'host forwarding rule'
+        $err.TargetObject | Should -Be 'clash'
+        (Get-QemuVm).Name | Should -Be @('holder')
+        $first | Stop-QemuVm -Confirm:$false
+    }
+
+    It 'refuses a second VM of the same name while the first runs' {
+        $vm = Start-TestGuest -Name twin
+        $err = $null
+        try { Start-TestGuest -Name twin } catch { $err = $_ }
+        ($err.FullyQualifiedErrorId -split ',')[0] | Should -Be 'VmAlreadyRunning'
+        $err.CategoryInfo.Category | Should -Be 'ResourceExists'
+        (Get-QemuVm -Name twin).Pid | Should -Be $vm.Pid
+        Stop-QemuVm -Name twin -Confirm:$false
+    }
+}
