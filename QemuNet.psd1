@@ -16,6 +16,9 @@
         'Start-QemuVm'
         'Get-QemuVm'
         'Stop-QemuVm'
+        'Enable-QemuNat'
+        'Disable-QemuNat'
+        'Get-QemuNat'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace QemuNet.Core.Vm;
 
-internal static partial class NativeMethods
+public static class NativeMethods
 {
     public const int SIGKILL = 9;
     public const int SIGTERM = 15;

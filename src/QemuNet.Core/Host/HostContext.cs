@@ -1,0 +1,141 @@
+using System.Globalization;
+using QemuNet.Core.Processes;
+using QemuNet.Core.Vm;
+
+namespace QemuNet.Core.Host;
+
+/// <summary>
+/// Where host changes happen: the current network namespace, or a named one (every program then runs
+/// under `ip netns exec`, and sysctls are read and written there).
+/// </summary>
+public sealed class HostContext
+{
+    public HostContext(IProcessRunner runner, string? networkNamespace)
+    {
+        Runner = runner;
+        NetworkNamespace = networkNamespace;
+        if (networkNamespace is not null)
+        {
+            QemuVmManager.CheckNetworkNamespace(networkNamespace);
+        }
+    }
+
+    public IProcessRunner Runner { get; }
+
+    public string? NetworkNamespace { get; }
+
+    public (string Program, IReadOnlyList<string> Arguments) Wrap(string program, IReadOnlyList<string> arguments) =>
+        NetworkNamespace is null ? (program, arguments) : ("ip", ["netns", "exec", NetworkNamespace, program, .. arguments]);
+
+    public async Task<ProcessResult> RunAsync(string program, IReadOnlyList<string> arguments, CancellationToken cancellationToken,
+        string? standardInput = null, bool throwOnFailure = true)
+    {
+        var (file, args) = Wrap(program, arguments);
+        var result = await Runner.RunAsync(file, args, cancellationToken, standardInput).ConfigureAwait(false);
+        if (throwOnFailure && !result.Succeeded)
+        {
+            throw new QemuNetException("HostCommandFailed", QemuNetErrorCategory.InvalidOperation, CommandLine.Format(program, arguments),
+                $"'{CommandLine.Format(program, arguments)}' failed (exit code {result.ExitCode}): {result.StandardError.Trim()}");
+        }
+
+        return result;
+    }
+
+    public async Task<string> ReadSysctlAsync(string key, CancellationToken cancellationToken)
+    {
+        if (NetworkNamespace is null)
+        {
+            return (await File.ReadAllTextAsync(SysctlPath(key), cancellationToken).ConfigureAwait(false)).Trim();
+        }
+
+        return (await RunAsync("sysctl", ["-n", key], cancellationToken).ConfigureAwait(false)).StandardOutput.Trim();
+    }
+
+    public async Task WriteSysctlAsync(string key, string value, CancellationToken cancellationToken)
+    {
+        if (NetworkNamespace is null)
+        {
+            await File.WriteAllTextAsync(SysctlPath(key), value, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        await RunAsync("sysctl", ["-q", "-w", $"{key}={value}"], cancellationToken).ConfigureAwait(false);
+    }
+
+    public static string SysctlPath(string key) => "/proc/sys/" + key.Replace('.', '/');
+
+    /// <summary>Runs one action; failures of undo-style actions marked IgnoreFailure are swallowed.</summary>
+    public async Task ExecuteAsync(HostAction action, CancellationToken cancellationToken)
+    {
+        switch (action)
+        {
+            case RunProgram run:
+                await RunAsync(run.Program, run.Arguments, cancellationToken, run.StandardInput, throwOnFailure: !run.IgnoreFailure).ConfigureAwait(false);
+                break;
+            case WriteFile write:
+                Directory.CreateDirectory(Path.GetDirectoryName(write.Path)!);
+                await File.WriteAllTextAsync(write.Path, write.Content, cancellationToken).ConfigureAwait(false);
+                break;
+            case DeleteFile delete:
+                File.Delete(delete.Path);
+                break;
+            case SetSysctl sysctl:
+                await WriteSysctlAsync(sysctl.Key, sysctl.Value, cancellationToken).ConfigureAwait(false);
+                break;
+            case SignalPidFile signal:
+                await SignalAsync(signal, cancellationToken).ConfigureAwait(false);
+                break;
+            default:
+                throw new NotSupportedException(action.GetType().Name);
+        }
+    }
+
+    /// <summary>The pid in a pid file when that process is alive and its command line contains <paramref name="mustContain"/>.</summary>
+    public static int? LivePid(string pidFile, string mustContain)
+    {
+        try
+        {
+            if (!int.TryParse(File.ReadAllText(pidFile).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+            {
+                return null;
+            }
+
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            if (stat[(stat.LastIndexOf(')') + 2)..].StartsWith('Z'))
+            {
+                return null;
+            }
+
+            var cmdline = File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ');
+            return cmdline.Contains(mustContain, StringComparison.Ordinal) ? pid : null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    private static async Task SignalAsync(SignalPidFile signal, CancellationToken cancellationToken)
+    {
+        if (LivePid(signal.PidFile, signal.CommandLineMustContain) is not { } pid)
+        {
+            return;
+        }
+
+        NativeMethods.Kill(pid, signal.Signal);
+        if (signal.Signal != NativeMethods.SIGTERM)
+        {
+            return;
+        }
+
+        for (var i = 0; i < 100 && LivePid(signal.PidFile, signal.CommandLineMustContain) is not null; i++)
+        {
+            await Task.Delay(50, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (LivePid(signal.PidFile, signal.CommandLineMustContain) is { } stubborn)
+        {
+            NativeMethods.Kill(stubborn, NativeMethods.SIGKILL);
+        }
+    }
+}

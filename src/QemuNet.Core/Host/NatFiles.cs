@@ -1,0 +1,144 @@
+using System.Globalization;
+using System.Text;
+using QemuNet.Core.Model;
+
+namespace QemuNet.Core.Host;
+
+/// <summary>Where a NAT network keeps its files: all under the state directory's nat/ folder.</summary>
+public sealed record NatPaths(string StateDirectory, string Name)
+{
+    public string Directory => Path.Combine(StateDirectory, "nat");
+
+    public string Record => Path.Combine(Directory, Name + ".json");
+
+    public string Journal => Path.Combine(Directory, Name + ".journal");
+
+    public string DnsmasqConf => Path.Combine(Directory, Name + ".dnsmasq.conf");
+
+    public string DnsmasqPid => Path.Combine(Directory, Name + ".dnsmasq.pid");
+
+    public string Leases => Path.Combine(Directory, Name + ".leases");
+
+    public string HostsFile => Path.Combine(Directory, Name + ".dhcp-hosts");
+
+    public string Lock => Path.Combine(Directory, ".lock");
+}
+
+/// <summary>The nftables table of one NAT network: libvirt's NAT rules, in one table the module owns.</summary>
+public static class NftRuleset
+{
+    public static string Render(QemuNatNetwork net)
+    {
+        var br = Quote(net.BridgeName);
+        var sub = net.Subnet;
+        var outIf = net.Uplink is null ? string.Empty : $"oifname {Quote(net.Uplink)} ";
+        var s = new StringBuilder();
+        s.Append(CultureInfo.InvariantCulture, $"table inet {net.TableName} {{\n");
+
+        // DHCP and DNS from the guests to dnsmasq on the host.
+        s.Append("\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n");
+        s.Append(CultureInfo.InvariantCulture, $"\t\tiifname {br} udp dport {{ 53, 67 }} accept\n");
+        s.Append(CultureInfo.InvariantCulture, $"\t\tiifname {br} tcp dport 53 accept\n");
+        s.Append("\t}\n\n");
+
+        s.Append("\tchain forward {\n\t\ttype filter hook forward priority filter; policy accept;\n");
+        s.Append(CultureInfo.InvariantCulture, $"\t\tiifname {br} oifname {br} accept\n");
+        s.Append(CultureInfo.InvariantCulture, $"\t\toifname {br} ip daddr {sub} ct state established,related accept\n");
+        s.Append(CultureInfo.InvariantCulture, $"\t\toifname {br} ip daddr {sub} ct status dnat accept\n");
+        s.Append(CultureInfo.InvariantCulture, $"\t\tiifname {br} ip saddr {sub} accept\n");
+        s.Append(CultureInfo.InvariantCulture, $"\t\toifname {br} reject with icmp type port-unreachable\n");
+        s.Append(CultureInfo.InvariantCulture, $"\t\tiifname {br} reject with icmp type port-unreachable\n");
+        s.Append("\t}\n\n");
+
+        s.Append("\tchain postrouting {\n\t\ttype nat hook postrouting priority srcnat; policy accept;\n");
+        s.Append(CultureInfo.InvariantCulture, $"\t\tip saddr {sub} ip daddr 224.0.0.0/24 return\n");
+        s.Append(CultureInfo.InvariantCulture, $"\t\tip saddr {sub} ip daddr 255.255.255.255 return\n");
+        s.Append(CultureInfo.InvariantCulture, $"\t\t{outIf}meta l4proto tcp ip saddr {sub} ip daddr != {sub} masquerade to :1024-65535\n");
+        s.Append(CultureInfo.InvariantCulture, $"\t\t{outIf}meta l4proto udp ip saddr {sub} ip daddr != {sub} masquerade to :1024-65535\n");
+        s.Append(CultureInfo.InvariantCulture, $"\t\t{outIf}ip saddr {sub} ip daddr != {sub} masquerade\n");
+        s.Append("\t}\n\n");
+
+        // Strict DHCP clients drop replies whose UDP checksum the offload left unfilled.
+        s.Append("\tchain mangle_postrouting {\n\t\ttype filter hook postrouting priority mangle; policy accept;\n");
+        s.Append(CultureInfo.InvariantCulture, $"\t\toifname {br} udp dport 68 udp checksum set 0\n");
+        s.Append("\t}\n");
+
+        if (net.PortForwards.Count > 0)
+        {
+            s.Append("\n\tchain prerouting {\n\t\ttype nat hook prerouting priority dstnat; policy accept;\n");
+            AppendForwards(s, net);
+            s.Append("\t}\n\n");
+            // The host's own connections to a forwarded port take the output hook, not prerouting.
+            s.Append("\tchain output {\n\t\ttype nat hook output priority -100; policy accept;\n");
+            AppendForwards(s, net);
+            s.Append("\t}\n");
+        }
+
+        s.Append("}\n");
+        return s.ToString();
+    }
+
+    /// <summary>One `nft -f` transaction that replaces the table atomically (creating it first so delete cannot fail).</summary>
+    public static string ReplaceTransaction(QemuNatNetwork net) =>
+        $"table inet {net.TableName}\ndelete table inet {net.TableName}\n" + Render(net);
+
+    private static void AppendForwards(StringBuilder s, QemuNatNetwork net)
+    {
+        foreach (var f in net.PortForwards)
+        {
+            var proto = f.Protocol.ToString().ToLowerInvariant();
+            var match = f.HostAddress is null ? "fib daddr type local" : $"ip daddr {f.HostAddress}";
+            s.Append(CultureInfo.InvariantCulture, $"\t\t{match} {proto} dport {f.HostPort} dnat ip to {f.GuestAddress}:{f.GuestPort}\n");
+        }
+    }
+
+    private static string Quote(string name) => "\"" + name + "\"";
+}
+
+/// <summary>dnsmasq's configuration for one NAT network: bound to its bridge only, with its own pid, lease and hosts files.</summary>
+public static class DnsmasqConfig
+{
+    public static string Render(QemuNatNetwork net, NatPaths paths)
+    {
+        var mask = Ipv4Network.FormatAddress(net.Network.Mask);
+        var s = new StringBuilder();
+        s.Append("# Written by QemuNet for network '").Append(net.Name).Append("'. Do not edit: Disable-QemuNat removes it.\n");
+        s.Append("strict-order\n");
+        s.Append("pid-file=").Append(paths.DnsmasqPid).Append('\n');
+        s.Append("except-interface=lo\n");
+        s.Append("bind-dynamic\n");
+        s.Append("interface=").Append(net.BridgeName).Append('\n');
+        if (!net.Dns)
+        {
+            s.Append("port=0\n");
+        }
+        else if (net.DomainName is not null)
+        {
+            s.Append("domain=").Append(net.DomainName).Append('\n');
+            s.Append("local=/").Append(net.DomainName).Append("/\n");
+            s.Append("expand-hosts\n");
+        }
+
+        if (net.Dhcp)
+        {
+            var size = (int)(Ipv4Network.ParseAddress(net.DhcpEnd!, "NatDhcpRangeInvalid") - Ipv4Network.ParseAddress(net.DhcpStart!, "NatDhcpRangeInvalid") + 1);
+            s.Append(CultureInfo.InvariantCulture, $"dhcp-range={net.DhcpStart},{net.DhcpEnd},{mask}\n");
+            s.Append("dhcp-no-override\n");
+            s.Append("dhcp-authoritative\n");
+            s.Append(CultureInfo.InvariantCulture, $"dhcp-lease-max={size + net.Reservations.Count}\n");
+            s.Append("dhcp-leasefile=").Append(paths.Leases).Append('\n');
+            s.Append("dhcp-hostsfile=").Append(paths.HostsFile).Append('\n');
+            if (!net.Dns)
+            {
+                // No DNS here, so do not announce the host as the guests' name server.
+                s.Append("dhcp-option=option:dns-server\n");
+            }
+        }
+
+        return s.ToString();
+    }
+
+    /// <summary>The dhcp-hostsfile (reloaded on SIGHUP): "mac,ip[,name]" per reservation.</summary>
+    public static string RenderHosts(QemuNatNetwork net) =>
+        string.Concat(net.Reservations.Select(r => $"{r.MacAddress},{r.IPAddress}" + (r.HostName is null ? string.Empty : "," + r.HostName) + "\n"));
+}

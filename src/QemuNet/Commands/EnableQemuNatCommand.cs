@@ -1,0 +1,89 @@
+using System.Management.Automation;
+using QemuNet.Core.Model;
+
+namespace QemuNet.Commands;
+
+public enum QemuOnOff
+{
+    On,
+    Off,
+}
+
+/// <summary>
+/// Creates a NAT network (the seed's 4.2): bridge, gateway address, IPv4 forwarding, masquerade and forward
+/// rules, dnsmasq DHCP/DNS. Running it again changes nothing.
+/// </summary>
+[Cmdlet(VerbsLifecycle.Enable, "QemuNat", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType(typeof(QemuNatNetwork))]
+public sealed class EnableQemuNatCommand : NatCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(NatNameCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string Name { get; set; } = string.Empty;
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string Subnet { get; set; } = QemuNatNetwork.DefaultSubnet;
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [Alias("Bridge")]
+    [ValidateNotNullOrEmpty]
+    public string? BridgeName { get; set; }
+
+    /// <summary>Masquerade only out of this interface (all by default).</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(LinkNameCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string? Uplink { get; set; }
+
+    /// <summary>First and last DHCP address; the subnet's .2 to the last host by default.</summary>
+    [Parameter]
+    [ValidateCount(2, 2)]
+    public string[]? DhcpRange { get; set; }
+
+    [Parameter]
+    public SwitchParameter NoDhcp { get; set; }
+
+    [Parameter]
+    public QemuOnOff Dns { get; set; } = QemuOnOff.On;
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string? DomainName { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var wanted = Invoke(() => QemuNatNetwork.Create(Name, Subnet, BridgeName, Uplink, DhcpRange?[0], DhcpRange?[1],
+            !NoDhcp, Dns == QemuOnOff.On, DomainName, NetworkNamespace));
+        var manager = CreateManager();
+        QemuNatNetwork? result = null;
+        Locked(manager, () =>
+        {
+            if (!IsWhatIf)
+            {
+                Run(async ct => { await manager.RecoverAsync(wanted.Name).ConfigureAwait(false); return 0; });
+            }
+
+            var net = Run(ct => manager.PrepareEnableAsync(wanted, ct));
+            var observed = Run(ct => manager.ObserveAsync(net, ct));
+            var steps = Invoke(() => manager.PlanEnable(net, observed, out var recorded));
+            if (ConfirmAndApply(manager, net, steps) && !IsWhatIf)
+            {
+                result = Run(ct => manager.RefreshAsync(manager.Get(net.Name), ct));
+            }
+        });
+
+        if (result is null)
+        {
+            return;
+        }
+
+        foreach (var warning in Run(ct => manager.FindForwardDropsAsync(result, ct)))
+        {
+            WriteWarning(warning);
+        }
+
+        WriteObject(result);
+    }
+}
