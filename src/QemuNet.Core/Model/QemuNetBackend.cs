@@ -6,11 +6,13 @@ namespace QemuNet.Core.Model;
 public enum QemuBackendKind
 {
     User,
+    Tap,
 }
 
 /// <summary>The host side of a guest NIC (QEMU's -netdev).</summary>
 [JsonPolymorphic(TypeDiscriminatorPropertyName = "kind")]
 [JsonDerivedType(typeof(QemuUserNet), "user")]
+[JsonDerivedType(typeof(QemuTapNet), "tap")]
 public abstract class QemuNetBackend
 {
     /// <summary>The netdev id; assigned (net0, net1, …) at launch when left empty.</summary>

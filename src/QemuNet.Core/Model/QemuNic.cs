@@ -68,7 +68,7 @@ public sealed class QemuNic
     }
 
     /// <summary>A copy with launch-time values filled in.</summary>
-    public QemuNic With(string macAddress, string id) => new()
+    public QemuNic With(string macAddress, string id, QemuNetBackend? backend) => new()
     {
         Model = Model,
         MacAddress = macAddress,
@@ -76,7 +76,7 @@ public sealed class QemuNic
         PciAddress = PciAddress,
         Vectors = Vectors,
         BootIndex = BootIndex,
-        Backend = Backend,
+        Backend = backend,
     };
 
     public override string ToString() => $"{Model} {MacAddress} on {Backend?.ToString() ?? "user"}".Replace("  ", " ", StringComparison.Ordinal);

@@ -66,7 +66,8 @@ public static partial class QemuLaunchPlanner
                 CheckForwardsAcrossBackends(backend, nics.Take(i).Select(n => n.Backend));
             }
 
-            resolved.Add(nic.With(mac, id));
+            var resolvedBackend = nic.Backend is QemuTapNet { IfName: null } tap ? tap.WithIfName(QemuTapNet.DeriveIfName(spec.Name, i)) : nic.Backend;
+            resolved.Add(nic.With(mac, id, resolvedBackend));
         }
 
         var netdevIds = resolved.Select((n, i) => n.Backend?.Id ?? $"net{i}").ToList();

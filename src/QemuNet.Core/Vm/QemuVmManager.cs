@@ -52,8 +52,8 @@ public sealed class QemuVmManager
     }
 
     /// <summary>The argv to run: QEMU's own, wrapped in `ip netns exec` when a namespace is given.</summary>
-    public static (string FileName, IReadOnlyList<string> Arguments) Command(string qemuPath, IReadOnlyList<string> qemuArguments, string? netns) =>
-        netns is null ? (qemuPath, qemuArguments) : ("ip", ["netns", "exec", netns, qemuPath, .. qemuArguments]);
+    public static (string FileName, IReadOnlyList<string> Arguments) Command(string program, IReadOnlyList<string> arguments, string? netns) =>
+        netns is null ? (program, arguments) : ("ip", ["netns", "exec", netns, program, .. arguments]);
 
     public async Task<QemuVm> StartAsync(QemuLaunchSpec resolvedSpec, string qemuPath, QemuAccelerator accelerator,
         IReadOnlyList<string> arguments, string? networkNamespace, CancellationToken cancellationToken)
@@ -96,7 +96,31 @@ public sealed class QemuVmManager
         vm = With(vm, pid);
         vm.State = QemuVmState.Running;
         await File.WriteAllTextAsync(paths.RecordFile, JsonSerializer.Serialize(vm, Json), cancellationToken).ConfigureAwait(false);
+        await AttachTapsAsync(vm, cancellationToken).ConfigureAwait(false);
         return vm;
+    }
+
+    /// <summary>
+    /// Puts the TAPs QEMU just created on their bridges and up. QEMU made them non-persistent, so they vanish
+    /// with it; a TAP that cannot be attached stops the guest rather than leave it cut off.
+    /// </summary>
+    private async Task AttachTapsAsync(QemuVm vm, CancellationToken cancellationToken)
+    {
+        foreach (var tap in vm.Nics.Select(n => n.Backend).OfType<QemuTapNet>().Where(t => t.Bridge is not null))
+        {
+            foreach (var args in new[] { new[] { "link", "set", "dev", tap.IfName!, "master", tap.Bridge! }, ["link", "set", "dev", tap.IfName!, "up"] })
+            {
+                var (file, argv) = Command("ip", args, vm.NetworkNamespace);
+                var result = await _runner.RunAsync(file, argv, cancellationToken).ConfigureAwait(false);
+                if (!result.Succeeded)
+                {
+                    await StopAsync(vm, TimeSpan.FromSeconds(2), CancellationToken.None).ConfigureAwait(false);
+                    throw new QemuNetException("TapAttachFailed", QemuNetErrorCategory.InvalidOperation, tap.IfName,
+                        $"Could not attach TAP {tap.IfName} of VM '{vm.Name}' to bridge {tap.Bridge}: {result.StandardError.Trim()}. The VM was stopped.",
+                        "Check that the bridge exists (Get-QemuNat) in the namespace QEMU runs in.");
+                }
+            }
+        }
     }
 
     public IReadOnlyList<QemuVm> List()

@@ -39,6 +39,10 @@ public sealed class NewQemuNicCommand : QemuCmdlet
     [Parameter(ValueFromPipeline = true)]
     public QemuNetBackend? Backend { get; set; }
 
+    /// <summary>A NAT network from Enable-QemuNat/Get-QemuNat: the NIC gets a TAP on its bridge.</summary>
+    [Parameter(ValueFromPipeline = true)]
+    public QemuNatNetwork? Network { get; set; }
+
     protected override void ProcessRecord()
     {
         var known = new HashSet<string>(QemuNicModels.KnownDevices, StringComparer.OrdinalIgnoreCase);
@@ -48,7 +52,8 @@ public sealed class NewQemuNicCommand : QemuCmdlet
             known.UnionWith(InstalledDevices());
         }
 
-        WriteObject(Invoke(() => QemuNic.Create(Model, MacAddress, Id, PciAddress, Vectors, BootIndex, Backend, known)));
+        var backend = Backend ?? (Network is null ? null : QemuTapNet.ForBridge(Network.BridgeName, Network.NetworkNamespace));
+        WriteObject(Invoke(() => QemuNic.Create(Model, MacAddress, Id, PciAddress, Vectors, BootIndex, backend, known)));
     }
 
     private IEnumerable<string> InstalledDevices()

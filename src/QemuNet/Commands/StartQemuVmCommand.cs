@@ -22,6 +22,10 @@ public sealed class StartQemuVmCommand : QemuCmdlet
     [Parameter(ValueFromPipeline = true)]
     public QemuNetBackend[]? Backend { get; set; }
 
+    /// <summary>A NAT network piped on its own gets a NIC of the default model with a TAP on its bridge.</summary>
+    [Parameter(ValueFromPipeline = true)]
+    public QemuNatNetwork[]? Network { get; set; }
+
     [Parameter(Position = 0)]
     [ValidateNotNullOrEmpty]
     public string? Name { get; set; }
@@ -78,6 +82,7 @@ public sealed class StartQemuVmCommand : QemuCmdlet
     {
         _nics.AddRange(Nic ?? []);
         _nics.AddRange((Backend ?? []).Select(b => new QemuNic { Backend = b }));
+        _nics.AddRange((Network ?? []).Select(n => new QemuNic { Backend = QemuTapNet.ForBridge(n.BridgeName, n.NetworkNamespace) }));
     }
 
     protected override void EndProcessing()
@@ -102,9 +107,18 @@ public sealed class StartQemuVmCommand : QemuCmdlet
                 "VmKernelMissing", ErrorCategory.InvalidArgument, spec.Initrd ?? spec.Append));
         }
 
-        if (NetworkNamespace is not null)
+        // A TAP must be made where its bridge is: QEMU runs in the NAT network's namespace.
+        var tapNamespaces = spec.Nics.Select(n => n.Backend).OfType<QemuTapNet>().Select(t => t.NetworkNamespace).Distinct().ToList();
+        if (tapNamespaces.Count > 1 || (tapNamespaces.Count == 1 && NetworkNamespace is not null && tapNamespaces[0] != NetworkNamespace))
         {
-            Invoke(() => { QemuVmManager.CheckNetworkNamespace(NetworkNamespace); return 0; });
+            ThrowTerminatingError(ToErrorRecord(new QemuNetException("VmNamespaceConflict", QemuNetErrorCategory.InvalidArgument, NetworkNamespace,
+                "The NICs' bridges live in different network namespaces (or not in -NetworkNamespace); one QEMU runs in one namespace.")));
+        }
+
+        var netns = NetworkNamespace ?? tapNamespaces.FirstOrDefault();
+        if (netns is not null)
+        {
+            Invoke(() => { QemuVmManager.CheckNetworkNamespace(netns); return 0; });
         }
 
         var qemu = Invoke(() => QemuBinary.Resolve(QemuPath));
@@ -118,14 +132,14 @@ public sealed class StartQemuVmCommand : QemuCmdlet
         var accelerator = Invoke(() => QemuVmManager.ResolveAccelerator(Accelerator));
         var manager = new QemuVmManager(Runner, QemuStateDirectory.Resolve());
         var arguments = QemuArgvRenderer.Render(spec, accelerator, new QemuVmPaths(manager.StateDirectory, spec.Name));
-        var (fileName, argv) = QemuVmManager.Command(qemu, arguments, NetworkNamespace);
+        var (fileName, argv) = QemuVmManager.Command(qemu, arguments, netns);
         var commandLine = CommandLine.Format(fileName, argv);
         if (!ShouldProcess($"Start VM '{spec.Name}': {commandLine}", $"Start VM '{spec.Name}' with: {commandLine}", "Start-QemuVm"))
         {
             return;
         }
 
-        var vm = Run(ct => manager.StartAsync(spec, qemu, accelerator, arguments, NetworkNamespace, ct));
+        var vm = Run(ct => manager.StartAsync(spec, qemu, accelerator, arguments, netns, ct));
         if (!Wait)
         {
             WriteObject(vm);
