@@ -19,6 +19,12 @@
         'Enable-QemuNat'
         'Disable-QemuNat'
         'Get-QemuNat'
+        'Add-QemuNatReservation'
+        'Remove-QemuNatReservation'
+        'Get-QemuNatLease'
+        'Add-QemuPortForward'
+        'Remove-QemuPortForward'
+        'Get-QemuPortForward'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

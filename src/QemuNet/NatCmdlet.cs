@@ -72,6 +72,23 @@ public abstract class NatCmdlet : QemuCmdlet
 
     protected QemuNatNetwork GetNetwork(NatManager manager, string name) => Invoke(() => manager.Get(name));
 
+    /// <summary>Changes reservations or forwards of an existing network: validate, plan, confirm, apply. Null when nothing was applied.</summary>
+    protected QemuNatNetwork? Update(string name, Func<QemuNatNetwork, QemuNatNetwork> change)
+    {
+        var manager = CreateManager();
+        QemuNatNetwork? result = null;
+        Locked(manager, () =>
+        {
+            var current = GetNetwork(manager, name);
+            var next = Invoke(() => change(current));
+            if (ConfirmAndApply(manager, current, manager.PlanUpdate(current, next)) && !IsWhatIf)
+            {
+                result = next;
+            }
+        });
+        return result;
+    }
+
     protected static QemuNetException Fail(string id, QemuNetErrorCategory category, object? target, string message, string? action = null) =>
         new(id, category, target, message, action);
 }

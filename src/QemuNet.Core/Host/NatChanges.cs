@@ -1,0 +1,127 @@
+using System.Text.RegularExpressions;
+using QemuNet.Core.Model;
+
+namespace QemuNet.Core.Host;
+
+/// <summary>Validated changes to a NAT network's reservations and port forwards; each returns the changed network.</summary>
+public static partial class NatChanges
+{
+    public static QemuNatNetwork AddReservation(QemuNatNetwork net, string macAddress, string ipAddress, string? hostName)
+    {
+        string mac;
+        try
+        {
+            mac = MacAddress.Normalize(macAddress);
+        }
+        catch (QemuNetException ex)
+        {
+            throw new QemuNetException("NatReservationMacInvalid", QemuNetErrorCategory.InvalidArgument, macAddress, ex.Message);
+        }
+
+        var address = Ipv4Network.ParseAddress(ipAddress, "NatReservationAddressInvalid");
+        if (!net.Network.ContainsHost(address) || Ipv4Network.FormatAddress(address) == net.Gateway)
+        {
+            throw new QemuNetException("NatReservationAddressInvalid", QemuNetErrorCategory.InvalidArgument, ipAddress,
+                $"{ipAddress} is not a guest address of {net.Subnet} (the gateway {net.Gateway} is the host's).");
+        }
+
+        if (hostName is not null && !HostLabel().IsMatch(hostName))
+        {
+            throw new QemuNetException("NatReservationHostNameInvalid", QemuNetErrorCategory.InvalidArgument, hostName,
+                $"'{hostName}' is not a host name (letters, digits and '-', at most 63 characters).");
+        }
+
+        if (net.Reservations.FirstOrDefault(r => r.MacAddress == mac || r.IPAddress == ipAddress) is { } clash)
+        {
+            throw new QemuNetException("NatReservationExists", QemuNetErrorCategory.ResourceExists, clash.MacAddress == mac ? mac : ipAddress,
+                $"Network '{net.Name}' already has the reservation {clash}.", "Remove-QemuNatReservation it first.");
+        }
+
+        return net.With(reservations: [.. net.Reservations, new QemuNatReservation { MacAddress = mac, IPAddress = ipAddress, HostName = hostName }]);
+    }
+
+    public static QemuNatNetwork RemoveReservation(QemuNatNetwork net, string macOrAddress)
+    {
+        var key = macOrAddress.Contains(':', StringComparison.Ordinal) || macOrAddress.Contains('-', StringComparison.Ordinal)
+            ? TryNormalize(macOrAddress) : macOrAddress;
+        var match = net.Reservations.FirstOrDefault(r => r.MacAddress == key || r.IPAddress == key)
+            ?? throw new QemuNetException("NatReservationNotFound", QemuNetErrorCategory.ObjectNotFound, macOrAddress,
+                $"Network '{net.Name}' has no reservation for {macOrAddress}.");
+        return net.With(reservations: net.Reservations.Where(r => r != match).ToArray());
+    }
+
+    public static QemuNatNetwork AddPortForward(QemuNatNetwork net, QemuForwardProtocol protocol, string? hostAddress, int hostPort, string guest, int guestPort)
+    {
+        if (hostAddress is not null)
+        {
+            Ipv4Network.ParseAddress(hostAddress, "NatForwardHostAddressInvalid");
+        }
+
+        CheckPort(hostPort);
+        CheckPort(guestPort);
+        var guestAddress = ResolveGuest(net, guest);
+        var clash = net.PortForwards.FirstOrDefault(f => f.Protocol == protocol && f.HostPort == hostPort
+            && (f.HostAddress is null || hostAddress is null || f.HostAddress == hostAddress));
+        if (clash is not null)
+        {
+            throw new QemuNetException("NatForwardExists", QemuNetErrorCategory.ResourceExists, hostPort,
+                $"Network '{net.Name}' already forwards {clash}.", "Remove-QemuPortForward it first.");
+        }
+
+        var forward = new QemuPortForward { Protocol = protocol, HostAddress = hostAddress, HostPort = hostPort, GuestAddress = guestAddress, GuestPort = guestPort };
+        return net.With(portForwards: [.. net.PortForwards, forward]);
+    }
+
+    public static QemuNatNetwork RemovePortForward(QemuNatNetwork net, QemuForwardProtocol protocol, string? hostAddress, int hostPort)
+    {
+        var match = net.PortForwards.FirstOrDefault(f => f.Protocol == protocol && f.HostPort == hostPort && (hostAddress is null || f.HostAddress == hostAddress))
+            ?? throw new QemuNetException("NatForwardNotFound", QemuNetErrorCategory.ObjectNotFound, hostPort,
+                $"Network '{net.Name}' has no {protocol.ToString().ToLowerInvariant()} forward of port {hostPort}{(hostAddress is null ? string.Empty : " on " + hostAddress)}.");
+        return net.With(portForwards: net.PortForwards.Where(f => f != match).ToArray());
+    }
+
+    /// <summary>A guest given as an address of the subnet, or as the MAC of one of the network's reservations.</summary>
+    private static string ResolveGuest(QemuNatNetwork net, string guest)
+    {
+        if (Ipv4Network.TryParseAddress(guest, out var address))
+        {
+            if (!net.Network.ContainsHost(address) || guest == net.Gateway)
+            {
+                throw new QemuNetException("NatForwardGuestInvalid", QemuNetErrorCategory.InvalidArgument, guest,
+                    $"{guest} is not a guest address of {net.Subnet}.");
+            }
+
+            return guest;
+        }
+
+        var mac = TryNormalize(guest);
+        return net.Reservations.FirstOrDefault(r => r.MacAddress == mac)?.IPAddress
+            ?? throw new QemuNetException("NatForwardGuestInvalid", QemuNetErrorCategory.InvalidArgument, guest,
+                $"'{guest}' is neither an address of {net.Subnet} nor the MAC of a reservation of network '{net.Name}'.",
+                "Give the guest's address, or reserve one for its MAC with Add-QemuNatReservation.");
+    }
+
+    private static void CheckPort(int port)
+    {
+        if (port is < 1 or > 65535)
+        {
+            throw new QemuNetException("NatForwardPortInvalid", QemuNetErrorCategory.InvalidArgument, port,
+                $"The port {port} is out of range; a port is 1 to 65535.");
+        }
+    }
+
+    private static string TryNormalize(string mac)
+    {
+        try
+        {
+            return MacAddress.Normalize(mac);
+        }
+        catch (QemuNetException)
+        {
+            return mac;
+        }
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$", RegexOptions.CultureInvariant)]
+    private static partial Regex HostLabel();
+}

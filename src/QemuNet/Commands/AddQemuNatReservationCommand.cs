@@ -1,0 +1,40 @@
+using System.Management.Automation;
+using QemuNet.Core.Host;
+using QemuNet.Core.Model;
+
+namespace QemuNet.Commands;
+
+/// <summary>Reserves an address for a MAC on a NAT network; dnsmasq reloads it without a restart.</summary>
+[Cmdlet(VerbsCommon.Add, "QemuNatReservation", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+[OutputType(typeof(QemuNatReservation))]
+public sealed class AddQemuNatReservationCommand : NatCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [Alias("Name", "NetworkName")]
+    [ArgumentCompleter(typeof(NatNameCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string Network { get; set; } = string.Empty;
+
+    [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
+    [Alias("Mac")]
+    [ValidateNotNullOrEmpty]
+    public string MacAddress { get; set; } = string.Empty;
+
+    [Parameter(Mandatory = true, Position = 2, ValueFromPipelineByPropertyName = true)]
+    [Alias("IP", "Address")]
+    [ValidateNotNullOrEmpty]
+    public string IPAddress { get; set; } = string.Empty;
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string? HostName { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var net = Update(Network, n => NatChanges.AddReservation(n, MacAddress, IPAddress, HostName));
+        if (net is not null)
+        {
+            WriteObject(net.Reservations[^1]);
+        }
+    }
+}

@@ -1,0 +1,49 @@
+using System.Management.Automation;
+using QemuNet.Core.Host;
+using QemuNet.Core.Model;
+
+namespace QemuNet.Commands;
+
+/// <summary>
+/// Forwards a host port into a guest on a NAT network (DNAT), for other hosts and for the host itself.
+/// Forwarded traffic does not pass the host's INPUT filtering.
+/// </summary>
+[Cmdlet(VerbsCommon.Add, "QemuPortForward", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType(typeof(QemuPortForward))]
+public sealed class AddQemuPortForwardCommand : NatCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [Alias("Name", "NetworkName")]
+    [ArgumentCompleter(typeof(NatNameCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string Network { get; set; } = string.Empty;
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public QemuForwardProtocol Protocol { get; set; } = QemuForwardProtocol.Tcp;
+
+    /// <summary>Forward only traffic to this host address; every local address when left out.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string? HostAddress { get; set; }
+
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
+    public int HostPort { get; set; }
+
+    /// <summary>The guest's address, or the MAC address of one of the network's reservations.</summary>
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("Guest", "IPAddress")]
+    [ValidateNotNullOrEmpty]
+    public string GuestAddress { get; set; } = string.Empty;
+
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
+    public int GuestPort { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var net = Update(Network, n => NatChanges.AddPortForward(n, Protocol, HostAddress, HostPort, GuestAddress, GuestPort));
+        if (net is not null)
+        {
+            WriteObject(GetQemuPortForwardCommand.WithNetwork(net.PortForwards[^1], net));
+        }
+    }
+}

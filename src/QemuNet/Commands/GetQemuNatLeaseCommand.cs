@@ -1,0 +1,26 @@
+using System.Management.Automation;
+using QemuNet.Core.Host;
+
+namespace QemuNet.Commands;
+
+/// <summary>The DHCP leases dnsmasq has handed out on NAT networks.</summary>
+[Cmdlet(VerbsCommon.Get, "QemuNatLease")]
+[OutputType(typeof(QemuNatLease))]
+public sealed class GetQemuNatLeaseCommand : NatCmdlet
+{
+    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+    [Alias("Name", "NetworkName")]
+    [ArgumentCompleter(typeof(NatNameCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string? Network { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var manager = CreateManager();
+        var networks = Network is null ? manager.ListRecords() : [GetNetwork(manager, Network)];
+        foreach (var net in networks)
+        {
+            WriteObject(manager.GetLeases(net), enumerateCollection: true);
+        }
+    }
+}
