@@ -17,10 +17,11 @@ $script:GuestAppend = 'console=ttyS0 quiet panic=-1'
 
 function Get-TestSkipReason {
     <# Why a suite cannot run here, or $null when it can. #>
-    param([ValidateSet('Root', 'Qemu', 'Guest')][string[]]$Need)
+    param([ValidateSet('Root', 'Qemu', 'Guest', 'Nat')][string[]]$Need)
     switch ($Need) {
         'Root' { if (-not $IsRoot) { return 'needs root (network namespaces)' } }
         'Qemu' { if (-not (Get-Command qemu-system-x86_64 -CommandType Application -ErrorAction Ignore)) { return 'qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)' } }
+        'Nat' { foreach ($tool in 'dnsmasq', 'nft', 'sysctl') { if (-not (Get-Command $tool -CommandType Application -ErrorAction Ignore)) { return "$tool is not installed (apt-get install dnsmasq-base nftables procps)" } } }
         'Guest' { if (-not (Test-Path (Join-Path $GuestDir 'initrd.img'))) { return "the test guest is not built in $GuestDir (needs busybox-static, linux-image-amd64, cpio)" } }
     }
     return $null

@@ -23,7 +23,8 @@ public sealed class AddQemuPortForwardCommand : NatCmdlet
 
     /// <summary>Forward only traffic to this host address; every local address when left out.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
+    [AllowNull]
+    [AllowEmptyString]
     public string? HostAddress { get; set; }
 
     [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
@@ -40,7 +41,7 @@ public sealed class AddQemuPortForwardCommand : NatCmdlet
 
     protected override void ProcessRecord()
     {
-        var net = Update(Network, n => NatChanges.AddPortForward(n, Protocol, HostAddress, HostPort, GuestAddress, GuestPort));
+        var net = Update(Network, n => NatChanges.AddPortForward(n, Protocol, string.IsNullOrEmpty(HostAddress) ? null : HostAddress, HostPort, GuestAddress, GuestPort));
         if (net is not null)
         {
             WriteObject(GetQemuPortForwardCommand.WithNetwork(net.PortForwards[^1], net));

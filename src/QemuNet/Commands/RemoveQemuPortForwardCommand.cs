@@ -19,7 +19,8 @@ public sealed class RemoveQemuPortForwardCommand : NatCmdlet
     public QemuForwardProtocol Protocol { get; set; } = QemuForwardProtocol.Tcp;
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
+    [AllowNull]
+    [AllowEmptyString]
     public string? HostAddress { get; set; }
 
     [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
@@ -33,7 +34,7 @@ public sealed class RemoveQemuPortForwardCommand : NatCmdlet
         QemuPortForward? removed = null;
         var net = Update(Network, n =>
         {
-            var next = NatChanges.RemovePortForward(n, Protocol, HostAddress, HostPort);
+            var next = NatChanges.RemovePortForward(n, Protocol, string.IsNullOrEmpty(HostAddress) ? null : HostAddress, HostPort);
             removed = n.PortForwards.Except(next.PortForwards).Single();
             return next;
         });

@@ -1,0 +1,215 @@
+# NAT networks on real parts, in namespaces the test makes: an "upstream" namespace with an HTTP server,
+# joined by a veth pair to a "host" namespace where the module works (-NetworkNamespace). Guests boot on the
+# NAT network and must get leases, reach upstream through masquerade, and be reachable through forwards.
+BeforeDiscovery {
+    . (Join-Path $PSScriptRoot 'common.ps1')
+    $skip = Get-TestSkipReason -Need Root, Qemu, Guest, Nat
+    if ($skip) { Write-Warning "Skipping the NAT tests: $skip" }
+}
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'common.ps1')
+    $script:kernel = Join-Path $GuestDir 'vmlinuz'
+    $script:initrd = Join-Path $GuestDir 'initrd.img'
+
+    function Get-Snapshot {
+        # Everything Enable may touch, as text: links, addresses, the whole ruleset, forwarding, dnsmasq processes.
+        [pscustomobject]@{
+            Links   = (& ip -n $hostNs -br link | Out-String)
+            Addrs   = (& ip -n $hostNs -br addr | Out-String)
+            Ruleset = (& ip netns exec $hostNs nft list ruleset | Out-String)
+            Forward = (& ip netns exec $hostNs sysctl -n net.ipv4.ip_forward | Out-String)
+            Dnsmasq = @(& pgrep -f "dnsmasq --conf-file=$state" 2>$null).Count
+            Files   = @(Get-ChildItem (Join-Path $state 'nat') -Exclude '.lock' -ErrorAction Ignore).Count
+        }
+    }
+
+    function Assert-Unchanged($Before) {
+        $after = Get-Snapshot
+        foreach ($p in 'Links', 'Addrs', 'Ruleset', 'Forward', 'Dnsmasq', 'Files') {
+            $after.$p | Should -Be $Before.$p -Because "$p must be as it was"
+        }
+    }
+
+    function Get-Failure([scriptblock]$Script) {
+        try { & $Script; return $null } catch { return $_ }
+    }
+}
+
+Describe 'NAT networks in a namespace' -Skip:([bool]$skip) {
+    BeforeAll {
+        $script:state = New-TestStateDirectory
+        $script:hostNs = New-TestNamespace 'qnt-host'
+        $script:upNs = New-TestNamespace 'qnt-up'
+        & ip link add qnup0 netns $hostNs type veth peer name eth0 netns $upNs
+        & ip -n $hostNs addr add 203.0.113.1/24 dev qnup0
+        & ip -n $hostNs link set qnup0 up
+        & ip -n $upNs addr add 203.0.113.2/24 dev eth0
+        & ip -n $upNs link set eth0 up
+        # A table that is not ours: Disable must leave it byte for byte.
+        "table inet foreign {`n`tchain fwdfilter {`n`t`ttype filter hook forward priority 10; policy accept;`n`t`tip saddr 198.51.100.0/24 accept`n`t}`n}`n" |
+            & ip netns exec $hostNs nft -f -
+        # Upstream web server whose CGI tells the client address it sees (masquerade check).
+        $script:www = Join-Path $state 'upstream-www'
+        $null = New-Item -ItemType Directory -Path (Join-Path $www 'cgi-bin')
+        Set-Content (Join-Path $www 'index.html') 'UPSTREAM-OK'
+        Set-Content (Join-Path $www 'cgi-bin/ip') "#!/bin/busybox sh`necho 'Content-type: text/plain'`necho`necho REMOTE=`$REMOTE_ADDR`n" -NoNewline
+        & chmod 755 (Join-Path $www 'cgi-bin/ip')
+        & ip netns exec $upNs busybox httpd -p 203.0.113.2:80 -h $www
+        $script:initial = Get-Snapshot
+    }
+    AfterAll {
+        Get-QemuNat -NetworkNamespace $hostNs -ErrorAction Ignore | Disable-QemuNat -Confirm:$false -ErrorAction Continue
+        Remove-TestStateDirectory $state
+        Remove-TestNamespace $hostNs
+        Remove-TestNamespace $upNs
+    }
+    AfterEach {
+        Remove-Item Env:QEMUNET_TEST_FAIL_STEP -ErrorAction Ignore
+        Get-QemuVm | Stop-QemuVm -Confirm:$false -TimeoutSec 2
+    }
+
+    It '-WhatIf prints the plan and leaves the namespace untouched' {
+        $run = Invoke-ChildPwsh "Enable-QemuNat -Name lab -Subnet 192.0.2.0/24 -NetworkNamespace $hostNs -WhatIf"
+        $run.ExitCode | Should -Be 0
+        $run.Output | Should -Match 'What if: \[qn-lab\] Create bridge'
+        $run.Output | Should -Match 'masquerade to :1024-65535'
+        $run.Output | Should -Match 'bind-dynamic'
+        Assert-Unchanged $initial
+    }
+
+    It 'rejects <Case> with <ErrorId> and changes nothing' -TestCases @(
+        @{ Case = 'a subnet with host bits'; ErrorId = 'NatSubnetInvalid'; Target = '192.0.2.1/24'; Params = @{ Subnet = '192.0.2.1/24' } }
+        @{ Case = 'a subnet that overlaps a route'; ErrorId = 'NatSubnetOverlap'; Target = '203.0.113.0/25'; Params = @{ Subnet = '203.0.113.0/25' } }
+        @{ Case = 'a bridge name over 15 bytes'; ErrorId = 'NatBridgeNameInvalid'; Target = 'qemunet-bridge-01'; Params = @{ BridgeName = 'qemunet-bridge-01' } }
+        @{ Case = 'a bridge name with $(…)'; ErrorId = 'NatBridgeNameInvalid'; Target = '$(reboot)'; Params = @{ BridgeName = '$(reboot)' } }
+        @{ Case = 'a bridge name with a slash'; ErrorId = 'NatBridgeNameInvalid'; Target = 'br/0'; Params = @{ BridgeName = 'br/0' } }
+        @{ Case = 'a bridge name that is a non-bridge link'; ErrorId = 'NatBridgeNameInUse'; Target = 'qnup0'; Params = @{ BridgeName = 'qnup0' } }
+        @{ Case = 'a DHCP range outside the subnet'; ErrorId = 'NatDhcpRangeInvalid'; Target = '192.0.2.10-198.51.100.20'; Params = @{ DhcpRange = '192.0.2.10', '198.51.100.20' } }
+        @{ Case = 'a DHCP range holding the gateway'; ErrorId = 'NatDhcpRangeInvalid'; Target = '192.0.2.1-192.0.2.20'; Params = @{ DhcpRange = '192.0.2.1', '192.0.2.20' } }
+        @{ Case = 'an uplink name with a space'; ErrorId = 'NatUplinkInvalid'; Target = 'eth 0'; Params = @{ Uplink = 'eth 0' } }
+    ) {
+        $p = @{ Name = 'lab'; Subnet = '192.0.2.0/24'; NetworkNamespace = $hostNs; Confirm = $false }
+        foreach ($key in $Params.Keys) { $p[$key] = $Params[$key] }
+        $err = Get-Failure { Enable-QemuNat @p }
+        ($err.FullyQualifiedErrorId -split ',')[0] | Should -Be $ErrorId
+        $err.TargetObject | Should -Be $Target
+        Assert-Unchanged $initial
+    }
+
+    It 'rejects a bad network name' {
+        $err = Get-Failure { Enable-QemuNat -Name 'lab net' -NetworkNamespace $hostNs -Confirm:$false }
+        ($err.FullyQualifiedErrorId -split ',')[0] | Should -Be 'NatNameInvalid'
+        $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        Assert-Unchanged $initial
+    }
+
+    It 'undoes everything when a middle step fails' {
+        $env:QEMUNET_TEST_FAIL_STEP = 'Install masquerade'
+        $err = Get-Failure { Enable-QemuNat -Name lab -Subnet 192.0.2.0/24 -NetworkNamespace $hostNs -Confirm:$false }
+        ($err.FullyQualifiedErrorId -split ',')[0] | Should -Be 'HostStepFailed'
+        $err.Exception.Message | Should -Match 'Install masquerade and forward rules'
+        Assert-Unchanged $initial
+    }
+
+    It 'enables once; enabling again changes nothing' {
+        $net = Enable-QemuNat -Name lab -Subnet 192.0.2.0/24 -NetworkNamespace $hostNs -Confirm:$false
+        $net.State | Should -Be 'Active'
+        $net.DnsmasqPid | Should -BeGreaterThan 0
+        $net.Gateway | Should -Be '192.0.2.1'
+        & ip netns exec $hostNs sysctl -n net.ipv4.ip_forward | Should -Be '1'
+        $once = Get-Snapshot
+        $verbose = Enable-QemuNat -Name lab -Subnet 192.0.2.0/24 -NetworkNamespace $hostNs -Confirm:$false -Verbose 4>&1 |
+            Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }
+        ($verbose.Message -join "`n") | Should -Match 'nothing to change'
+        $twice = Get-Snapshot
+        $twice.Ruleset | Should -Be $once.Ruleset
+        $twice.Dnsmasq | Should -Be 1
+        ([regex]::Matches($twice.Ruleset, 'table inet qemunet_lab')).Count | Should -Be 1
+    }
+
+    It 'gives a guest a lease; it pings its gateway and reaches upstream through masquerade' {
+        $vm = Get-QemuNat -Name lab -NetworkNamespace $hostNs | New-QemuNic -Model virtio |
+            Start-QemuVm -Name natguest -Kernel $kernel -Initrd $initrd -Accelerator Tcg `
+                -Append "$GuestAppend qn_hold=60 qn_ping=192.0.2.1 qn_fetch=http://203.0.113.2/cgi-bin/ip"
+        $vm.NetworkNamespace | Should -Be $hostNs
+        $tap = $vm.Nics[0].Backend.IfName
+        & ip -n $hostNs -br link show master qn-lab | Should -Match $tap
+        $lines = Wait-GuestConsole $vm
+        $lease = $lines | Where-Object { $_ -like 'QEMUNET-LEASE *' } | ForEach-Object { ConvertFrom-GuestLine $_ }
+        $lease.ip | Should -Match '^192\.0\.2\.\d+$' -Because ($lines -join "`n")
+        $lease.router | Should -Be '192.0.2.1'
+        $lines | Should -Contain 'QEMUNET-PING target=192.0.2.1 result=ok'
+        ($lines | Where-Object { $_ -like 'QEMUNET-FETCH *' }) | Should -Match 'result=ok body=REMOTE=203\.0\.113\.1$'
+        (Get-QemuNatLease -Network lab -NetworkNamespace $hostNs).MacAddress | Should -Contain $vm.Nics[0].MacAddress
+        $vm | Stop-QemuVm -Confirm:$false
+        & ip -n $hostNs -br link | Should -Not -Match $tap -Because 'the TAP goes with the guest'
+    }
+
+    It 'gives a reserved address and forwards a port to it, from upstream and from the host itself' {
+        $mac = '52:54:00:00:51:51'
+        Add-QemuNatReservation -Network lab -MacAddress $mac -IPAddress 192.0.2.51 -HostName web -NetworkNamespace $hostNs -Confirm:$false |
+            ForEach-Object IPAddress | Should -Be '192.0.2.51'
+        $fwd = Add-QemuPortForward -Network lab -HostPort 8080 -GuestAddress $mac -GuestPort 80 -NetworkNamespace $hostNs -Confirm:$false
+        $fwd.GuestAddress | Should -Be '192.0.2.51'
+        (Get-QemuPortForward -Network lab -NetworkNamespace $hostNs).HostPort | Should -Be 8080
+
+        $vm = Get-QemuNat -Name lab -NetworkNamespace $hostNs | New-QemuNic -Model e1000 -MacAddress $mac |
+            Start-QemuVm -Name reserved -Kernel $kernel -Initrd $initrd -Accelerator Tcg -Append "$GuestAppend qn_hold=60"
+        $lease = Wait-GuestConsole $vm | Where-Object { $_ -like 'QEMUNET-LEASE *' } | ForEach-Object { ConvertFrom-GuestLine $_ }
+        $lease.ip | Should -Be '192.0.2.51'
+        (Get-QemuNatLease -Network lab -NetworkNamespace $hostNs | Where-Object MacAddress -eq $mac).Reserved | Should -BeTrue
+
+        Invoke-HttpGet -Namespace $upNs -Address 203.0.113.1 -Port 8080 | Should -Match 'QEMUNET-HTTP-OK 192\.0\.2\.51'
+        Invoke-HttpGet -Namespace $hostNs -Address 203.0.113.1 -Port 8080 | Should -Match 'QEMUNET-HTTP-OK 192\.0\.2\.51'
+
+        Get-QemuPortForward -Network lab -NetworkNamespace $hostNs | Remove-QemuPortForward -Confirm:$false
+        Invoke-HttpGet -Namespace $upNs -Address 203.0.113.1 -Port 8080 | Should -Not -Match 'QEMUNET-HTTP-OK'
+        Remove-QemuNatReservation -Network lab -MacAddress $mac -NetworkNamespace $hostNs -Confirm:$false
+        (Get-Content (Join-Path $state 'nat/lab.dhcp-hosts') -Raw) | Should -BeNullOrEmpty
+        $vm | Stop-QemuVm -Confirm:$false
+    }
+
+    It 'rejects bad reservations and forwards with their own ids' {
+        $before = Get-Snapshot
+        $cases = @(
+            @{ Id = 'NatReservationMacInvalid'; Do = { Add-QemuNatReservation lab 52:54:00:zz:00:01 192.0.2.60 -NetworkNamespace $hostNs -Confirm:$false } }
+            @{ Id = 'NatReservationAddressInvalid'; Do = { Add-QemuNatReservation lab 52:54:00:00:00:61 198.51.100.5 -NetworkNamespace $hostNs -Confirm:$false } }
+            @{ Id = 'NatReservationAddressInvalid'; Do = { Add-QemuNatReservation lab 52:54:00:00:00:62 192.0.2.1 -NetworkNamespace $hostNs -Confirm:$false } }
+            @{ Id = 'NatForwardPortInvalid'; Do = { Add-QemuPortForward lab -HostPort 70000 -GuestAddress 192.0.2.9 -GuestPort 80 -NetworkNamespace $hostNs -Confirm:$false } }
+            @{ Id = 'NatForwardGuestInvalid'; Do = { Add-QemuPortForward lab -HostPort 8081 -GuestAddress 52:54:00:00:00:99 -GuestPort 80 -NetworkNamespace $hostNs -Confirm:$false } }
+            @{ Id = 'NatForwardHostAddressInvalid'; Do = { Add-QemuPortForward lab -HostAddress 'host;reboot' -HostPort 8081 -GuestAddress 192.0.2.9 -GuestPort 80 -NetworkNamespace $hostNs -Confirm:$false } }
+            @{ Id = 'NatNotFound'; Do = { Add-QemuPortForward nosuch -HostPort 8081 -GuestAddress 192.0.2.9 -GuestPort 80 -NetworkNamespace $hostNs -Confirm:$false } }
+        )
+        foreach ($case in $cases) {
+            $err = Get-Failure $case.Do
+            ($err.FullyQualifiedErrorId -split ',')[0] | Should -Be $case.Id
+        }
+        Assert-Unchanged $before
+    }
+
+    It 'reports drift and repairs it on the next Enable' {
+        & ip netns exec $hostNs nft delete table inet qemunet_lab
+        $net = Get-QemuNat -Name lab -NetworkNamespace $hostNs
+        $net.State | Should -Be 'Degraded'
+        $net.Drift | Should -Match 'qemunet_lab is missing'
+        (Enable-QemuNat -Name lab -Subnet 192.0.2.0/24 -NetworkNamespace $hostNs -Confirm:$false).State | Should -Be 'Active'
+    }
+
+    It 'warns about a foreign table that drops forwarded traffic' {
+        "table ip dockerlike {`n`tchain FORWARD {`n`t`ttype filter hook forward priority 0; policy drop;`n`t}`n}`n" | & ip netns exec $hostNs nft -f -
+        try {
+            $warnings = @()
+            $null = Enable-QemuNat -Name lab -Subnet 192.0.2.0/24 -NetworkNamespace $hostNs -Confirm:$false -WarningVariable warnings -WarningAction SilentlyContinue
+            ($warnings -join "`n") | Should -Match "table 'dockerlike' chain 'FORWARD' drops forwarded traffic"
+        }
+        finally { & ip netns exec $hostNs nft delete table ip dockerlike }
+    }
+
+    It 'Disable-QemuNat leaves the namespace exactly as it was' {
+        Get-QemuNat -Name lab -NetworkNamespace $hostNs | Disable-QemuNat -Confirm:$false
+        Start-Sleep -Milliseconds 200
+        Assert-Unchanged $initial
+        Get-QemuNat -NetworkNamespace $hostNs | Should -BeNullOrEmpty
+    }
+}
