@@ -91,29 +91,12 @@ public sealed class HostContext
     }
 
     /// <summary>The pid in a pid file when that process is alive and its command line contains <paramref name="mustContain"/>.</summary>
-    public static int? LivePid(string pidFile, string mustContain)
-    {
-        try
-        {
-            if (!int.TryParse(File.ReadAllText(pidFile).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
-            {
-                return null;
-            }
-
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            if (stat[(stat.LastIndexOf(')') + 2)..].StartsWith('Z'))
-            {
-                return null;
-            }
-
-            var cmdline = File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ');
-            return cmdline.Contains(mustContain, StringComparison.Ordinal) ? pid : null;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return null;
-        }
-    }
+    public static int? LivePid(string pidFile, string mustContain) =>
+        ProcessProbe.ReadPidFile(pidFile) is { } pid
+        && ProcessProbe.LiveCommandLine(pid) is { } arguments
+        && string.Join(' ', arguments).Contains(mustContain, StringComparison.Ordinal)
+            ? pid
+            : null;
 
     private static async Task SignalAsync(SignalPidFile signal, CancellationToken cancellationToken)
     {

@@ -91,7 +91,7 @@ public sealed class QemuVmManager
                 "Read QEMU's message above; run Start-QemuVm with -WhatIf to see the exact arguments.");
         }
 
-        var pid = ReadPid(paths.PidFile) ?? throw new QemuNetException("QemuPidFileMissing", QemuNetErrorCategory.InvalidResult,
+        var pid = ProcessProbe.ReadPidFile(paths.PidFile) ?? throw new QemuNetException("QemuPidFileMissing", QemuNetErrorCategory.InvalidResult,
             paths.PidFile, $"QEMU started but wrote no pid file at {paths.PidFile}.");
         vm = With(vm, pid);
         vm.State = QemuVmState.Running;
@@ -182,29 +182,8 @@ public sealed class QemuVmManager
     /// Alive means /proc/PID exists, is not a zombie, and its command line names this VM's pid file,
     /// so a recycled pid is never mistaken for the guest (nor signalled).
     /// </summary>
-    public static bool IsAlive(QemuVm vm)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{vm.Pid}/stat");
-            var state = stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[0];
-            if (state is "Z" or "X")
-            {
-                return false;
-            }
-
-            var cmdline = File.ReadAllText($"/proc/{vm.Pid}/cmdline").Split('\0');
-            return cmdline.Contains(vm.Paths.PidFile, StringComparer.Ordinal);
-        }
-        catch (IOException)
-        {
-            return false;
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return false;
-        }
-    }
+    public static bool IsAlive(QemuVm vm) =>
+        ProcessProbe.LiveCommandLine(vm.Pid) is { } arguments && arguments.Contains(vm.Paths.PidFile, StringComparer.Ordinal);
 
     private static async Task<bool> ExitedWithinAsync(QemuVm vm, TimeSpan time, CancellationToken cancellationToken)
     {
@@ -235,18 +214,6 @@ public sealed class QemuVmManager
             return vm;
         }
         catch (Exception ex) when (ex is IOException or JsonException or UnauthorizedAccessException)
-        {
-            return null;
-        }
-    }
-
-    private static int? ReadPid(string pidFile)
-    {
-        try
-        {
-            return int.TryParse(File.ReadAllText(pidFile).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) ? pid : null;
-        }
-        catch (IOException)
         {
             return null;
         }
