@@ -65,6 +65,29 @@ public abstract class QemuCmdlet : PSCmdlet, IDisposable
         }
     }
 
+    /// <summary>
+    /// The items whose name matches one of <paramref name="names"/> (wildcards allowed), in that order; a name
+    /// without wildcards that matches nothing is a non-terminating ObjectNotFound error with <paramref name="errorId"/>.
+    /// </summary>
+    protected IReadOnlyList<T> SelectByName<T>(IReadOnlyList<T> items, IEnumerable<string> names, Func<T, string> nameOf,
+        string errorId, Func<string, string> notFoundMessage)
+    {
+        var selected = new List<T>();
+        foreach (var name in names)
+        {
+            var pattern = new WildcardPattern(name, WildcardOptions.IgnoreCase);
+            var matches = items.Where(item => pattern.IsMatch(nameOf(item))).ToArray();
+            if (matches.Length == 0 && !WildcardPattern.ContainsWildcardCharacters(name))
+            {
+                WriteError(new ErrorRecord(new ItemNotFoundException(notFoundMessage(name)), errorId, ErrorCategory.ObjectNotFound, name));
+            }
+
+            selected.AddRange(matches);
+        }
+
+        return selected;
+    }
+
     internal static ErrorRecord ToErrorRecord(QemuNetException ex)
     {
         var category = Enum.TryParse<ErrorCategory>(ex.Category.ToString(), out var parsed) ? parsed : ErrorCategory.NotSpecified;

@@ -17,20 +17,11 @@ public sealed class GetQemuNatCommand : NatCmdlet
     protected override void ProcessRecord()
     {
         var manager = CreateManager();
-        var all = manager.ListRecords();
-        foreach (var name in Name ?? ["*"])
+        var selected = SelectByName(manager.ListRecords(), Name ?? ["*"], net => net.Name, "NatNotFound",
+            name => $"There is no NAT network named '{name}'.");
+        foreach (var net in selected)
         {
-            var pattern = new WildcardPattern(name, WildcardOptions.IgnoreCase);
-            var matches = all.Where(n => pattern.IsMatch(n.Name)).ToArray();
-            if (matches.Length == 0 && !WildcardPattern.ContainsWildcardCharacters(name))
-            {
-                WriteError(ToErrorRecord(Fail("NatNotFound", Core.QemuNetErrorCategory.ObjectNotFound, name, $"There is no NAT network named '{name}'.")));
-            }
-
-            foreach (var net in matches)
-            {
-                WriteObject(Run(ct => manager.RefreshAsync(net, ct)));
-            }
+            WriteObject(Run(ct => manager.RefreshAsync(net, ct)));
         }
     }
 }

@@ -17,17 +17,7 @@ public sealed class GetQemuVmCommand : QemuCmdlet
     protected override void ProcessRecord()
     {
         var vms = new QemuVmManager(Runner, QemuStateDirectory.Resolve()).List();
-        foreach (var name in Name ?? ["*"])
-        {
-            var pattern = new WildcardPattern(name, WildcardOptions.IgnoreCase);
-            var matches = vms.Where(vm => pattern.IsMatch(vm.Name)).ToArray();
-            if (matches.Length == 0 && !WildcardPattern.ContainsWildcardCharacters(name))
-            {
-                WriteError(new ErrorRecord(new ItemNotFoundException($"No VM named '{name}' was started by QemuNet."),
-                    "VmNotFound", ErrorCategory.ObjectNotFound, name));
-            }
-
-            WriteObject(matches, enumerateCollection: true);
-        }
+        WriteObject(SelectByName(vms, Name ?? ["*"], vm => vm.Name, "VmNotFound", name => $"No VM named '{name}' was started by QemuNet."),
+            enumerateCollection: true);
     }
 }

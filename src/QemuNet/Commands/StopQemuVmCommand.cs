@@ -29,7 +29,9 @@ public sealed class StopQemuVmCommand : QemuCmdlet
     protected override void ProcessRecord()
     {
         var manager = new QemuVmManager(Runner, QemuStateDirectory.Resolve());
-        var targets = ParameterSetName == "InputObject" ? InputObject : Find(manager);
+        var targets = ParameterSetName == "InputObject"
+            ? InputObject
+            : SelectByName(manager.List(), Name, vm => vm.Name, "VmNotFound", name => $"No VM named '{name}' was started by QemuNet.");
         foreach (var vm in targets)
         {
             if (!ShouldProcess($"VM '{vm.Name}' (pid {vm.Pid})", "Stop"))
@@ -53,26 +55,6 @@ public sealed class StopQemuVmCommand : QemuCmdlet
             catch (OperationCanceledException) when (CancelToken.IsCancellationRequested)
             {
                 throw new PipelineStoppedException();
-            }
-        }
-    }
-
-    private IEnumerable<QemuVm> Find(QemuVmManager manager)
-    {
-        var vms = manager.List();
-        foreach (var name in Name)
-        {
-            var pattern = new WildcardPattern(name, WildcardOptions.IgnoreCase);
-            var matches = vms.Where(vm => pattern.IsMatch(vm.Name)).ToArray();
-            if (matches.Length == 0 && !WildcardPattern.ContainsWildcardCharacters(name))
-            {
-                WriteError(new ErrorRecord(new ItemNotFoundException($"No VM named '{name}' was started by QemuNet."),
-                    "VmNotFound", ErrorCategory.ObjectNotFound, name));
-            }
-
-            foreach (var vm in matches)
-            {
-                yield return vm;
             }
         }
     }
