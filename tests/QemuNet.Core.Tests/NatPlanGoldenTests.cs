@@ -26,7 +26,7 @@ public sealed class NatPlanGoldenTests : IDisposable
 
     private static string Render(IEnumerable<HostStep> steps) => string.Concat(steps.Select(s => s.Describe() + "\n"));
 
-    private string PlanFresh(QemuNatNetwork net) => Render(_manager.PlanEnable(net, NatObservation.Empty, out _));
+    private string PlanFresh(QemuNatNetwork net) => Render(_manager.PlanEnable(net, NatObservation.Empty));
 
     [Fact]
     public void DefaultNetwork() => Golden.AssertMatches("nat/default.plan", PlanFresh(Lab()));
@@ -72,7 +72,7 @@ public sealed class NatPlanGoldenTests : IDisposable
         File.WriteAllText(paths.DnsmasqConf, DnsmasqConfig.Render(recorded, paths));
         File.WriteAllText(paths.HostsFile, string.Empty);
         var applied = new NatObservation(true, true, true, true, "1", true, "listing\n", 4242);
-        Assert.Empty(_manager.PlanEnable(recorded, applied, out _));
+        Assert.Empty(_manager.PlanEnable(recorded, applied));
     }
 
     [Fact]
@@ -80,7 +80,7 @@ public sealed class NatPlanGoldenTests : IDisposable
     {
         // Bridge and address made, forwarding on; firewall, dnsmasq and record missing (a killed Enable, say).
         var half = new NatObservation(true, true, true, true, "1", false, null, null);
-        Golden.AssertMatches("nat/half-applied.plan", Render(_manager.PlanEnable(Lab(), half, out _)));
+        Golden.AssertMatches("nat/half-applied.plan", Render(_manager.PlanEnable(Lab(), half)));
     }
 
     [Fact]

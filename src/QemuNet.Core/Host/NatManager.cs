@@ -280,7 +280,7 @@ public sealed class NatManager
     }
 
     /// <summary>The steps still needed to bring <paramref name="net"/> up: none when it already is.</summary>
-    public IReadOnlyList<HostStep> PlanEnable(QemuNatNetwork net, NatObservation o, out QemuNatNetwork recorded)
+    public IReadOnlyList<HostStep> PlanEnable(QemuNatNetwork net, NatObservation o)
     {
         var paths = PathsFor(net.Name);
         var steps = new List<HostStep>();
@@ -321,7 +321,7 @@ public sealed class NatManager
                 [new SetSysctl(IpForwardKey, o.IpForward)]));
         }
 
-        recorded = net.With(restoreIpForward: restore);
+        var recorded = net.With(restoreIpForward: restore);
         AddFirewallStep(steps, recorded, o);
         AddDnsmasqSteps(steps, recorded, o, paths);
 

@@ -67,7 +67,7 @@ public sealed class EnableQemuNatCommand : NatCmdlet
 
             var net = Run(ct => manager.PrepareEnableAsync(wanted, ct));
             var observed = Run(ct => manager.ObserveAsync(net, ct));
-            var steps = Invoke(() => manager.PlanEnable(net, observed, out var recorded));
+            var steps = Invoke(() => manager.PlanEnable(net, observed));
             if (ConfirmAndApply(manager, net, steps) && !IsWhatIf)
             {
                 result = Run(ct => manager.RefreshAsync(manager.Get(net.Name), ct));
