@@ -31,6 +31,20 @@ public sealed class QemuLaunchSpec
 
     /// <summary>The guest NICs in order; empty means one virtio NIC on user-mode networking unless NoNetwork.</summary>
     public IReadOnlyList<QemuNic> Nics { get; init; } = [];
+
+    public QemuLaunchSpec WithNics(IReadOnlyList<QemuNic> nics) => new()
+    {
+        Name = Name,
+        MemoryMiB = MemoryMiB,
+        CpuCount = CpuCount,
+        Disk = Disk,
+        Kernel = Kernel,
+        Initrd = Initrd,
+        Append = Append,
+        Accelerator = Accelerator,
+        NoNetwork = NoNetwork,
+        Nics = nics,
+    };
 }
 
 /// <summary>Where a running VM keeps its files (pid, QMP socket, console log) inside the state directory.</summary>

@@ -4,44 +4,214 @@ using QemuNet.Core.Qemu;
 
 namespace QemuNet.Core.Model;
 
+/// <summary>Whether QEMU moves the TAP's packets in the kernel (vhost-net).</summary>
+public enum QemuVhostMode
+{
+    /// <summary>On when /dev/vhost-net can be opened, off otherwise; decided when the guest starts.</summary>
+    Auto,
+    On,
+    Off,
+}
+
 /// <summary>
-/// A TAP backend. With a bridge, QEMU creates the TAP (ifname=, script=no) and the module attaches it to
-/// the bridge right after QEMU starts; the TAP is not persistent, so it goes away with the guest.
+/// A TAP backend (seed 4.1, -net tap). Who makes the TAP depends on the options: the module (root, on a
+/// -Bridge, removed again when the guest stops), QEMU's bridge helper (-Helper), an ifup script (-Script),
+/// or whoever opened the descriptor handed over with -Fd.
 /// </summary>
 public sealed class QemuTapNet : QemuNetBackend
 {
+    public const int MaxQueues = 256;
+
     public override QemuBackendKind Kind => QemuBackendKind.Tap;
 
     /// <summary>The host-side TAP name; derived from the VM name and NIC index at launch when empty.</summary>
     public string? IfName { get; init; }
 
-    /// <summary>The bridge the TAP joins.</summary>
+    /// <summary>The bridge the TAP joins (with -Helper: the bridge the helper puts it on).</summary>
     public string? Bridge { get; init; }
 
     /// <summary>The network namespace of the bridge (and so of QEMU).</summary>
     public string? NetworkNamespace { get; init; }
 
-    public static QemuTapNet ForBridge(string bridge, string? networkNamespace) => new()
+    /// <summary>Run by QEMU with the TAP name after creating it; none unless given.</summary>
+    public string? Script { get; init; }
+
+    /// <summary>Run by QEMU with the TAP name when the guest shuts down; none unless given.</summary>
+    public string? DownScript { get; init; }
+
+    /// <summary>The bridge helper QEMU runs to create the TAP (works without root when the helper is privileged).</summary>
+    public string? Helper { get; init; }
+
+    /// <summary>A TAP descriptor already open in QEMU's process.</summary>
+    public int? Fd { get; init; }
+
+    /// <summary>Send buffer limit in bytes (0: unlimited).</summary>
+    public long? SndBuf { get; init; }
+
+    public bool? VnetHdr { get; init; }
+
+    /// <summary>The old -net vlan=n: the TAP joins QEMU hub n, and the NIC joins the same hub.</summary>
+    public int? Hub { get; init; }
+
+    public QemuVhostMode Vhost { get; init; } = QemuVhostMode.Auto;
+
+    /// <summary>Multiqueue: queue pairs of the TAP (the virtio NIC then gets mq=on,vectors=2N+2).</summary>
+    public int? Queues { get; init; }
+
+    /// <summary>The module creates the TAP (ip tuntap) and attaches it, rather than QEMU, a script or a helper.</summary>
+    public bool ModuleAttaches => Bridge is not null && Helper is null && Script is null && Fd is null;
+
+    public static QemuTapNet ForBridge(string bridge, string? networkNamespace) =>
+        new QemuTapNet { Bridge = bridge, NetworkNamespace = networkNamespace }.Validate();
+
+    /// <summary>Checks names and numbers, and the combinations QEMU refuses, before QEMU ever sees them.</summary>
+    public QemuTapNet Validate()
     {
-        Bridge = InterfaceName.Check(bridge, "TapBridgeInvalid"),
-        NetworkNamespace = networkNamespace,
-    };
+        if (Id is not null)
+        {
+            QemuOptionBuilder.CheckId(Id, "TapIdInvalid");
+        }
+
+        if (IfName is not null)
+        {
+            InterfaceName.Check(IfName, "TapIfNameInvalid");
+        }
+
+        if (Bridge is not null)
+        {
+            InterfaceName.Check(Bridge, "TapBridgeInvalid");
+        }
+
+        if (Fd is not null)
+        {
+            var clash = Named(("-IfName", IfName), ("-Script", Script), ("-DownScript", DownScript), ("-Helper", Helper),
+                ("-VnetHdr", VnetHdr), ("-Queues", Queues), ("-Bridge", Bridge));
+            if (clash.Count > 0)
+            {
+                throw new QemuNetException("TapFdConflict", QemuNetErrorCategory.InvalidArgument, Fd,
+                    $"-Fd hands QEMU an already-open TAP, so {string.Join(", ", clash)} cannot be used with it (QEMU refuses the mix).",
+                    "Leave out -Fd, or the other options.");
+            }
+
+            if (Fd < 0)
+            {
+                throw new QemuNetException("TapFdInvalid", QemuNetErrorCategory.InvalidArgument, Fd, $"-Fd {Fd} is not a file descriptor number.");
+            }
+        }
+
+        if (Helper is not null)
+        {
+            var clash = Named(("-IfName", IfName), ("-Script", Script), ("-DownScript", DownScript), ("-VnetHdr", VnetHdr), ("-Queues", Queues));
+            if (clash.Count > 0)
+            {
+                throw new QemuNetException("TapHelperConflict", QemuNetErrorCategory.InvalidArgument, Helper,
+                    $"With -Helper the bridge helper creates and names the TAP, so {string.Join(", ", clash)} cannot be used (QEMU refuses the mix).",
+                    "Leave out -Helper, or the other options.");
+            }
+
+            CheckPath(Helper, "TapHelperInvalid");
+        }
+
+        if (Script is not null && Bridge is not null)
+        {
+            throw new QemuNetException("TapScriptBridgeConflict", QemuNetErrorCategory.InvalidArgument, Script,
+                "-Script attaches the TAP itself, so -Bridge would attach it twice.",
+                "Use -Script (e.g. one made by Export-QemuIfupScript -Bridge) or -Bridge, not both.");
+        }
+
+        CheckPath(Script, "TapScriptInvalid");
+        CheckPath(DownScript, "TapScriptInvalid");
+        if (SndBuf is < 0)
+        {
+            throw new QemuNetException("TapSndBufInvalid", QemuNetErrorCategory.InvalidArgument, SndBuf, $"-SndBuf {SndBuf} is negative (0 means unlimited).");
+        }
+
+        if (Hub is < 0)
+        {
+            throw new QemuNetException("TapHubInvalid", QemuNetErrorCategory.InvalidArgument, Hub, $"-Hub {Hub} is negative.");
+        }
+
+        if (Queues is < 1 or > MaxQueues)
+        {
+            throw new QemuNetException("TapQueuesInvalid", QemuNetErrorCategory.InvalidArgument, Queues, $"-Queues {Queues} is out of range (1 to {MaxQueues}).");
+        }
+
+        return this;
+    }
 
     /// <summary>A stable TAP name for NIC <paramref name="index"/> of VM <paramref name="vmName"/>: "qt" + 8 hex digits.</summary>
     public static string DeriveIfName(string vmName, int index) =>
         "qt" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"qemunet-tap/{vmName}/{index}")))[..8];
 
-    public QemuTapNet WithIfName(string ifName) => new() { Id = Id, IfName = ifName, Bridge = Bridge, NetworkNamespace = NetworkNamespace };
+    public QemuTapNet With(string? ifName = null, QemuVhostMode? vhost = null) => new()
+    {
+        Id = Id,
+        IfName = ifName ?? IfName,
+        Bridge = Bridge,
+        NetworkNamespace = NetworkNamespace,
+        Script = Script,
+        DownScript = DownScript,
+        Helper = Helper,
+        Fd = Fd,
+        SndBuf = SndBuf,
+        VnetHdr = VnetHdr,
+        Hub = Hub,
+        Vhost = vhost ?? Vhost,
+        Queues = Queues,
+    };
 
     internal override void WriteNetdevOptions(QemuOptionBuilder options, string id)
     {
         options.Add("tap");
         options.Add("id", id);
-        options.Add("ifname", IfName);
-        // QEMU would otherwise run /etc/qemu-ifup; the module attaches the TAP itself.
-        options.Add("script", "no");
-        options.Add("downscript", "no");
+        if (Fd is not null)
+        {
+            options.Add("fd", Fd);
+        }
+        else if (Helper is not null)
+        {
+            options.Add("br", Bridge);
+            options.Add("helper", Helper);
+        }
+        else
+        {
+            options.Add("ifname", IfName);
+
+            // QEMU would otherwise run /etc/qemu-ifup and /etc/qemu-ifdown.
+            options.Add("script", Script ?? "no");
+            options.Add("downscript", DownScript ?? "no");
+        }
+
+        options.Add("sndbuf", SndBuf?.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        options.Add("vnet_hdr", OnOff(VnetHdr));
+        options.Add("vhost", Vhost switch { QemuVhostMode.On => "on", QemuVhostMode.Off => "off", _ => null });
+        if (Queues > 1)
+        {
+            options.Add("queues", Queues);
+        }
     }
 
-    public override string ToString() => $"tap {IfName ?? "(auto)"}" + (Bridge is null ? string.Empty : $" on {Bridge}");
+    public override string ToString()
+    {
+        var how = Fd is not null ? $"fd {Fd}" : Helper is not null ? "via helper" : Script is not null ? $"script {Script}" : null;
+        return $"tap {IfName ?? "(auto)"}" + (Bridge is null ? string.Empty : $" on {Bridge}") + (how is null ? string.Empty : $" ({how})");
+    }
+
+    private static string? OnOff(bool? value) => value switch { true => "on", false => "off", null => null };
+
+    private static List<string> Named(params (string Name, object? Value)[] options) =>
+        options.Where(o => o.Value is not null).Select(o => o.Name).ToList();
+
+    private static void CheckPath(string? path, string errorId)
+    {
+        if (path is null || path == "no")
+        {
+            return;
+        }
+
+        if (path.Length == 0 || path.Any(char.IsControl))
+        {
+            throw new QemuNetException(errorId, QemuNetErrorCategory.InvalidArgument, path, $"'{path}' is not a usable program path.");
+        }
+    }
 }

@@ -60,14 +60,28 @@ public static class QemuArgvRenderer
             argv.Add("-netdev");
             argv.Add(netdev.ToString());
 
+            var tap = backend as QemuTapNet;
+            var nicPeer = netdevId;
+            if (tap?.Hub is { } hub)
+            {
+                // The seed's vlan=n: backend and NIC meet on hub n through one hub port each.
+                nicPeer = netdevId + "-nic";
+                argv.Add("-netdev");
+                argv.Add(new QemuOptionBuilder().Add("hubport").Add("id", netdevId + "-hub").Add("hubid", hub).Add("netdev", netdevId).ToString());
+                argv.Add("-netdev");
+                argv.Add(new QemuOptionBuilder().Add("hubport").Add("id", nicPeer).Add("hubid", hub).ToString());
+            }
+
+            var multiqueue = tap?.Queues is > 1 ? tap.Queues : null;
             argv.Add("-device");
             argv.Add(new QemuOptionBuilder()
                 .Add(nic.Device)
-                .Add("netdev", netdevId)
+                .Add("netdev", nicPeer)
                 .Add("id", nic.Id)
                 .Add("mac", nic.MacAddress)
                 .Add("addr", nic.PciAddress)
-                .Add("vectors", nic.Vectors)
+                .Add("mq", multiqueue is null ? null : "on")
+                .Add("vectors", nic.Vectors ?? (2 * multiqueue) + 2)
                 .Add("bootindex", nic.BootIndex)
                 .ToString());
         }

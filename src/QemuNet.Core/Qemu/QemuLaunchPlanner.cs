@@ -66,7 +66,17 @@ public static partial class QemuLaunchPlanner
                 CheckForwardsAcrossBackends(backend, nics.Take(i).Select(n => n.Backend));
             }
 
-            var resolvedBackend = nic.Backend is QemuTapNet { IfName: null } tap ? tap.WithIfName(QemuTapNet.DeriveIfName(spec.Name, i)) : nic.Backend;
+            if (nic.Backend is QemuTapNet { Queues: > 1 } multiqueue && !QemuNicModels.IsVirtio(nic.Device))
+            {
+                throw new QemuNetException("TapQueuesNotVirtio", QemuNetErrorCategory.InvalidArgument, multiqueue.Queues,
+                    $"-Queues {multiqueue.Queues} needs a virtio NIC (multiqueue); '{nic.Model}' has one queue.",
+                    "Use New-QemuNic -Model virtio for this TAP, or leave -Queues out.");
+            }
+
+            // A named TAP can be created, attached and cleaned up; with a helper or an fd there is no name to give.
+            var resolvedBackend = nic.Backend is QemuTapNet { IfName: null, Helper: null, Fd: null } tap
+                ? tap.With(ifName: QemuTapNet.DeriveIfName(spec.Name, i))
+                : nic.Backend;
             resolved.Add(nic.With(mac, id, resolvedBackend));
         }
 
@@ -78,19 +88,7 @@ public static partial class QemuLaunchPlanner
                 $"The backend id '{duplicateNetdev.Key}' is used twice in VM '{spec.Name}'.");
         }
 
-        return new QemuLaunchSpec
-        {
-            Name = spec.Name,
-            MemoryMiB = spec.MemoryMiB,
-            CpuCount = spec.CpuCount,
-            Disk = spec.Disk,
-            Kernel = spec.Kernel,
-            Initrd = spec.Initrd,
-            Append = spec.Append,
-            Accelerator = spec.Accelerator,
-            NoNetwork = spec.NoNetwork,
-            Nics = resolved,
-        };
+        return spec.WithNics(resolved);
     }
 
     public static string CheckName(string name)

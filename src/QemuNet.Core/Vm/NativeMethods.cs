@@ -10,5 +10,8 @@ public static class NativeMethods
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
 #pragma warning disable SYSLIB1054 // LibraryImport would need unsafe code for no gain on an int-only call.
     public static extern int Kill(int pid, int signal);
+
+    [DllImport("libc", EntryPoint = "geteuid")]
+    public static extern uint GetEffectiveUserId();
 #pragma warning restore SYSLIB1054
 }

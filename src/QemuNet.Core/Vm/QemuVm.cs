@@ -32,6 +32,9 @@ public sealed class QemuVm
 
     public required string StateDirectory { get; init; }
 
+    /// <summary>TAPs the module created for this guest (ip tuntap); they are deleted when it stops.</summary>
+    public IReadOnlyList<string> CreatedTaps { get; init; } = [];
+
     public DateTimeOffset StartTime { get; init; }
 
     [JsonIgnore]

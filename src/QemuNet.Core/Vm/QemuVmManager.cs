@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using QemuNet.Core.Host;
 using QemuNet.Core.Model;
 using QemuNet.Core.Processes;
 using QemuNet.Core.Qemu;
@@ -67,7 +68,13 @@ public sealed class QemuVmManager
                 "Choose another -Name, or stop it first with Stop-QemuVm.");
         }
 
+        if (TryLoad(paths.RecordFile) is { } exited)
+        {
+            await CleanUpAsync(exited).ConfigureAwait(false);
+        }
+
         RemoveFiles(paths);
+        var createdTaps = await PrepareTapsAsync(resolvedSpec, networkNamespace, cancellationToken).ConfigureAwait(false);
         var vm = new QemuVm
         {
             Name = resolvedSpec.Name,
@@ -78,13 +85,24 @@ public sealed class QemuVmManager
             NetworkNamespace = networkNamespace,
             StateDirectory = StateDirectory,
             StartTime = DateTimeOffset.Now,
+            CreatedTaps = createdTaps,
         };
 
         var (fileName, argv) = Command(qemuPath, arguments, networkNamespace);
-        var result = await _runner.RunAsync(fileName, argv, cancellationToken).ConfigureAwait(false);
+        ProcessResult result;
+        try
+        {
+            result = await _runner.RunAsync(fileName, argv, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await CleanUpAsync(vm).ConfigureAwait(false);
+            throw;
+        }
+
         if (!result.Succeeded)
         {
-            RemoveFiles(paths);
+            await CleanUpAsync(vm).ConfigureAwait(false);
             var message = result.StandardError.Trim();
             throw new QemuNetException("QemuStartFailed", QemuNetErrorCategory.InvalidArgument, resolvedSpec.Name,
                 $"QEMU did not start VM '{resolvedSpec.Name}' (exit code {result.ExitCode}): {(message.Length > 0 ? message : "no message")}",
@@ -96,29 +114,76 @@ public sealed class QemuVmManager
         vm = With(vm, pid);
         vm.State = QemuVmState.Running;
         await File.WriteAllTextAsync(paths.RecordFile, JsonSerializer.Serialize(vm, Json), cancellationToken).ConfigureAwait(false);
-        await AttachTapsAsync(vm, cancellationToken).ConfigureAwait(false);
         return vm;
     }
 
     /// <summary>
-    /// Puts the TAPs QEMU just created on their bridges and up. QEMU made them non-persistent, so they vanish
-    /// with it; a TAP that cannot be attached stops the guest rather than leave it cut off.
+    /// Creates (ip tuntap, owned by the user QEMU runs as), attaches and raises the TAPs the module is in charge
+    /// of, before QEMU opens them by name, so the guest is on its bridge from its first packet. A TAP that
+    /// already exists is attached but left alone afterwards. Returns the TAPs it created; on failure it
+    /// deletes them again.
     /// </summary>
-    private async Task AttachTapsAsync(QemuVm vm, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<string>> PrepareTapsAsync(QemuLaunchSpec spec, string? netns, CancellationToken ct)
     {
-        foreach (var tap in vm.Nics.Select(n => n.Backend).OfType<QemuTapNet>().Where(t => t.Bridge is not null))
+        var host = new HostContext(_runner, netns);
+        var created = new List<string>();
+        try
         {
-            foreach (var args in new[] { new[] { "link", "set", "dev", tap.IfName!, "master", tap.Bridge! }, ["link", "set", "dev", tap.IfName!, "up"] })
+            foreach (var tap in spec.Nics.Select(n => n.Backend).OfType<QemuTapNet>().Where(t => t.ModuleAttaches))
             {
-                var (file, argv) = Command("ip", args, vm.NetworkNamespace);
-                var result = await _runner.RunAsync(file, argv, cancellationToken).ConfigureAwait(false);
-                if (!result.Succeeded)
+                var ifName = tap.IfName!;
+                var existing = await HostLinks.GetAsync(host, ifName, ct).ConfigureAwait(false);
+                if (existing is not null && existing.Kind != "tun")
                 {
-                    await StopAsync(vm, TimeSpan.FromSeconds(2), CancellationToken.None).ConfigureAwait(false);
-                    throw new QemuNetException("TapAttachFailed", QemuNetErrorCategory.InvalidOperation, tap.IfName,
-                        $"Could not attach TAP {tap.IfName} of VM '{vm.Name}' to bridge {tap.Bridge}: {result.StandardError.Trim()}. The VM was stopped.",
-                        "Check that the bridge exists (Get-QemuNat) in the namespace QEMU runs in.");
+                    throw new QemuNetException("TapNameInUse", QemuNetErrorCategory.ResourceExists, ifName,
+                        $"A link named {ifName} already exists and is not a TAP ({existing.Kind ?? "a plain link"}).", "Choose another -IfName.");
                 }
+
+                if (existing is null)
+                {
+                    List<string> add = ["tuntap", "add", "dev", ifName, "mode", "tap", "user", NativeMethods.GetEffectiveUserId().ToString(CultureInfo.InvariantCulture)];
+                    if (tap.Queues > 1)
+                    {
+                        add.Add("multi_queue");
+                    }
+
+                    await host.RunAsync("ip", add, ct).ConfigureAwait(false);
+                    created.Add(ifName);
+                }
+
+                await host.RunAsync("ip", ["link", "set", "dev", ifName, "master", tap.Bridge!], ct).ConfigureAwait(false);
+                await host.RunAsync("ip", ["link", "set", "dev", ifName, "up"], ct).ConfigureAwait(false);
+            }
+        }
+        catch
+        {
+            await DeleteTapsAsync(host, created).ConfigureAwait(false);
+            throw;
+        }
+
+        return created;
+    }
+
+    /// <summary>After QEMU has exited: deletes the TAPs the module made for it and the VM's files.</summary>
+    public async Task CleanUpAsync(QemuVm vm)
+    {
+        // A TAP dies with its namespace; never look for it in another one.
+        if (vm.NetworkNamespace is null || File.Exists(Path.Combine("/run/netns", vm.NetworkNamespace)))
+        {
+            await DeleteTapsAsync(new HostContext(_runner, vm.NetworkNamespace), vm.CreatedTaps).ConfigureAwait(false);
+        }
+
+        RemoveFiles(vm.Paths);
+    }
+
+    private static async Task DeleteTapsAsync(HostContext host, IEnumerable<string> taps)
+    {
+        foreach (var tap in taps)
+        {
+            // Only a TAP is deleted: a link that took the name since is someone else's.
+            if (await HostLinks.GetAsync(host, tap, CancellationToken.None).ConfigureAwait(false) is { Kind: "tun" })
+            {
+                await host.RunAsync("ip", ["link", "del", "dev", tap], CancellationToken.None, throwOnFailure: false).ConfigureAwait(false);
             }
         }
     }
@@ -174,7 +239,7 @@ public sealed class QemuVmManager
         }
 
         vm.State = QemuVmState.Exited;
-        RemoveFiles(vm.Paths);
+        await CleanUpAsync(vm).ConfigureAwait(false);
         return how;
     }
 
@@ -238,6 +303,7 @@ public sealed class QemuVmManager
         NetworkNamespace = vm.NetworkNamespace,
         StateDirectory = vm.StateDirectory,
         StartTime = vm.StartTime,
+        CreatedTaps = vm.CreatedTaps,
     };
 
     private static bool KvmUsable()

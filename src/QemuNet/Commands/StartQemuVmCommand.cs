@@ -1,5 +1,7 @@
 using System.Management.Automation;
 using QemuNet.Core;
+using QemuNet.Core.Bridge;
+using QemuNet.Core.Host;
 using QemuNet.Core.Model;
 using QemuNet.Core.Processes;
 using QemuNet.Core.Qemu;
@@ -108,7 +110,7 @@ public sealed class StartQemuVmCommand : QemuCmdlet
         }
 
         // A TAP must be made where its bridge is: QEMU runs in the NAT network's namespace.
-        var tapNamespaces = spec.Nics.Select(n => n.Backend).OfType<QemuTapNet>().Select(t => t.NetworkNamespace).Distinct().ToList();
+        var tapNamespaces = spec.Nics.Select(n => n.Backend).OfType<QemuTapNet>().Select(t => t.NetworkNamespace).OfType<string>().Distinct().ToList();
         if (tapNamespaces.Count > 1 || (tapNamespaces.Count == 1 && NetworkNamespace is not null && tapNamespaces[0] != NetworkNamespace))
         {
             ThrowTerminatingError(ToErrorRecord(new QemuNetException("VmNamespaceConflict", QemuNetErrorCategory.InvalidArgument, NetworkNamespace,
@@ -129,6 +131,9 @@ public sealed class StartQemuVmCommand : QemuCmdlet
                 nic.Model, $"{qemu} does not emulate the NIC model '{nic.Model}'.", "Run Get-QemuNicModel to see the models it has.")));
         }
 
+        var notes = new List<string>();
+        spec = Run(ct => TapPreflight.CheckAsync(spec, new HostContext(Runner, netns), BridgeAcl.DefaultPath, notes, ct));
+        notes.ForEach(WriteVerbose);
         var accelerator = Invoke(() => QemuVmManager.ResolveAccelerator(Accelerator));
         var manager = new QemuVmManager(Runner, QemuStateDirectory.Resolve());
         var arguments = QemuArgvRenderer.Render(spec, accelerator, new QemuVmPaths(manager.StateDirectory, spec.Name));
@@ -156,6 +161,8 @@ public sealed class StartQemuVmCommand : QemuCmdlet
             manager.StopAsync(vm, TimeSpan.FromSeconds(3), CancellationToken.None).GetAwaiter().GetResult();
             throw;
         }
+
+        manager.CleanUpAsync(vm).GetAwaiter().GetResult();
 
         if (PassThru)
         {

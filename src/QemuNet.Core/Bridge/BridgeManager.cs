@@ -1,0 +1,281 @@
+using System.Globalization;
+using System.Text.Json;
+using QemuNet.Core.Host;
+using QemuNet.Core.Model;
+
+namespace QemuNet.Core.Bridge;
+
+/// <summary>
+/// Plans and applies bridges: create (optionally enslaving an uplink and moving its addresses and routes to
+/// the bridge in one step, as `dhclient br0` did in the seed), list, and remove (moving them back).
+/// </summary>
+public sealed class BridgeManager
+{
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+
+    public BridgeManager(HostContext host, string stateDirectory)
+    {
+        Host = host;
+        Directory = Path.Combine(stateDirectory, "bridge", host.NetworkNamespace ?? "@");
+    }
+
+    public HostContext Host { get; }
+
+    /// <summary>Records of this namespace's bridges ("@" is the current namespace: no namespace name has an '@').</summary>
+    public string Directory { get; }
+
+    public string RecordFile(string name) => Path.Combine(Directory, name + ".json");
+
+    public string Journal(string name) => Path.Combine(Directory, name + ".journal");
+
+    public QemuBridge? FindRecord(string name)
+    {
+        try
+        {
+            return File.Exists(RecordFile(name)) ? JsonSerializer.Deserialize<QemuBridge>(File.ReadAllText(RecordFile(name)), Json) : null;
+        }
+        catch (Exception ex) when (ex is IOException or JsonException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    public async Task<BridgeObservation> ObserveAsync(string name, string? uplink, CancellationToken ct)
+    {
+        var bridge = await HostLinks.GetAsync(Host, name, ct).ConfigureAwait(false);
+        var up = uplink is null ? null : await HostLinks.GetAsync(Host, uplink, ct).ConfigureAwait(false);
+        var ports = bridge is { Kind: "bridge" }
+            ? (await HostLinks.ListAsync(Host, ["master", name], ct).ConfigureAwait(false)).Select(l => l.Name).ToArray()
+            : [];
+        return new BridgeObservation(bridge, up,
+            up is null ? [] : await HostLinks.GetAddressesAsync(Host, up.Name, ct).ConfigureAwait(false),
+            up is null ? [] : await HostLinks.GetMovableRoutesAsync(Host, up.Name, ct).ConfigureAwait(false),
+            bridge is null ? [] : await HostLinks.GetAddressesAsync(Host, name, ct).ConfigureAwait(false),
+            bridge is null ? [] : await HostLinks.GetMovableRoutesAsync(Host, name, ct).ConfigureAwait(false),
+            ports);
+    }
+
+    /// <summary>Checks the wanted bridge before anything changes; true when it already exists as asked (nothing to do).</summary>
+    public bool Check(QemuBridge wanted, BridgeObservation o)
+    {
+        InterfaceName.Check(wanted.Name, "BridgeNameInvalid");
+        if (wanted.ForwardDelay is { } delay && (delay is < 0 or > 30 || (wanted.Stp && delay < 2)))
+        {
+            throw new QemuNetException("BridgeForwardDelayInvalid", QemuNetErrorCategory.InvalidArgument, delay,
+                $"-ForwardDelay {delay} is out of range: 0 to 30 seconds, and at least 2 with STP (the kernel's limits).");
+        }
+
+        if (o.Bridge is { } existing)
+        {
+            if (existing.Kind != "bridge")
+            {
+                throw new QemuNetException("BridgeNameInUse", QemuNetErrorCategory.ResourceExists, wanted.Name,
+                    $"A link named {wanted.Name} already exists and is not a bridge (it is {existing.Kind ?? "a plain link"}).",
+                    "Choose another -Name.");
+            }
+
+            if (FindRecord(wanted.Name) is not { } record)
+            {
+                throw new QemuNetException("BridgeExists", QemuNetErrorCategory.ResourceExists, wanted.Name,
+                    $"The bridge {wanted.Name} already exists and was not made by QemuNet.",
+                    $"Use it as it is (New-QemuTap -Bridge {wanted.Name}), or choose another -Name.");
+            }
+
+            if (record.Uplink != wanted.Uplink || record.Stp != wanted.Stp || record.ForwardDelay != wanted.ForwardDelay)
+            {
+                throw new QemuNetException("BridgeSettingsConflict", QemuNetErrorCategory.ResourceExists, wanted.Name,
+                    $"The bridge {wanted.Name} exists with other settings (uplink {record.Uplink ?? "none"}, STP {(record.Stp ? "on" : "off")}).",
+                    "Remove-QemuBridge it first, or ask for the same settings.");
+            }
+
+            return true;
+        }
+
+        if (wanted.Uplink is { } uplink)
+        {
+            InterfaceName.Check(uplink, "BridgeUplinkInvalid");
+            if (uplink == wanted.Name)
+            {
+                throw new QemuNetException("BridgeUplinkInvalid", QemuNetErrorCategory.InvalidArgument, uplink, "A bridge cannot be its own uplink.");
+            }
+
+            if (o.Uplink is not { } link)
+            {
+                throw new QemuNetException("BridgeUplinkNotFound", QemuNetErrorCategory.ObjectNotFound, uplink,
+                    $"There is no link named {uplink}" + (Host.NetworkNamespace is null ? "." : $" in namespace {Host.NetworkNamespace}."),
+                    "Run 'ip link' to see the links; -Uplink completes with Tab.");
+            }
+
+            if (link.Loopback || link.Kind is "bridge" or "tun")
+            {
+                throw new QemuNetException("BridgeUplinkInvalid", QemuNetErrorCategory.InvalidArgument, uplink,
+                    $"{uplink} is {(link.Loopback ? "the loopback link" : "a " + link.Kind)}; an uplink is an Ethernet-like link (a NIC, veth, bond or VLAN).");
+            }
+
+            if (link.Master is { } master)
+            {
+                throw new QemuNetException("BridgeUplinkInUse", QemuNetErrorCategory.ResourceExists, uplink,
+                    $"{uplink} is already a port of {master}.", $"Release it first ('ip link set dev {uplink} nomaster') or use {master}.");
+            }
+        }
+
+        return false;
+    }
+
+    public IReadOnlyList<HostStep> PlanCreate(QemuBridge wanted, BridgeObservation o)
+    {
+        var name = wanted.Name;
+        var create = new List<string> { "link", "add", "name", name };
+        if (o.Uplink?.MacAddress is { } mac)
+        {
+            // The uplink's MAC keeps the host's DHCP lease and neighbours' ARP entries valid, and pins it
+            // (a bridge otherwise takes the lowest port MAC, which changes as guest TAPs come and go).
+            create.AddRange(["address", mac]);
+        }
+
+        create.AddRange(["type", "bridge", "stp_state", wanted.Stp ? "1" : "0"]);
+        if (wanted.ForwardDelay is { } delay)
+        {
+            create.AddRange(["forward_delay", (delay * 100).ToString(CultureInfo.InvariantCulture)]);
+        }
+
+        var steps = new List<HostStep>
+        {
+            new(name, $"Create bridge (STP {(wanted.Stp ? "on" : "off")})", [Ip(create)], [Ip(true, "link", "del", name)]),
+            new(name, "Set link up", [Ip("link", "set", "dev", name, "up")], [Ip(true, "link", "set", "dev", name, "down")]),
+        };
+
+        if (wanted.Uplink is { } uplink)
+        {
+            var (apply, undo) = Move(uplink, name, o.UplinkAddresses, o.UplinkRoutes, enslave: true);
+            steps.Add(new HostStep(uplink, $"Make {uplink} a port of {name} and move its addresses ({Describe(o.UplinkAddresses)}) and routes to {name}", apply, undo));
+        }
+
+        steps.Add(new HostStep(RecordFile(name), "Save bridge record",
+            [new WriteFile(RecordFile(name), JsonSerializer.Serialize(wanted, Json))], [new DeleteFile(RecordFile(name))]));
+        return steps;
+    }
+
+    public IReadOnlyList<HostStep> PlanRemove(QemuBridge record, BridgeObservation o)
+    {
+        var name = record.Name;
+        var steps = new List<HostStep>();
+        if (record.Uplink is { } uplink && o.Ports.Contains(uplink))
+        {
+            var (apply, undo) = Move(name, uplink, o.BridgeAddresses, o.BridgeRoutes, enslave: false);
+            steps.Add(new HostStep(uplink, $"Release {uplink} from {name} and move the addresses ({Describe(o.BridgeAddresses)}) and routes back to it", apply, undo));
+        }
+
+        if (o.Bridge is not null)
+        {
+            var recreate = new List<string> { "link", "add", "name", name };
+            if (o.Bridge.MacAddress is { } mac)
+            {
+                recreate.AddRange(["address", mac]);
+            }
+
+            recreate.AddRange(["type", "bridge", "stp_state", record.Stp ? "1" : "0"]);
+            steps.Add(new HostStep(name, "Delete bridge", [Ip("link", "del", name)],
+                [Ip(true, recreate), Ip(true, "link", "set", "dev", name, "up")]));
+        }
+
+        if (File.Exists(RecordFile(name)))
+        {
+            steps.Add(new HostStep(RecordFile(name), "Remove bridge record",
+                [new DeleteFile(RecordFile(name))], [new WriteFile(RecordFile(name), File.ReadAllText(RecordFile(name)))]));
+        }
+
+        return steps;
+    }
+
+    /// <summary>The bridges of this namespace with their ports; guest TAPs are named after their VM.</summary>
+    public async Task<IReadOnlyList<QemuBridge>> ListAsync(IReadOnlyDictionary<string, string> tapOwners, CancellationToken ct)
+    {
+        var links = await HostLinks.ListAsync(Host, [], ct).ConfigureAwait(false);
+        var bridges = new List<QemuBridge>();
+        foreach (var link in links.Where(l => l.Kind == "bridge").OrderBy(l => l.Name, StringComparer.Ordinal))
+        {
+            var record = FindRecord(link.Name);
+            var stp = await ReadBridgeAttributeAsync(link.Name, "stp_state", ct).ConfigureAwait(false);
+            var delay = await ReadBridgeAttributeAsync(link.Name, "forward_delay", ct).ConfigureAwait(false);
+            bridges.Add(new QemuBridge
+            {
+                Name = link.Name,
+                NetworkNamespace = Host.NetworkNamespace,
+                Uplink = record?.Uplink,
+                Stp = stp is not (null or 0),
+                ForwardDelay = delay / 100,
+                Managed = record is not null,
+                Up = link.Up,
+                MacAddress = link.MacAddress,
+                Addresses = (await HostLinks.GetAddressesAsync(Host, link.Name, ct).ConfigureAwait(false)).Select(a => a.Cidr).ToArray(),
+                Ports = links.Where(p => p.Master == link.Name).Select(p => new QemuBridgePort
+                {
+                    Name = p.Name,
+                    Kind = p.Name == record?.Uplink ? QemuBridgePortKind.Uplink : tapOwners.ContainsKey(p.Name) ? QemuBridgePortKind.GuestTap : QemuBridgePortKind.Other,
+                    Vm = tapOwners.GetValueOrDefault(p.Name),
+                }).ToArray(),
+            });
+        }
+
+        return bridges;
+    }
+
+    public async Task ApplyAsync(string name, IReadOnlyList<HostStep> steps, CancellationToken ct)
+    {
+        System.IO.Directory.CreateDirectory(Directory);
+        await new PlanExecutor(Host).ApplyAsync(steps, Journal(name), ct).ConfigureAwait(false);
+    }
+
+    public Task RecoverAsync(string name) => new PlanExecutor(Host).RollBackJournalAsync(Journal(name));
+
+    public Task<IDisposable> LockAsync(CancellationToken ct) => PlanExecutor.LockAsync(Path.Combine(Directory, ".lock"), ct);
+
+    /// <summary>
+    /// Moves addresses and routes from one link to another in one step: add on the target first, then take off
+    /// the source, so the host is never without its address for longer than a few commands take.
+    /// </summary>
+    private static (IReadOnlyList<HostAction> Apply, IReadOnlyList<HostAction> Undo) Move(string from, string to,
+        IReadOnlyList<LinkAddress> addresses, IReadOnlyList<LinkRoute> routes, bool enslave)
+    {
+        var (uplink, bridge) = enslave ? (from, to) : (to, from);
+        var join = Ip("link", "set", "dev", uplink, "master", bridge);
+        var leave = Ip("link", "set", "dev", uplink, "nomaster");
+        List<HostAction> apply = [enslave ? join : leave];
+        apply.AddRange(addresses.Select(a => Ip(a.AddArguments(to))));
+        apply.AddRange(routes.Select(r => Ip(true, r.Arguments("del", from))));
+        apply.AddRange(addresses.Select(a => Ip(a.DeleteArguments(from))));
+        apply.AddRange(routes.Select(r => Ip(r.Arguments("add", to))));
+
+        // The undo changes the port first too, so the addresses put back are reachable at once.
+        List<HostAction> undo = [(enslave ? leave : join) with { IgnoreFailure = true }];
+        undo.AddRange(addresses.Select(a => Ip(true, a.AddArguments(from))));
+        undo.AddRange(routes.Select(r => Ip(true, r.Arguments("del", to))));
+        undo.AddRange(addresses.Select(a => Ip(true, a.DeleteArguments(to))));
+        undo.AddRange(routes.Select(r => Ip(true, r.Arguments("add", from))));
+        return (apply, undo);
+    }
+
+    private async Task<int?> ReadBridgeAttributeAsync(string bridge, string attribute, CancellationToken ct)
+    {
+        var path = $"/sys/class/net/{bridge}/bridge/{attribute}";
+        if (Host.NetworkNamespace is null)
+        {
+            return File.Exists(path) && int.TryParse(await File.ReadAllTextAsync(path, ct).ConfigureAwait(false), CultureInfo.InvariantCulture, out var v) ? v : null;
+        }
+
+        // /sys shows the namespace the reader's mount was made in, so read it from inside.
+        var result = await Host.RunAsync("cat", [path], ct, throwOnFailure: false).ConfigureAwait(false);
+        return result.Succeeded && int.TryParse(result.StandardOutput.Trim(), CultureInfo.InvariantCulture, out var n) ? n : null;
+    }
+
+    private static string Describe(IReadOnlyList<LinkAddress> addresses) => addresses.Count == 0 ? "none" : string.Join(", ", addresses.Select(a => a.Cidr));
+
+    private static RunProgram Ip(params string[] args) => new("ip", args);
+
+    private static RunProgram Ip(IReadOnlyList<string> args) => new("ip", args);
+
+    private static RunProgram Ip(bool ignore, params string[] args) => new("ip", args, IgnoreFailure: ignore);
+
+    private static RunProgram Ip(bool ignore, IReadOnlyList<string> args) => new("ip", args, IgnoreFailure: ignore);
+}

@@ -1,0 +1,77 @@
+using System.Text.Json.Serialization;
+using QemuNet.Core.Host;
+
+namespace QemuNet.Core.Bridge;
+
+public enum QemuBridgePortKind
+{
+    /// <summary>The physical (or veth) link the bridge was given with -Uplink.</summary>
+    Uplink,
+
+    /// <summary>A TAP of a guest the module started.</summary>
+    GuestTap,
+
+    Other,
+}
+
+public sealed class QemuBridgePort
+{
+    public required string Name { get; init; }
+
+    public QemuBridgePortKind Kind { get; init; }
+
+    /// <summary>The VM whose TAP this is, for GuestTap ports.</summary>
+    public string? Vm { get; init; }
+
+    public override string ToString() => Vm is null ? Name : $"{Name} ({Vm})";
+}
+
+/// <summary>
+/// A Linux bridge (seed 4.1: brctl addbr/addif/stp). Managed bridges were made by New-QemuBridge and carry a
+/// record of how (uplink, STP, forward delay) so Remove-QemuBridge can put the uplink back.
+/// </summary>
+public sealed class QemuBridge
+{
+    public required string Name { get; init; }
+
+    /// <summary>Lets a bridge bind to -Bridge/-BridgeName parameters by property name.</summary>
+    [JsonIgnore]
+    public string BridgeName => Name;
+
+    public string? NetworkNamespace { get; init; }
+
+    public string? Uplink { get; init; }
+
+    public bool Stp { get; init; }
+
+    /// <summary>Seconds (the kernel keeps centiseconds).</summary>
+    public int? ForwardDelay { get; init; }
+
+    /// <summary>Made (and removable) by this module.</summary>
+    [JsonIgnore]
+    public bool Managed { get; set; }
+
+    [JsonIgnore]
+    public bool Up { get; set; }
+
+    [JsonIgnore]
+    public string? MacAddress { get; set; }
+
+    [JsonIgnore]
+    public IReadOnlyList<string> Addresses { get; set; } = [];
+
+    [JsonIgnore]
+    public IReadOnlyList<QemuBridgePort> Ports { get; set; } = [];
+
+    public override string ToString() => Name;
+}
+
+/// <summary>What the host looks like for one bridge and its would-be uplink, read before planning.</summary>
+public sealed record BridgeObservation(
+    LinkState? Bridge,
+    LinkState? Uplink,
+    IReadOnlyList<LinkAddress> UplinkAddresses,
+    IReadOnlyList<LinkRoute> UplinkRoutes,
+    IReadOnlyList<LinkAddress> BridgeAddresses,
+    IReadOnlyList<LinkRoute> BridgeRoutes,
+    IReadOnlyList<string> Ports);

@@ -1,0 +1,139 @@
+using QemuNet.Core.Bridge;
+using QemuNet.Core.Host;
+using QemuNet.Core.Model;
+
+namespace QemuNet.Core.Vm;
+
+/// <summary>
+/// Checks a resolved spec's TAPs against the host before QEMU runs, so a missing bridge, script or helper
+/// permission is a clear error instead of a terse QEMU exit; and decides -Vhost Auto.
+/// </summary>
+public static class TapPreflight
+{
+    public const string VhostDevice = "/dev/vhost-net";
+
+    /// <param name="notes">What was decided, for -Verbose.</param>
+    public static async Task<QemuLaunchSpec> CheckAsync(QemuLaunchSpec spec, HostContext host, string aclPath, List<string> notes, CancellationToken ct)
+    {
+        var vhostUsable = CanOpen(VhostDevice);
+        var nics = new List<QemuNic>();
+        foreach (var nic in spec.Nics)
+        {
+            if (nic.Backend is not QemuTapNet tap)
+            {
+                nics.Add(nic);
+                continue;
+            }
+
+            if (tap.Fd is not null)
+            {
+                throw new QemuNetException("TapFdNotSupported", QemuNetErrorCategory.InvalidOperation, tap.Fd,
+                    $"-Fd {tap.Fd} names a descriptor that must already be open in QEMU's process; Start-QemuVm cannot hand one over.",
+                    "Use -Bridge (the module makes the TAP), -UseHelper or -Script; or take the command line from Start-QemuVm -WhatIf to a launcher that passes descriptors.");
+            }
+
+            foreach (var script in new[] { tap.Script, tap.DownScript }.Where(s => s is not null and not "no"))
+            {
+                CheckExecutable(script!, "TapScriptNotFound");
+            }
+
+            if (tap.Helper is not null)
+            {
+                await CheckHelperAsync(tap, host, aclPath, notes, ct).ConfigureAwait(false);
+            }
+            else if (tap.ModuleAttaches)
+            {
+                await CheckBridgeAsync(tap.Bridge!, host, ct).ConfigureAwait(false);
+                if (!Environment.IsPrivilegedProcess)
+                {
+                    throw new QemuNetException("TapNeedsRoot", QemuNetErrorCategory.PermissionDenied, tap.Bridge,
+                        $"Creating a TAP on bridge {tap.Bridge} needs root (CAP_NET_ADMIN).",
+                        $"Run as root, or let QEMU's bridge helper do it: New-QemuTap -Bridge {tap.Bridge} -UseHelper (after Grant-QemuBridgeAccess -Bridge {tap.Bridge}).");
+                }
+            }
+
+            var vhost = tap.Vhost;
+            if (vhost == QemuVhostMode.On && !vhostUsable)
+            {
+                throw new QemuNetException("VhostUnavailable", QemuNetErrorCategory.ResourceUnavailable, VhostDevice,
+                    $"-Vhost On needs {VhostDevice}, which cannot be opened here.",
+                    "Load the module ('modprobe vhost_net') and give this user access to the device, or use -Vhost Auto or Off.");
+            }
+
+            if (vhost == QemuVhostMode.Auto)
+            {
+                vhost = vhostUsable ? QemuVhostMode.On : QemuVhostMode.Off;
+                notes.Add($"TAP {tap.IfName ?? "(helper)"}: vhost-net {(vhostUsable ? "on" : "off")} ({VhostDevice} {(vhostUsable ? "is usable" : "cannot be opened")}).");
+            }
+
+            nics.Add(nic.With(nic.MacAddress!, nic.Id!, tap.With(vhost: vhost)));
+        }
+
+        return spec.WithNics(nics);
+    }
+
+    private static async Task CheckHelperAsync(QemuTapNet tap, HostContext host, string aclPath, List<string> notes, CancellationToken ct)
+    {
+        var helper = BridgeHelper.Require(tap.Helper);
+        var bridge = tap.Bridge ?? "br0";
+        if (!helper.UsableByCaller)
+        {
+            throw new QemuNetException("BridgeHelperNotPrivileged", QemuNetErrorCategory.PermissionDenied, helper.Path, helper.Problem!);
+        }
+
+        if (!File.Exists(aclPath))
+        {
+            throw new QemuNetException("BridgeAccessDenied", QemuNetErrorCategory.PermissionDenied, bridge,
+                $"The bridge helper refuses every bridge: its ACL file {aclPath} does not exist.",
+                $"Grant-QemuBridgeAccess -Bridge {bridge}");
+        }
+
+        if (!BridgeAcl.IsAllowed(BridgeAcl.Read(aclPath), bridge))
+        {
+            throw new QemuNetException("BridgeAccessDenied", QemuNetErrorCategory.PermissionDenied, bridge,
+                $"The bridge helper's ACL ({aclPath}) does not allow bridge {bridge}, so QEMU could not get a TAP on it.",
+                $"Grant-QemuBridgeAccess -Bridge {bridge}");
+        }
+
+        await CheckBridgeAsync(bridge, host, ct).ConfigureAwait(false);
+        notes.Add($"TAP on {bridge}: created by {helper.Path} (allowed by {aclPath}).");
+    }
+
+    private static async Task CheckBridgeAsync(string bridge, HostContext host, CancellationToken ct)
+    {
+        if (await HostLinks.GetAsync(host, bridge, ct).ConfigureAwait(false) is not { Kind: "bridge" })
+        {
+            throw new QemuNetException("TapBridgeNotFound", QemuNetErrorCategory.ObjectNotFound, bridge,
+                $"There is no bridge named {bridge}" + (host.NetworkNamespace is null ? "." : $" in namespace {host.NetworkNamespace}."),
+                $"Create it with New-QemuBridge -Name {bridge}, or list bridges with Get-QemuBridge.");
+        }
+    }
+
+    private static void CheckExecutable(string path, string errorId)
+    {
+        if (!File.Exists(path))
+        {
+            throw new QemuNetException(errorId, QemuNetErrorCategory.ObjectNotFound, path, $"The TAP script '{path}' does not exist.",
+                "Write one with Export-QemuIfupScript, or fix the path.");
+        }
+
+        if ((File.GetUnixFileMode(path) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) == 0)
+        {
+            throw new QemuNetException("TapScriptNotExecutable", QemuNetErrorCategory.PermissionDenied, path,
+                $"The TAP script '{path}' is not executable, so QEMU could not run it.", $"chmod +x '{path}'");
+        }
+    }
+
+    private static bool CanOpen(string device)
+    {
+        try
+        {
+            using var stream = new FileStream(device, FileMode.Open, FileAccess.ReadWrite);
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,108 @@
+using System.Management.Automation;
+using QemuNet.Core.Bridge;
+using QemuNet.Core.Model;
+
+namespace QemuNet.Commands;
+
+/// <summary>
+/// Describes a TAP backend (the seed's -net tap): on a bridge the module creates and attaches it, with -Helper
+/// QEMU's bridge helper does (no root needed), with -Script an ifup script does; -Fd takes an open TAP.
+/// </summary>
+[Cmdlet(VerbsCommon.New, "QemuTap", DefaultParameterSetName = "Module")]
+[OutputType(typeof(QemuTapNet))]
+public sealed class NewQemuTapCommand : QemuCmdlet
+{
+    /// <summary>The bridge to join; bound by property name from New-/Get-QemuBridge and NAT network objects.</summary>
+    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = "Module")]
+    [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = "Helper")]
+    [Alias("BridgeName")]
+    [ArgumentCompleter(typeof(BridgeNameCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string? Bridge { get; set; }
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string? NetworkNamespace { get; set; }
+
+    [Parameter(ParameterSetName = "Module")]
+    [Parameter(ParameterSetName = "Script")]
+    [Parameter(ParameterSetName = "Fd")]
+    [ValidateNotNullOrEmpty]
+    public string? IfName { get; set; }
+
+    /// <summary>Run by QEMU with the TAP name once it exists (default: none, unlike QEMU's /etc/qemu-ifup).</summary>
+    [Parameter(Mandatory = true, ParameterSetName = "Script")]
+    [ValidateNotNullOrEmpty]
+    public string? Script { get; set; }
+
+    [Parameter(ParameterSetName = "Script")]
+    [Parameter(ParameterSetName = "Module")]
+    [Parameter(ParameterSetName = "Fd")]
+    [ValidateNotNullOrEmpty]
+    public string? DownScript { get; set; }
+
+    /// <summary>The bridge helper program; give -UseHelper instead to use the one installed with QEMU.</summary>
+    [Parameter(ParameterSetName = "Helper")]
+    [ValidateNotNullOrEmpty]
+    public string? Helper { get; set; }
+
+    [Parameter(ParameterSetName = "Helper")]
+    public SwitchParameter UseHelper { get; set; }
+
+    [Parameter(Mandatory = true, ParameterSetName = "Fd")]
+    public int Fd { get; set; }
+
+    [Parameter]
+    [ValidateRange(0, long.MaxValue)]
+    public long SndBuf { get; set; }
+
+    [Parameter]
+    public SwitchParameter VnetHdr { get; set; }
+
+    /// <summary>The seed's vlan=n: the TAP and its NIC meet on QEMU hub n.</summary>
+    [Parameter]
+    [Alias("Vlan")]
+    public int Hub { get; set; }
+
+    [Parameter]
+    public QemuVhostMode Vhost { get; set; } = QemuVhostMode.Auto;
+
+    [Parameter]
+    public int Queues { get; set; }
+
+    /// <summary>The netdev id (the seed's name=).</summary>
+    [Parameter]
+    [Alias("NetdevName")]
+    [ValidateNotNullOrEmpty]
+    public string? Id { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        string? helper = null;
+        if (ParameterSetName == "Helper")
+        {
+            helper = Invoke(() => BridgeHelper.Require(Helper is null ? null : FullPath(Helper))).Path;
+        }
+
+        var bound = MyInvocation.BoundParameters;
+        var tap = new QemuTapNet
+        {
+            Id = Id,
+            IfName = IfName,
+            Bridge = Bridge,
+            NetworkNamespace = NetworkNamespace,
+            Script = Script is null ? null : FullPath(Script),
+            DownScript = DownScript is null ? null : FullPath(DownScript),
+            Helper = helper,
+            Fd = bound.ContainsKey(nameof(Fd)) ? Fd : null,
+            SndBuf = bound.ContainsKey(nameof(SndBuf)) ? SndBuf : null,
+            VnetHdr = bound.ContainsKey(nameof(VnetHdr)) ? VnetHdr.IsPresent : null,
+            Hub = bound.ContainsKey(nameof(Hub)) ? Hub : null,
+            Vhost = Vhost,
+            Queues = bound.ContainsKey(nameof(Queues)) ? Queues : null,
+        };
+        WriteObject(Invoke(tap.Validate));
+    }
+
+    private string FullPath(string path) => path == "no" ? path : SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
+}
