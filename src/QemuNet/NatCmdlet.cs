@@ -7,68 +7,28 @@ using QemuNet.Core.Vm;
 namespace QemuNet.Commands;
 
 /// <summary>Base for the cmdlets that change NAT networks: one ShouldProcess per plan step, then apply all or nothing.</summary>
-public abstract class NatCmdlet : QemuCmdlet
+public abstract class NatCmdlet : HostCmdlet
 {
-    /// <summary>Work inside this network namespace (ip netns exec) instead of the current one.</summary>
-    [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
-    public string? NetworkNamespace { get; set; }
-
     protected NatManager CreateManager() =>
         Invoke(() => new NatManager(new HostContext(Runner, NetworkNamespace), QemuStateDirectory.Resolve()));
 
-    /// <summary>
-    /// Asks ShouldProcess for every step (so -WhatIf prints the whole plan, rules and config included);
-    /// applies only when every step was confirmed, so a declined step never leaves a half-made network.
-    /// </summary>
+    /// <summary>Confirms every step, then applies them all or nothing.</summary>
     protected bool ConfirmAndApply(NatManager manager, QemuNatNetwork net, IReadOnlyList<HostStep> steps)
     {
-        if (steps.Count == 0)
+        if (!ConfirmSteps($"NAT network '{net.Name}'", steps))
         {
-            WriteVerbose($"NAT network '{net.Name}': nothing to change.");
-            return true;
-        }
-
-        var confirmed = true;
-        foreach (var step in steps)
-        {
-            var text = step.Describe().TrimEnd();
-            confirmed &= ShouldProcess(text, $"{step.Action} on {step.Target}?\n{text}", step.Action);
-        }
-
-        if (!confirmed)
-        {
-            if (!MyInvocation.BoundParameters.ContainsKey("WhatIf"))
-            {
-                WriteWarning($"Nothing was changed for NAT network '{net.Name}': not every step was confirmed.");
-            }
-
             return false;
         }
 
-        foreach (var step in steps)
+        if (steps.Count > 0)
         {
-            WriteVerbose(step.Describe().TrimEnd());
+            Run(async ct => { await manager.ApplyAsync(net, steps, ct).ConfigureAwait(false); return 0; });
         }
 
-        Run(async ct => { await manager.ApplyAsync(net, steps, ct).ConfigureAwait(false); return 0; });
         return true;
     }
 
-    protected bool IsWhatIf => MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) && w is SwitchParameter { IsPresent: true };
-
-    /// <summary>Runs <paramref name="work"/> under the module's host lock (not needed, and not taken, for -WhatIf).</summary>
-    protected void Locked(NatManager manager, Action work)
-    {
-        if (IsWhatIf)
-        {
-            work();
-            return;
-        }
-
-        using var held = Run(ct => manager.LockAsync(ct));
-        work();
-    }
+    protected void Locked(NatManager manager, Action work) => Locked(manager.LockAsync, work);
 
     protected QemuNatNetwork GetNetwork(NatManager manager, string name) => Invoke(() => manager.Get(name));
 

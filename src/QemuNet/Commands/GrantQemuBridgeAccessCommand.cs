@@ -1,0 +1,28 @@
+using System.Management.Automation;
+using QemuNet.Core.Bridge;
+
+namespace QemuNet.Commands;
+
+/// <summary>
+/// Lets QEMU's bridge helper put TAPs on a bridge (an "allow" line in /etc/qemu/bridge.conf), so guests can
+/// join it with New-QemuTap -UseHelper, without root; warns when the helper itself lacks the privilege.
+/// </summary>
+[Cmdlet(VerbsSecurity.Grant, "QemuBridgeAccess", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType(typeof(QemuBridgeAccess))]
+public sealed class GrantQemuBridgeAccessCommand : BridgeAccessCmdlet
+{
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var current = ReadAcl();
+        var next = Invoke(() => BridgeAcl.Grant(current, Bridge));
+        WriteAcl(current, next, $"Allow the bridge helper to use {Bridge}");
+        WarnAboutHelper();
+        if (PassThru)
+        {
+            WriteObject(Evaluate(Bridge));
+        }
+    }
+}

@@ -1,0 +1,73 @@
+using System.Management.Automation;
+using QemuNet.Core.Bridge;
+using QemuNet.Core.Vm;
+
+namespace QemuNet.Commands;
+
+/// <summary>
+/// Creates a bridge (seed 4.1: brctl addbr, stp), optionally with an uplink whose addresses and routes move to
+/// the bridge in the same plan, so the host keeps its connectivity (what `ifconfig eth0 0.0.0.0; dhclient br0` did).
+/// </summary>
+[Cmdlet(VerbsCommon.New, "QemuBridge", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[OutputType(typeof(QemuBridge))]
+public sealed class NewQemuBridgeCommand : HostCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0)]
+    [ValidateNotNullOrEmpty]
+    public string Name { get; set; } = string.Empty;
+
+    /// <summary>The host link to enslave (eth0 in the seed); its addresses and routes move to the bridge.</summary>
+    [Parameter]
+    [ArgumentCompleter(typeof(LinkNameCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string? Uplink { get; set; }
+
+    /// <summary>Spanning tree (brctl stp br0 on); worth it when the bridge could close a loop.</summary>
+    [Parameter]
+    public SwitchParameter Stp { get; set; }
+
+    /// <summary>Seconds a new port listens and learns before forwarding (brctl setfd).</summary>
+    [Parameter]
+    public int ForwardDelay { get; set; }
+
+    protected override void EndProcessing()
+    {
+        var host = CreateHost();
+        var manager = new BridgeManager(host, QemuStateDirectory.Resolve());
+        var wanted = new QemuBridge
+        {
+            Name = Name,
+            NetworkNamespace = NetworkNamespace,
+            Uplink = Uplink,
+            Stp = Stp,
+            ForwardDelay = MyInvocation.BoundParameters.ContainsKey(nameof(ForwardDelay)) ? ForwardDelay : null,
+        };
+
+        Invoke(() => Core.Model.InterfaceName.Check(Name, "BridgeNameInvalid"));
+        Locked(manager.LockAsync, () =>
+        {
+            if (!IsWhatIf)
+            {
+                Run(async ct => { await manager.RecoverAsync(Name).ConfigureAwait(false); return 0; });
+            }
+
+            var observation = Run(ct => manager.ObserveAsync(Name, Uplink, ct));
+            if (Invoke(() => manager.Check(wanted, observation)))
+            {
+                WriteVerbose($"Bridge {Name} already exists as asked.");
+            }
+            else
+            {
+                var steps = manager.PlanCreate(wanted, observation);
+                if (!ConfirmSteps($"bridge {Name}", steps) || IsWhatIf)
+                {
+                    return;
+                }
+
+                Run(async ct => { await manager.ApplyAsync(Name, steps, ct).ConfigureAwait(false); return 0; });
+            }
+
+            WriteObject(Run(ct => GetQemuBridgeCommand.ListAsync(Runner, manager, ct)).First(b => b.Name == Name));
+        });
+    }
+}
