@@ -8,13 +8,12 @@ namespace QemuNet.Commands;
 /// Describes a TAP backend (the seed's -net tap): on a bridge the module creates and attaches it, with -Helper
 /// QEMU's bridge helper does (no root needed), with -Script an ifup script does; -Fd takes an open TAP.
 /// </summary>
-[Cmdlet(VerbsCommon.New, "QemuTap", DefaultParameterSetName = "Module")]
+[Cmdlet(VerbsCommon.New, "QemuTap")]
 [OutputType(typeof(QemuTapNet))]
 public sealed class NewQemuTapCommand : QemuCmdlet
 {
     /// <summary>The bridge to join; bound by property name from New-/Get-QemuBridge and NAT network objects.</summary>
-    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = "Module")]
-    [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = "Helper")]
+    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("BridgeName")]
     [ArgumentCompleter(typeof(BridgeNameCompleter))]
     [ValidateNotNullOrEmpty]
@@ -24,32 +23,28 @@ public sealed class NewQemuTapCommand : QemuCmdlet
     [ValidateNotNullOrEmpty]
     public string? NetworkNamespace { get; set; }
 
-    [Parameter(ParameterSetName = "Module")]
-    [Parameter(ParameterSetName = "Script")]
-    [Parameter(ParameterSetName = "Fd")]
+    [Parameter]
     [ValidateNotNullOrEmpty]
     public string? IfName { get; set; }
 
     /// <summary>Run by QEMU with the TAP name once it exists (default: none, unlike QEMU's /etc/qemu-ifup).</summary>
-    [Parameter(Mandatory = true, ParameterSetName = "Script")]
+    [Parameter]
     [ValidateNotNullOrEmpty]
     public string? Script { get; set; }
 
-    [Parameter(ParameterSetName = "Script")]
-    [Parameter(ParameterSetName = "Module")]
-    [Parameter(ParameterSetName = "Fd")]
+    [Parameter]
     [ValidateNotNullOrEmpty]
     public string? DownScript { get; set; }
 
     /// <summary>The bridge helper program; give -UseHelper instead to use the one installed with QEMU.</summary>
-    [Parameter(ParameterSetName = "Helper")]
+    [Parameter]
     [ValidateNotNullOrEmpty]
     public string? Helper { get; set; }
 
-    [Parameter(ParameterSetName = "Helper")]
+    [Parameter]
     public SwitchParameter UseHelper { get; set; }
 
-    [Parameter(Mandatory = true, ParameterSetName = "Fd")]
+    [Parameter]
     public int Fd { get; set; }
 
     [Parameter]
@@ -79,7 +74,8 @@ public sealed class NewQemuTapCommand : QemuCmdlet
     protected override void ProcessRecord()
     {
         string? helper = null;
-        if (ParameterSetName == "Helper")
+        // The exclusions between these options are checked by Validate, with the module's own error ids.
+        if (UseHelper || Helper is not null)
         {
             helper = Invoke(() => BridgeHelper.Require(Helper is null ? null : FullPath(Helper))).Path;
         }
