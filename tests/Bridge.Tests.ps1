@@ -226,10 +226,13 @@ Describe 'Bridges with an uplink, TAPs, ifup scripts and the bridge helper' -Ski
         Export-QemuIfupScript -Bridge br0 -Path $up -DownPath $down -PassThru | ForEach-Object Name | Should -Be 'qemu-ifup', 'qemu-ifdown'
         (Get-Item $up).UnixFileMode.ToString() | Should -Match 'UserExecute'
         $linksBefore = & ip -n $hostNs -br link | Out-String
-        $vm = New-QemuTap -Script $up -DownScript $down | New-QemuNic -Model e1000 |
+        # With the seed's other options too: the old vlan=0 hub between TAP and NIC, a send buffer, vnet headers.
+        $vm = New-QemuTap -Script $up -DownScript $down -Hub 0 -SndBuf 1048576 -VnetHdr | New-QemuNic -Model e1000 |
             Start-QemuVm -Name scripted -NetworkNamespace $hostNs -Kernel $kernel -Initrd $initrd -Accelerator Tcg -Append $fetchLan
         $vm.CreatedTaps | Should -BeNullOrEmpty -Because 'QEMU made this TAP and ran the script on it'
-        $vm.Arguments | Should -Contain "tap,id=net0,ifname=$($vm.Nics[0].Backend.IfName),script=$up,downscript=$down,vhost=off"
+        $vm.Arguments | Should -Contain "tap,id=net0,ifname=$($vm.Nics[0].Backend.IfName),script=$up,downscript=$down,sndbuf=1048576,vnet_hdr=on,vhost=off"
+        $vm.Arguments | Should -Contain 'hubport,id=net0-hub,hubid=0,netdev=net0'
+        $vm.Arguments | Should -Contain "e1000,netdev=net0-nic,id=nic0,mac=$($vm.Nics[0].MacAddress)"
         Assert-GuestOnLan $vm
         $vm | Stop-QemuVm -Confirm:$false
         & ip -n $hostNs -br link | Out-String | Should -Be $linksBefore

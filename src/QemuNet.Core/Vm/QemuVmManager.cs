@@ -125,11 +125,17 @@ public sealed class QemuVmManager
     /// </summary>
     private async Task<IReadOnlyList<string>> PrepareTapsAsync(QemuLaunchSpec spec, string? netns, CancellationToken ct)
     {
+        var taps = spec.Nics.Select(n => n.Backend).OfType<QemuTapNet>().Where(t => t.ModuleAttaches).ToList();
+        if (taps.Count == 0)
+        {
+            return [];
+        }
+
         var host = new HostContext(_runner, netns);
         var created = new List<string>();
         try
         {
-            foreach (var tap in spec.Nics.Select(n => n.Backend).OfType<QemuTapNet>().Where(t => t.ModuleAttaches))
+            foreach (var tap in taps)
             {
                 var ifName = tap.IfName!;
                 var existing = await HostLinks.GetAsync(host, ifName, ct).ConfigureAwait(false);
@@ -168,7 +174,7 @@ public sealed class QemuVmManager
     public async Task CleanUpAsync(QemuVm vm)
     {
         // A TAP dies with its namespace; never look for it in another one.
-        if (vm.NetworkNamespace is null || File.Exists(Path.Combine("/run/netns", vm.NetworkNamespace)))
+        if (vm.CreatedTaps.Count > 0 && (vm.NetworkNamespace is null || File.Exists(Path.Combine("/run/netns", vm.NetworkNamespace))))
         {
             await DeleteTapsAsync(new HostContext(_runner, vm.NetworkNamespace), vm.CreatedTaps).ConfigureAwait(false);
         }

@@ -1,0 +1,128 @@
+using QemuNet.Core.Bridge;
+using QemuNet.Core.Host;
+using QemuNet.Core.Processes;
+
+namespace QemuNet.Core.Tests;
+
+/// <summary>Golden bridge plans (with and without an uplink, and their removal), the helper ACL and the ifup scripts.</summary>
+public sealed class BridgeTests : IDisposable
+{
+    private const string State = "/tmp/qemunet-golden-bridge";
+    private readonly BridgeManager _manager = new(new HostContext(new RecordingProcessRunner(), null), State);
+
+    private static readonly LinkState Eth0 = new("eth0", null, null, "52:54:00:aa:bb:cc", true, false);
+
+    private static readonly LinkAddress[] Addresses =
+        [new(false, "198.51.100.2", 24, "198.51.100.255"), new(true, "2001:db8::2", 64, null)];
+
+    private static readonly LinkRoute[] Routes =
+    [
+        new(false, "default", "198.51.100.1", null, "dhcp", null, "198.51.100.2", false),
+        new(false, "203.0.113.0/24", "198.51.100.1", 50, "static", null, null, false),
+        new(true, "default", "2001:db8::1", 1024, null, null, null, false),
+    ];
+
+    public BridgeTests() => Dispose();
+
+    public void Dispose()
+    {
+        if (Directory.Exists(State))
+        {
+            Directory.Delete(State, recursive: true);
+        }
+    }
+
+    private static string Render(IEnumerable<HostStep> steps) => string.Concat(steps.Select(s => s.Describe() + "\n"));
+
+    [Fact]
+    public void PlanWithoutUplink()
+    {
+        var wanted = new QemuBridge { Name = "br0", Stp = true, ForwardDelay = 4 };
+        var o = new BridgeObservation(null, null, [], [], [], [], []);
+        Assert.False(_manager.Check(wanted, o));
+        Golden.AssertMatches("bridge/no-uplink.plan", Render(_manager.PlanCreate(wanted, o)));
+    }
+
+    [Fact]
+    public void PlanWithUplinkMovesAddressesAndRoutesInOneStep()
+    {
+        var wanted = new QemuBridge { Name = "br0", Uplink = "eth0" };
+        var o = new BridgeObservation(null, Eth0, Addresses, Routes, [], [], []);
+        Assert.False(_manager.Check(wanted, o));
+        var steps = _manager.PlanCreate(wanted, o);
+        Assert.Single(steps, s => s.Target == "eth0");
+        Golden.AssertMatches("bridge/uplink.plan", Render(steps));
+    }
+
+    [Fact]
+    public void RemovalMovesThemBack()
+    {
+        var record = new QemuBridge { Name = "br0", Uplink = "eth0" };
+        var bridge = new LinkState("br0", "bridge", null, "52:54:00:aa:bb:cc", true, false);
+        var o = new BridgeObservation(bridge, Eth0 with { Master = "br0" }, [], [], Addresses, Routes, ["eth0"]);
+        Golden.AssertMatches("bridge/remove-uplink.plan", Render(_manager.PlanRemove(record, o)));
+    }
+
+    [Theory]
+    [InlineData("eth0", null, "BridgeNameInUse")]
+    [InlineData("br0", "br0", "BridgeUplinkInvalid")]
+    [InlineData("br0", "lo", "BridgeUplinkInvalid")]
+    [InlineData("br0", "eth1", "BridgeUplinkInUse")]
+    [InlineData("br0", "eth9", "BridgeUplinkNotFound")]
+    public void Checks(string name, string? uplink, string errorId)
+    {
+        LinkState? existing = name == "eth0" ? Eth0 : null;
+        LinkState? up = uplink switch
+        {
+            "lo" => new LinkState("lo", null, null, null, true, true),
+            "eth1" => new LinkState("eth1", null, "br9", null, true, false),
+            "br0" => null,
+            _ => null,
+        };
+        var o = new BridgeObservation(existing, up, [], [], [], [], []);
+        var ex = Assert.Throws<QemuNetException>(() => _manager.Check(new QemuBridge { Name = name, Uplink = uplink }, o));
+        Assert.Equal(errorId, ex.ErrorId);
+    }
+
+    [Fact]
+    public void AclFollowsIncludesAndDenyWins()
+    {
+        var dir = Directory.CreateDirectory(Path.Combine(State, "acl")).FullName;
+        var included = Path.Combine(dir, "more.conf");
+        var main = Path.Combine(dir, "bridge.conf");
+        File.WriteAllText(included, "allow br1\nallow br2\n");
+        File.WriteAllText(main, $"# comment\nallow br0\ninclude {included}\ndeny br2\n");
+        var rules = BridgeAcl.Read(main);
+        Assert.True(BridgeAcl.IsAllowed(rules, "br0"));
+        Assert.True(BridgeAcl.IsAllowed(rules, "br1"));
+        Assert.False(BridgeAcl.IsAllowed(rules, "br2"));
+        Assert.False(BridgeAcl.IsAllowed(rules, "br3"));
+        Assert.False(BridgeAcl.IsAllowed(BridgeAcl.Read(Path.Combine(dir, "missing.conf")), "br0"));
+    }
+
+    [Fact]
+    public void GrantAddsAllowAndDropsDeny()
+    {
+        Assert.Equal("allow br0\n", BridgeAcl.Grant(null, "br0"));
+        Assert.Equal("allow all\nallow br0\n", BridgeAcl.Grant("allow all\ndeny br0\n", "br0"));
+        Assert.Equal("allow br0\n", BridgeAcl.Grant("allow br0\n", "br0"));
+        Assert.Equal("BridgeAccessNameInvalid", Assert.Throws<QemuNetException>(() => BridgeAcl.Grant(null, "br0\nallow all")).ErrorId);
+    }
+
+    [Fact]
+    public void RevokeRemovesAllowAndDeniesWhenAllowAllWouldStillLetItIn()
+    {
+        Assert.Equal("allow br1\n", BridgeAcl.Revoke("allow br0\nallow br1\n", "br0", _ => []));
+        Assert.Equal("allow all\ndeny br0\n", BridgeAcl.Revoke("allow all\nallow br0\n", "br0", _ => []));
+    }
+
+    [Fact]
+    public void IfupScripts()
+    {
+        Golden.AssertMatches("bridge/qemu-ifup", IfupScript.RenderUp("br0", null));
+        Golden.AssertMatches("bridge/qemu-ifup-nat", IfupScript.RenderUp("qn-lab", "lab"));
+        Golden.AssertMatches("bridge/qemu-ifdown", IfupScript.RenderDown("br0"));
+        Assert.Equal("'a'\\''b'", IfupScript.Quote("a'b"));
+        Assert.Equal("IfupBridgeInvalid", Assert.Throws<QemuNetException>(() => IfupScript.RenderUp("br0'; reboot", null)).ErrorId);
+    }
+}
