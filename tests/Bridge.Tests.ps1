@@ -188,7 +188,8 @@ Describe 'Bridges with an uplink, TAPs, ifup scripts and the bridge helper' -Ski
 
     It 'a guest on a module-made multiqueue TAP gets its lease from the LAN and fetches the LAN page' {
         $linksBefore = & ip -n $hostNs -br link | Out-String
-        $vm = New-QemuTap -Bridge br0 -NetworkNamespace $hostNs -Queues 2 | New-QemuNic -Model virtio |
+        # The bridge object binds -Bridge and -NetworkNamespace by property name.
+        $vm = Get-QemuBridge -Name br0 -NetworkNamespace $hostNs | New-QemuTap -Queues 2 | New-QemuNic -Model virtio |
             Start-QemuVm -Name languest -Kernel $kernel -Initrd $initrd -Accelerator Tcg -Append $fetchLan
         $tap = $vm.Nics[0].Backend.IfName
         $vm.CreatedTaps | Should -Be @($tap)

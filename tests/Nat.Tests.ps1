@@ -146,6 +146,20 @@ Describe 'NAT networks in a namespace' -Skip:([bool]$skip) {
         & ip -n $hostNs -br link | Should -Not -Match $tap -Because 'the TAP goes with the guest'
     }
 
+    It 'a guest started with the NAT variant of the ifup script joins the network' {
+        $up = Join-Path $state 'qemu-ifup-nat'
+        Get-QemuNat -Name lab -NetworkNamespace $hostNs | Export-QemuIfupScript -Path $up
+        Get-Content $up | Should -Contain "bridge='qn-lab'"
+        $tap = Get-QemuNat -Name lab -NetworkNamespace $hostNs | New-QemuTap
+        $tap.Bridge | Should -Be 'qn-lab' -Because 'a NAT network binds -Bridge by its BridgeName'
+        $tap.NetworkNamespace | Should -Be $hostNs
+        $vm = New-QemuTap -Script $up | New-QemuNic -Model virtio |
+            Start-QemuVm -Name scriptnat -NetworkNamespace $hostNs -Kernel $kernel -Initrd $initrd -Accelerator Tcg -Append "$GuestAppend qn_hold=60"
+        $lease = Wait-GuestConsole $vm | Where-Object { $_ -like 'QEMUNET-LEASE *' } | ForEach-Object { ConvertFrom-GuestLine $_ }
+        $lease.ip | Should -Match '^192\.0\.2\.\d+$'
+        $vm | Stop-QemuVm -Confirm:$false
+    }
+
     It 'gives a reserved address and forwards a port to it, from upstream and from the host itself' {
         $mac = '52:54:00:00:51:51'
         Add-QemuNatReservation -Network lab -MacAddress $mac -IPAddress 192.0.2.51 -HostName web -NetworkNamespace $hostNs -Confirm:$false |

@@ -7,7 +7,7 @@ namespace QemuNet.Core.Host;
 public sealed record LinkState(string Name, string? Kind, string? Master, string? MacAddress, bool Up, bool Loopback);
 
 /// <summary>An address to move: family, local/prefix and broadcast as `ip addr add` takes them.</summary>
-public sealed record LinkAddress(bool IPv6, string Local, int PrefixLength, string? Broadcast)
+public sealed record LinkAddress(bool IPv6, string Local, int PrefixLength, string? Broadcast, bool Dynamic = false)
 {
     public string Cidr => $"{Local}/{PrefixLength.ToString(CultureInfo.InvariantCulture)}";
 
@@ -109,7 +109,8 @@ public static class HostLinks
                     continue;
                 }
 
-                list.Add(new LinkAddress(family == "inet6", a.GetProperty("local").GetString()!, a.GetProperty("prefixlen").GetInt32(), Text(a, "broadcast")));
+                list.Add(new LinkAddress(family == "inet6", a.GetProperty("local").GetString()!, a.GetProperty("prefixlen").GetInt32(), Text(a, "broadcast"),
+                    a.TryGetProperty("dynamic", out var dynamic) && dynamic.ValueKind == JsonValueKind.True));
             }
         }
 

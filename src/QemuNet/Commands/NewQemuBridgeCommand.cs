@@ -65,6 +65,15 @@ public sealed class NewQemuBridgeCommand : HostCmdlet
                 }
 
                 Run(async ct => { await manager.ApplyAsync(Name, steps, ct).ConfigureAwait(false); return 0; });
+                if (observation.UplinkAddresses.Any(a => a.Dynamic))
+                {
+                    WriteWarning($"The addresses of {Uplink} came from DHCP or SLAAC and were moved to {Name} as they are; point the DHCP client at {Name} (the seed's 'dhclient {Name}') so the lease is renewed there.");
+                }
+
+                if (Stp && Uplink is not null)
+                {
+                    WriteWarning($"With STP on, {Uplink} forwards only after listening and learning (2 x forward delay); until then {Name} passes no traffic.");
+                }
             }
 
             WriteObject(Run(ct => GetQemuBridgeCommand.ListAsync(Runner, manager, ct)).First(b => b.Name == Name));
