@@ -30,6 +30,7 @@
         'Revoke-QemuBridgeAccess'
         'Get-QemuBridgeAccess'
         'Export-QemuIfupScript'
+        'Test-QemuNetHost'
         'Add-QemuPortForward'
         'Remove-QemuPortForward'
         'Get-QemuPortForward'

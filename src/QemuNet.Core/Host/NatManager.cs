@@ -168,28 +168,13 @@ public sealed class NatManager
     /// <summary>Warnings about other firewall tables that drop forwarded traffic (Docker sets FORWARD policy DROP).</summary>
     public async Task<IReadOnlyList<string>> FindForwardDropsAsync(QemuNatNetwork net, CancellationToken ct)
     {
-        var result = await Host.RunAsync("nft", ["-j", "list", "chains"], ct, throwOnFailure: false).ConfigureAwait(false);
-        if (!result.Succeeded)
-        {
-            return [];
-        }
-
         var warnings = new List<string>();
-        foreach (var item in JsonDocument.Parse(result.StandardOutput).RootElement.GetProperty("nftables").EnumerateArray())
+        foreach (var (family, table, name) in await HostProbe.FindForwardDropsAsync(Host, ct).ConfigureAwait(false))
         {
-            if (item.TryGetProperty("chain", out var chain)
-                && chain.TryGetProperty("hook", out var hook) && hook.GetString() == "forward"
-                && chain.TryGetProperty("policy", out var policy) && policy.GetString() == "drop"
-                && !chain.GetProperty("table").GetString()!.StartsWith("qemunet_", StringComparison.Ordinal))
-            {
-                var family = chain.GetProperty("family").GetString();
-                var table = chain.GetProperty("table").GetString();
-                var name = chain.GetProperty("name").GetString();
-                warnings.Add($"The {family} table '{table}' chain '{name}' drops forwarded traffic by default (policy drop), so guests on {net.BridgeName} "
-                    + $"cannot get out even with QemuNet's accept rules. Fix: add accepts there, e.g. 'nft insert rule {family} {table} {name} iifname \"{net.BridgeName}\" accept' "
-                    + $"and 'nft insert rule {family} {table} {name} oifname \"{net.BridgeName}\" accept' (for Docker: iptables -I DOCKER-USER -i {net.BridgeName} -j ACCEPT "
-                    + $"and -o {net.BridgeName} -j ACCEPT).");
-            }
+            warnings.Add($"The {family} table '{table}' chain '{name}' drops forwarded traffic by default (policy drop), so guests on {net.BridgeName} "
+                + $"cannot get out even with QemuNet's accept rules. Fix: add accepts there, e.g. 'nft insert rule {family} {table} {name} iifname \"{net.BridgeName}\" accept' "
+                + $"and 'nft insert rule {family} {table} {name} oifname \"{net.BridgeName}\" accept' (for Docker: iptables -I DOCKER-USER -i {net.BridgeName} -j ACCEPT "
+                + $"and -o {net.BridgeName} -j ACCEPT).");
         }
 
         return warnings;

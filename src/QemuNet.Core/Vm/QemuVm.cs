@@ -37,6 +37,10 @@ public sealed class QemuVm
 
     public DateTimeOffset StartTime { get; init; }
 
+    /// <summary>The NICs' addresses as seen by the module (NAT network leases), filled by Start-QemuVm -WaitForLease.</summary>
+    [JsonIgnore]
+    public IReadOnlyList<string> IPAddress { get; set; } = [];
+
     [JsonIgnore]
     public QemuVmPaths Paths => new(StateDirectory, Name);
 

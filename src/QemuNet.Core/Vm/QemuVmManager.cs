@@ -173,13 +173,18 @@ public sealed class QemuVmManager
     /// <summary>After QEMU has exited: deletes the TAPs the module made for it and the VM's files.</summary>
     public async Task CleanUpAsync(QemuVm vm)
     {
+        await DeleteCreatedTapsAsync(vm).ConfigureAwait(false);
+        RemoveFiles(vm.Paths);
+    }
+
+    /// <summary>After QEMU has exited: deletes the TAPs the module made for it (its record and console log stay).</summary>
+    public async Task DeleteCreatedTapsAsync(QemuVm vm)
+    {
         // A TAP dies with its namespace; never look for it in another one.
         if (vm.CreatedTaps.Count > 0 && (vm.NetworkNamespace is null || File.Exists(Path.Combine("/run/netns", vm.NetworkNamespace))))
         {
             await DeleteTapsAsync(new HostContext(_runner, vm.NetworkNamespace), vm.CreatedTaps).ConfigureAwait(false);
         }
-
-        RemoveFiles(vm.Paths);
     }
 
     private static async Task DeleteTapsAsync(HostContext host, IEnumerable<string> taps)

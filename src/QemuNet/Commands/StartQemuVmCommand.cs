@@ -76,6 +76,20 @@ public sealed class StartQemuVmCommand : QemuCmdlet
     [Parameter]
     public SwitchParameter Wait { get; set; }
 
+    /// <summary>Return once the guest's serial console prints a line matching this regular expression (e.g. 'login:').</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? WaitForConsole { get; set; }
+
+    /// <summary>Return once every NIC on a NAT network has a DHCP lease; the addresses go to the VM's IPAddress.</summary>
+    [Parameter]
+    public SwitchParameter WaitForLease { get; set; }
+
+    /// <summary>How long -WaitForConsole and -WaitForLease wait before giving up (the guest keeps running).</summary>
+    [Parameter]
+    [ValidateRange(1, 86400)]
+    public int TimeoutSec { get; set; } = 120;
+
     /// <summary>With -Wait, write the VM object once it has exited (without -Wait it is always written).</summary>
     [Parameter]
     public SwitchParameter PassThru { get; set; }
@@ -144,7 +158,32 @@ public sealed class StartQemuVmCommand : QemuCmdlet
             return;
         }
 
+        System.Text.RegularExpressions.Regex? consolePattern = null;
+        if (WaitForConsole is not null)
+        {
+            try
+            {
+                consolePattern = new System.Text.RegularExpressions.Regex(WaitForConsole, System.Text.RegularExpressions.RegexOptions.Multiline);
+            }
+            catch (ArgumentException ex)
+            {
+                ThrowTerminatingError(new ErrorRecord(ex, "VmWaitPatternInvalid", ErrorCategory.InvalidArgument, WaitForConsole)
+                {
+                    ErrorDetails = new ErrorDetails($"-WaitForConsole '{WaitForConsole}' is not a valid regular expression: {ex.Message}")
+                    {
+                        RecommendedAction = "Escape regex characters, e.g. with [regex]::Escape('text').",
+                    },
+                });
+            }
+        }
+
+        var leaseNics = WaitForLease ? LeaseSources(spec, netns) : [];
         var vm = Run(ct => manager.StartAsync(spec, qemu, accelerator, arguments, netns, ct));
+        if (consolePattern is not null || WaitForLease)
+        {
+            WaitUntilReady(manager, vm, consolePattern, leaseNics);
+        }
+
         if (!Wait)
         {
             WriteObject(vm);
@@ -162,12 +201,101 @@ public sealed class StartQemuVmCommand : QemuCmdlet
             throw;
         }
 
-        manager.CleanUpAsync(vm).GetAwaiter().GetResult();
+        // The guest is gone: its TAPs go now; the record and console log stay for Get-QemuVm until Stop-QemuVm.
+        manager.DeleteCreatedTapsAsync(vm).GetAwaiter().GetResult();
 
         if (PassThru)
         {
             WriteObject(vm);
         }
+    }
+
+    /// <summary>For each NIC on a NAT network: its MAC and the network (whose dnsmasq lease file the module can read).</summary>
+    private List<(string Mac, NatManager Manager, QemuNatNetwork Net)> LeaseSources(QemuLaunchSpec spec, string? netns)
+    {
+        var manager = Invoke(() => new NatManager(new HostContext(Runner, netns), QemuStateDirectory.Resolve()));
+        var networks = manager.ListRecords();
+        var sources = new List<(string, NatManager, QemuNatNetwork)>();
+        foreach (var nic in spec.Nics)
+        {
+            if (nic.Backend is QemuTapNet { Bridge: { } bridge } && networks.FirstOrDefault(n => n.BridgeName == bridge && n.Dhcp) is { } net)
+            {
+                sources.Add((nic.MacAddress!, manager, net));
+            }
+        }
+
+        if (sources.Count == 0)
+        {
+            ThrowTerminatingError(ToErrorRecord(new QemuNetException("VmLeaseNotObservable", QemuNetErrorCategory.InvalidArgument, spec.Name,
+                "-WaitForLease watches the DHCP leases of QemuNet's NAT networks, and no NIC of this VM is on one with DHCP.",
+                "Use -WaitForConsole with a line your guest prints once its network is up; user-mode guests get 10.0.2.15 unless -DhcpStart says otherwise; on a bridge, ask the LAN's DHCP server.")));
+        }
+
+        return sources;
+    }
+
+    /// <summary>
+    /// Polls the console log and the lease files with Write-Progress until everything asked for is there; a
+    /// timeout is a non-terminating error (the guest keeps running); Ctrl+C stops the guest.
+    /// </summary>
+    private void WaitUntilReady(QemuVmManager manager, QemuVm vm, System.Text.RegularExpressions.Regex? console, List<(string Mac, NatManager Manager, QemuNatNetwork Net)> leases)
+    {
+        var started = DateTime.UtcNow;
+        var progress = new ProgressRecord(1, $"Starting VM '{vm.Name}'", "Waiting") { PercentComplete = 0 };
+        var addresses = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        var consoleSeen = console is null;
+        try
+        {
+            while (true)
+            {
+                if (!consoleSeen && File.Exists(vm.ConsoleLog))
+                {
+                    using var stream = new FileStream(vm.ConsoleLog, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+                    consoleSeen = console!.IsMatch(new StreamReader(stream).ReadToEnd());
+                }
+
+                foreach (var (mac, natManager, net) in leases.Where(l => !addresses.ContainsKey(l.Mac)))
+                {
+                    if (natManager.GetLeases(net).FirstOrDefault(l => string.Equals(l.MacAddress, mac, StringComparison.OrdinalIgnoreCase)) is { } lease)
+                    {
+                        addresses[mac] = lease.IPAddress;
+                    }
+                }
+
+                if (consoleSeen && addresses.Count == leases.Count)
+                {
+                    break;
+                }
+
+                var elapsed = DateTime.UtcNow - started;
+                if (!QemuVmManager.IsAlive(vm) || elapsed.TotalSeconds > TimeoutSec)
+                {
+                    var what = !consoleSeen ? $"a console line matching '{WaitForConsole}'" : $"DHCP leases ({addresses.Count} of {leases.Count})";
+                    var reason = QemuVmManager.IsAlive(vm) ? $"did not show {what} within {TimeoutSec} s; it keeps running" : $"exited before it showed {what}";
+                    WriteError(ToErrorRecord(new QemuNetException("VmWaitTimeout", QemuNetErrorCategory.OperationTimeout, vm.Name,
+                        $"VM '{vm.Name}' {reason}.", $"Read its console: Get-Content {vm.ConsoleLog}. Raise -TimeoutSec for slow (TCG) boots.")));
+                    break;
+                }
+
+                progress.StatusDescription = !consoleSeen ? $"Waiting for the console to print '{WaitForConsole}'" : $"Waiting for DHCP leases ({addresses.Count} of {leases.Count})";
+                progress.SecondsRemaining = (int)Math.Max(0, TimeoutSec - elapsed.TotalSeconds);
+                progress.PercentComplete = (int)Math.Min(99, elapsed.TotalSeconds * 100 / TimeoutSec);
+                WriteProgress(progress);
+                if (CancelToken.WaitHandle.WaitOne(250))
+                {
+                    // Ctrl+C: the start is abandoned, so the guest goes too.
+                    manager.StopAsync(vm, TimeSpan.FromSeconds(3), CancellationToken.None).GetAwaiter().GetResult();
+                    throw new PipelineStoppedException();
+                }
+            }
+        }
+        finally
+        {
+            progress.RecordType = ProgressRecordType.Completed;
+            WriteProgress(progress);
+        }
+
+        vm.IPAddress = leases.Select(l => addresses.GetValueOrDefault(l.Mac)).OfType<string>().ToArray();
     }
 
     private string ExistingFile(string path, string parameter)
