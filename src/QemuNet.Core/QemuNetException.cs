@@ -21,7 +21,7 @@ public enum QemuNetErrorCategory
 public sealed class QemuNetException : Exception
 {
     public QemuNetException(string errorId, QemuNetErrorCategory category, object? target, string message,
-        string? recommendedAction = null, Exception? inner = null)
+        string recommendedAction, Exception? inner = null)
         : base(message, inner)
     {
         ErrorId = errorId;
@@ -36,5 +36,5 @@ public sealed class QemuNetException : Exception
 
     public object? Target { get; }
 
-    public string? RecommendedAction { get; }
+    public string RecommendedAction { get; }
 }

@@ -15,6 +15,8 @@ public abstract class BridgeAccessCmdlet : QemuCmdlet
 
     protected static string AclPath => BridgeAcl.DefaultPath;
 
+    protected bool IsWhatIf => MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) && w is SwitchParameter { IsPresent: true };
+
     protected string? ReadAcl()
     {
         Invoke(() => InterfaceName.Check(Bridge, "BridgeAccessNameInvalid"));
@@ -24,7 +26,8 @@ public abstract class BridgeAccessCmdlet : QemuCmdlet
     /// <summary>Writes the new text (through a temporary file and a rename, so the helper never reads half a file).</summary>
     protected void WriteAcl(string? current, string next, string action)
     {
-        if (current == next)
+        // Nothing to write: the same rules (a missing file and an empty one both allow nothing).
+        if ((current ?? string.Empty).TrimEnd('\n') == next.TrimEnd('\n'))
         {
             WriteVerbose($"{AclPath} already says so.");
             return;
@@ -60,9 +63,9 @@ public abstract class BridgeAccessCmdlet : QemuCmdlet
         {
             WriteWarning($"QEMU's bridge helper is not installed (looked in {string.Join(", ", BridgeHelper.KnownPaths)}); the ACL has no effect until it is.");
         }
-        else if (!helper.SetUidRoot && !helper.HasCapNetAdmin)
+        else if (helper.ProblemForUsers is { } problem)
         {
-            WriteWarning($"{helper.Path} is neither setuid root nor has CAP_NET_ADMIN: only root can use it. For other users: 'chmod u+s {helper.Path}' or 'setcap cap_net_admin+ep {helper.Path}'.");
+            WriteWarning(problem);
         }
     }
 }

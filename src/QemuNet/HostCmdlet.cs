@@ -6,10 +6,14 @@ namespace QemuNet.Commands;
 /// <summary>Base for cmdlets that change the host: a namespace to work in, one ShouldProcess per plan step, the host lock.</summary>
 public abstract class HostCmdlet : QemuCmdlet
 {
+    private string? _networkNamespace;
+
     /// <summary>Work inside this network namespace (ip netns exec) instead of the current one.</summary>
+    /// <remarks>Null or empty (as piped from an object in the current namespace) means the current namespace.</remarks>
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
-    public string? NetworkNamespace { get; set; }
+    [AllowNull]
+    [AllowEmptyString]
+    public string? NetworkNamespace { get => _networkNamespace; set => _networkNamespace = string.IsNullOrEmpty(value) ? null : value; }
 
     protected bool IsWhatIf => MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) && w is SwitchParameter { IsPresent: true };
 
@@ -17,7 +21,7 @@ public abstract class HostCmdlet : QemuCmdlet
 
     /// <summary>
     /// Asks ShouldProcess for every step (so -WhatIf prints the whole plan); true only when every step was
-    /// confirmed, so a declined step never leaves a half-made change. The steps go to -Verbose when confirmed.
+    /// confirmed, so a declined step never leaves a half-made change (ShouldProcess also shows each step under -Verbose).
     /// </summary>
     protected bool ConfirmSteps(string subject, IReadOnlyList<HostStep> steps)
     {
@@ -42,11 +46,6 @@ public abstract class HostCmdlet : QemuCmdlet
             }
 
             return false;
-        }
-
-        foreach (var step in steps)
-        {
-            WriteVerbose(step.Describe().TrimEnd());
         }
 
         return true;

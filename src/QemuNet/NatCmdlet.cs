@@ -49,6 +49,6 @@ public abstract class NatCmdlet : HostCmdlet
         return result;
     }
 
-    protected static QemuNetException Fail(string id, QemuNetErrorCategory category, object? target, string message, string? action = null) =>
+    protected static QemuNetException Fail(string id, QemuNetErrorCategory category, object? target, string message, string action) =>
         new(id, category, target, message, action);
 }

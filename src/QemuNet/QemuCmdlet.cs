@@ -79,7 +79,10 @@ public abstract class QemuCmdlet : PSCmdlet, IDisposable
             var matches = items.Where(item => pattern.IsMatch(nameOf(item))).ToArray();
             if (matches.Length == 0 && !WildcardPattern.ContainsWildcardCharacters(name))
             {
-                WriteError(new ErrorRecord(new ItemNotFoundException(notFoundMessage(name)), errorId, ErrorCategory.ObjectNotFound, name));
+                WriteError(new ErrorRecord(new ItemNotFoundException(notFoundMessage(name)), errorId, ErrorCategory.ObjectNotFound, name)
+                {
+                    ErrorDetails = new ErrorDetails(notFoundMessage(name)) { RecommendedAction = $"Run Get-{(MyInvocation.MyCommand as CmdletInfo)?.Noun} to list what exists (names accept wildcards)." },
+                });
             }
 
             selected.AddRange(matches);
@@ -91,13 +94,10 @@ public abstract class QemuCmdlet : PSCmdlet, IDisposable
     internal static ErrorRecord ToErrorRecord(QemuNetException ex)
     {
         var category = Enum.TryParse<ErrorCategory>(ex.Category.ToString(), out var parsed) ? parsed : ErrorCategory.NotSpecified;
-        var record = new ErrorRecord(ex, ex.ErrorId, category, ex.Target);
-        if (ex.RecommendedAction is not null)
+        return new ErrorRecord(ex, ex.ErrorId, category, ex.Target)
         {
-            record.ErrorDetails = new ErrorDetails(ex.Message) { RecommendedAction = ex.RecommendedAction };
-        }
-
-        return record;
+            ErrorDetails = new ErrorDetails(ex.Message) { RecommendedAction = ex.RecommendedAction },
+        };
     }
 
     protected override void StopProcessing() => _stopping.Cancel();

@@ -66,7 +66,7 @@ public static partial class BridgeAcl
             Allowed = IsAllowed(rules, bridge),
             Rules = rules.Where(r => r.Action != QemuBridgeAclAction.Include && (r.Value == "all" || r.Value == bridge)).ToArray(),
             HelperPath = helper?.Path,
-            HelperProblem = helper is null ? $"qemu-bridge-helper is not installed (looked in {string.Join(", ", BridgeHelper.KnownPaths)})." : helper.Problem,
+            HelperProblem = helper is null ? $"qemu-bridge-helper is not installed (looked in {string.Join(", ", BridgeHelper.KnownPaths)})." : helper.ProblemForUsers,
         };
     }
 

@@ -30,8 +30,8 @@ public sealed class BridgeHelper
     /// <summary>Whether the helper can make TAPs for the calling user (root always can).</summary>
     public bool UsableByCaller => Environment.IsPrivilegedProcess || SetUidRoot || HasCapNetAdmin;
 
-    /// <summary>Why a non-root user cannot use it, or null.</summary>
-    public string? Problem => UsableByCaller ? null
+    /// <summary>Why users other than root cannot use it, or null (whoever is asking).</summary>
+    public string? ProblemForUsers => SetUidRoot || HasCapNetAdmin ? null
         : $"{Path} is neither setuid root nor given CAP_NET_ADMIN, so it can create TAPs only for root. "
           + $"Fix (as root): 'chmod u+s {Path}' or 'setcap cap_net_admin+ep {Path}'.";
 

@@ -62,7 +62,8 @@ public sealed class BridgeManager
         if (wanted.ForwardDelay is { } delay && (delay is < 0 or > 30 || (wanted.Stp && delay < 2)))
         {
             throw new QemuNetException("BridgeForwardDelayInvalid", QemuNetErrorCategory.InvalidArgument, delay,
-                $"-ForwardDelay {delay} is out of range: 0 to 30 seconds, and at least 2 with STP (the kernel's limits).");
+                $"-ForwardDelay {delay} is out of range: 0 to 30 seconds, and at least 2 with STP (the kernel's limits).",
+                "Give -ForwardDelay a number of seconds from 0 to 30 (at least 2 with -Stp).");
         }
 
         if (o.Bridge is { } existing)
@@ -96,7 +97,8 @@ public sealed class BridgeManager
             InterfaceName.Check(uplink, "BridgeUplinkInvalid");
             if (uplink == wanted.Name)
             {
-                throw new QemuNetException("BridgeUplinkInvalid", QemuNetErrorCategory.InvalidArgument, uplink, "A bridge cannot be its own uplink.");
+                throw new QemuNetException("BridgeUplinkInvalid", QemuNetErrorCategory.InvalidArgument, uplink, "A bridge cannot be its own uplink.",
+                    "Give -Uplink a host link other than the bridge itself, e.g. eth0.");
             }
 
             if (o.Uplink is not { } link)
@@ -109,7 +111,8 @@ public sealed class BridgeManager
             if (link.Loopback || link.Kind is "bridge" or "tun")
             {
                 throw new QemuNetException("BridgeUplinkInvalid", QemuNetErrorCategory.InvalidArgument, uplink,
-                    $"{uplink} is {(link.Loopback ? "the loopback link" : "a " + link.Kind)}; an uplink is an Ethernet-like link (a NIC, veth, bond or VLAN).");
+                    $"{uplink} is {(link.Loopback ? "the loopback link" : "a " + link.Kind)}; an uplink is an Ethernet-like link (a NIC, veth, bond or VLAN).",
+                    "Give -Uplink an Ethernet-like link such as eth0; run 'ip link' to see the links.");
             }
 
             if (link.Master is { } master)

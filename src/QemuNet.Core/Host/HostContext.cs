@@ -35,7 +35,8 @@ public sealed class HostContext
         if (throwOnFailure && !result.Succeeded)
         {
             throw new QemuNetException("HostCommandFailed", QemuNetErrorCategory.InvalidOperation, CommandLine.Format(program, arguments),
-                $"'{CommandLine.Format(program, arguments)}' failed (exit code {result.ExitCode}): {result.StandardError.Trim()}");
+                $"'{CommandLine.Format(program, arguments)}' failed (exit code {result.ExitCode}): {result.StandardError.Trim()}",
+                "Read the command's error output; run Test-QemuNetHost to check the tools and privileges QemuNet needs.");
         }
 
         return result;

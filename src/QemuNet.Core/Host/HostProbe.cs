@@ -199,7 +199,7 @@ public static class HostProbe
 
         var allowed = BridgeAcl.Read(BridgeAcl.DefaultPath).Where(r => r.Action == QemuBridgeAclAction.Allow).Select(r => r.Value).ToArray();
         var acl = allowed.Length == 0 ? $"{BridgeAcl.DefaultPath} allows no bridge" : $"{BridgeAcl.DefaultPath} allows {string.Join(", ", allowed)}";
-        if (helper.Problem is not null || !helper.SetUidRoot && !helper.HasCapNetAdmin)
+        if (helper.ProblemForUsers is not null)
         {
             return new QemuHostCheck
             {
@@ -247,7 +247,7 @@ public static class HostProbe
             {
                 Check = "Ports 53 and 67", Status = QemuHostCheckStatus.Warning, Value = string.Join(", ", found.Distinct()),
                 Detail = "Something already serves DNS or DHCP. QemuNet's dnsmasq binds only its bridge (bind-dynamic), so it coexists with servers bound to other addresses; one bound to the wildcard address without sharing makes Enable-QemuNat fail to start dnsmasq.",
-                Fix = "Enable-QemuNat -Dns:$false avoids port 53; find the other server with 'ss -lunp'.",
+                Fix = "Enable-QemuNat -Dns Off avoids port 53; find the other server with 'ss -lunp'.",
             };
     }
 

@@ -15,20 +15,23 @@ public static partial class NatChanges
         }
         catch (QemuNetException ex)
         {
-            throw new QemuNetException("NatReservationMacInvalid", QemuNetErrorCategory.InvalidArgument, macAddress, ex.Message);
+            throw new QemuNetException("NatReservationMacInvalid", QemuNetErrorCategory.InvalidArgument, macAddress, ex.Message,
+                "Give -MacAddress as six hex pairs, e.g. 52:54:00:12:34:56.");
         }
 
         var address = Ipv4Network.ParseAddress(ipAddress, "NatReservationAddressInvalid");
         if (!net.Network.ContainsHost(address) || Ipv4Network.FormatAddress(address) == net.Gateway)
         {
             throw new QemuNetException("NatReservationAddressInvalid", QemuNetErrorCategory.InvalidArgument, ipAddress,
-                $"{ipAddress} is not a guest address of {net.Subnet} (the gateway {net.Gateway} is the host's).");
+                $"{ipAddress} is not a guest address of {net.Subnet} (the gateway {net.Gateway} is the host's).",
+                $"Give -IPAddress an address inside {net.Subnet} other than the gateway {net.Gateway}.");
         }
 
         if (hostName is not null && !HostLabel().IsMatch(hostName))
         {
             throw new QemuNetException("NatReservationHostNameInvalid", QemuNetErrorCategory.InvalidArgument, hostName,
-                $"'{hostName}' is not a host name (letters, digits and '-', at most 63 characters).");
+                $"'{hostName}' is not a host name (letters, digits and '-', at most 63 characters).",
+                "Give -HostName one label of letters, digits and '-', e.g. web1.");
         }
 
         if (net.Reservations.FirstOrDefault(r => r.MacAddress == mac || r.IPAddress == ipAddress) is { } clash)
@@ -46,7 +49,8 @@ public static partial class NatChanges
             ? TryNormalize(macOrAddress) : macOrAddress;
         var match = net.Reservations.FirstOrDefault(r => r.MacAddress == key || r.IPAddress == key)
             ?? throw new QemuNetException("NatReservationNotFound", QemuNetErrorCategory.ObjectNotFound, macOrAddress,
-                $"Network '{net.Name}' has no reservation for {macOrAddress}.");
+                $"Network '{net.Name}' has no reservation for {macOrAddress}.",
+                $"Run Get-QemuNat {net.Name} to list its reservations, and give -MacAddress one of their MAC or IP addresses.");
         return net.With(reservations: net.Reservations.Where(r => r != match).ToArray());
     }
 
@@ -76,7 +80,8 @@ public static partial class NatChanges
     {
         var match = net.PortForwards.FirstOrDefault(f => f.Protocol == protocol && f.HostPort == hostPort && (hostAddress is null || f.HostAddress == hostAddress))
             ?? throw new QemuNetException("NatForwardNotFound", QemuNetErrorCategory.ObjectNotFound, hostPort,
-                $"Network '{net.Name}' has no {protocol.ToString().ToLowerInvariant()} forward of port {hostPort}{(hostAddress is null ? string.Empty : " on " + hostAddress)}.");
+                $"Network '{net.Name}' has no {protocol.ToString().ToLowerInvariant()} forward of port {hostPort}{(hostAddress is null ? string.Empty : " on " + hostAddress)}.",
+                $"Run Get-QemuPortForward {net.Name} to list its forwards, and give that -Protocol, -HostPort and -HostAddress.");
         return net.With(portForwards: net.PortForwards.Where(f => f != match).ToArray());
     }
 
@@ -88,7 +93,8 @@ public static partial class NatChanges
             if (!net.Network.ContainsHost(address) || guest == net.Gateway)
             {
                 throw new QemuNetException("NatForwardGuestInvalid", QemuNetErrorCategory.InvalidArgument, guest,
-                    $"{guest} is not a guest address of {net.Subnet}.");
+                    $"{guest} is not a guest address of {net.Subnet}.",
+                    $"Give -GuestAddress an address inside {net.Subnet} other than the gateway {net.Gateway}.");
             }
 
             return guest;
@@ -106,7 +112,8 @@ public static partial class NatChanges
         if (port is < 1 or > 65535)
         {
             throw new QemuNetException("NatForwardPortInvalid", QemuNetErrorCategory.InvalidArgument, port,
-                $"The port {port} is out of range; a port is 1 to 65535.");
+                $"The port {port} is out of range; a port is 1 to 65535.",
+                "Give -HostPort and -GuestPort a number from 1 to 65535.");
         }
     }
 

@@ -214,19 +214,22 @@ public sealed class NatManager
             if (other.BridgeName == net.BridgeName)
             {
                 throw new QemuNetException("NatBridgeNameInUse", QemuNetErrorCategory.ResourceExists, net.BridgeName,
-                    $"The bridge {net.BridgeName} already belongs to the NAT network '{other.Name}'.");
+                    $"The bridge {net.BridgeName} already belongs to the NAT network '{other.Name}'.",
+                    "Give -BridgeName another name; Get-QemuNat shows the bridges already in use.");
             }
 
             if (other.TableName == net.TableName)
             {
                 throw new QemuNetException("NatNameInUse", QemuNetErrorCategory.ResourceExists, net.Name,
-                    $"The name '{net.Name}' maps to the same firewall table as the network '{other.Name}'; choose another name.");
+                    $"The name '{net.Name}' maps to the same firewall table as the network '{other.Name}'; choose another name.",
+                    "Give -Name another network name; Get-QemuNat lists the names in use.");
             }
 
             if (Overlaps(other.Network, net.Network))
             {
                 throw new QemuNetException("NatSubnetOverlap", QemuNetErrorCategory.ResourceExists, net.Subnet,
-                    $"The subnet {net.Subnet} overlaps {other.Subnet} of the NAT network '{other.Name}'.");
+                    $"The subnet {net.Subnet} overlaps {other.Subnet} of the NAT network '{other.Name}'.",
+                    "Give -Subnet a network no other NAT network uses, e.g. 192.168.123.0/24; Get-QemuNat lists their subnets.");
             }
         }
 
@@ -273,7 +276,8 @@ public sealed class NatManager
         if (o.BridgeExists && !o.IsBridge)
         {
             throw new QemuNetException("NatBridgeNameInUse", QemuNetErrorCategory.ResourceExists, net.BridgeName,
-                $"The link {net.BridgeName} exists and is not a bridge.");
+                $"The link {net.BridgeName} exists and is not a bridge.",
+                "Give -BridgeName a name no link has yet; run 'ip link' to see the names in use.");
         }
 
         if (!o.BridgeExists)

@@ -34,7 +34,8 @@ public sealed class PlanExecutor
             catch (IOException ex)
             {
                 throw new QemuNetException("HostLockTimeout", QemuNetErrorCategory.ResourceUnavailable, lockFile,
-                    $"Another QemuNet process has held {lockFile} for a minute; try again when it is done.", inner: ex);
+                    $"Another QemuNet process has held {lockFile} for a minute; try again when it is done.",
+                    "Wait for the other QemuNet command to finish, then run this one again.", inner: ex);
             }
         }
     }

@@ -11,7 +11,8 @@ public static class InterfaceName
             || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-'))
         {
             throw new QemuNetException(errorId, QemuNetErrorCategory.InvalidArgument, name,
-                $"'{name}' is not a usable interface name: 1 to 15 characters from letters, digits, '_', '.' and '-'.");
+                $"'{name}' is not a usable interface name: 1 to 15 characters from letters, digits, '_', '.' and '-'.",
+                "Give a link name of 1 to 15 letters, digits, '_', '.' or '-', such as br0 or eth0.");
         }
 
         return name;

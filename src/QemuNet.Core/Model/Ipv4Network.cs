@@ -26,11 +26,13 @@ public readonly record struct Ipv4Network(uint Network, int PrefixLength)
             }
 
             throw new QemuNetException(errorId, QemuNetErrorCategory.InvalidArgument, value,
-                $"'{value}' has host bits set; the network address is {new Ipv4Network(address & network.Mask, prefix)}.");
+                $"'{value}' has host bits set; the network address is {new Ipv4Network(address & network.Mask, prefix)}.",
+                $"Give the network address instead: {new Ipv4Network(address & network.Mask, prefix)}.");
         }
 
         throw new QemuNetException(errorId, QemuNetErrorCategory.InvalidArgument, value,
-            $"'{value}' is not an IPv4 network in CIDR form with a prefix of 1 to 30, for example 10.0.2.0/24.");
+            $"'{value}' is not an IPv4 network in CIDR form with a prefix of 1 to 30, for example 10.0.2.0/24.",
+            "Give the network in CIDR form with a prefix of 1 to 30, e.g. 192.168.100.0/24.");
     }
 
     public static uint ParseAddress(string value, string errorId)
@@ -42,7 +44,8 @@ public readonly record struct Ipv4Network(uint Network, int PrefixLength)
         }
 
         throw new QemuNetException(errorId, QemuNetErrorCategory.InvalidArgument, value,
-            $"'{value}' is not an IPv4 address in dotted form, for example 10.0.2.15.");
+            $"'{value}' is not an IPv4 address in dotted form, for example 10.0.2.15.",
+            "Give a dotted IPv4 address of four numbers from 0 to 255, e.g. 10.0.2.15.");
     }
 
     /// <summary>Strict dotted-quad only: IPAddress.Parse also takes "10.2" or "0x0a000001", which would surprise.</summary>

@@ -25,19 +25,22 @@ public static class MacAddress
         if (!ok)
         {
             throw new QemuNetException("NicMacInvalid", QemuNetErrorCategory.InvalidArgument, value,
-                $"'{value}' is not a MAC address. Use six hexadecimal byte pairs, for example 52:54:00:12:34:56.");
+                $"'{value}' is not a MAC address. Use six hexadecimal byte pairs, for example 52:54:00:12:34:56.",
+                "Give -MacAddress as six hex pairs, e.g. 52:54:00:12:34:56.");
         }
 
         if ((bytes[0] & 1) != 0)
         {
             throw new QemuNetException("NicMacMulticast", QemuNetErrorCategory.InvalidArgument, value,
-                $"'{value}' is a multicast MAC address (the lowest bit of the first byte is set); a NIC needs a unicast address such as 52:54:00:12:34:56.");
+                $"'{value}' is a multicast MAC address (the lowest bit of the first byte is set); a NIC needs a unicast address such as 52:54:00:12:34:56.",
+                "Give -MacAddress a unicast address (even first byte), e.g. 52:54:00:12:34:56.");
         }
 
         if (bytes.All(b => b == 0))
         {
             throw new QemuNetException("NicMacInvalid", QemuNetErrorCategory.InvalidArgument, value,
-                "00:00:00:00:00:00 is not a usable MAC address.");
+                "00:00:00:00:00:00 is not a usable MAC address.",
+                "Give -MacAddress a nonzero address, e.g. 52:54:00:12:34:56.");
         }
 
         return Format(bytes);

@@ -21,7 +21,8 @@ public static class PciAddress
         }
 
         throw new QemuNetException("NicPciAddressInvalid", QemuNetErrorCategory.InvalidArgument, value,
-            $"'{value}' is not a PCI address. Give the slot (hex 00-1f) and optionally the function (0-7), for example 05 or 0x05.0.");
+            $"'{value}' is not a PCI address. Give the slot (hex 00-1f) and optionally the function (0-7), for example 05 or 0x05.0.",
+            "Give -PciAddress a hex slot from 00 to 1f, optionally with a function, e.g. 05 or 05.1.");
     }
 
     private static string Strip(string s) => s.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? s[2..] : s;

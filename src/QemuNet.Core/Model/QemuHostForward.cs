@@ -70,7 +70,8 @@ public sealed partial class QemuHostForward
         }
 
         throw new QemuNetException("UserNetHostForwardInvalid", QemuNetErrorCategory.InvalidArgument, value,
-            $"'{value}' is not a host forward. Use QEMU's form 'tcp:127.0.0.1:8080-:80' or the short form '8080:80' (or 'udp/5353:53').");
+            $"'{value}' is not a host forward. Use QEMU's form 'tcp:127.0.0.1:8080-:80' or the short form '8080:80' (or 'udp/5353:53').",
+            "Give -HostForward as 'tcp:127.0.0.1:8080-:80', '8080:80' or 'udp/5353:53'.");
     }
 
     /// <summary>The hostfwd value QEMU takes.</summary>
@@ -89,7 +90,8 @@ public sealed partial class QemuHostForward
         if (port is < 1 or > 65535)
         {
             throw new QemuNetException(errorId, QemuNetErrorCategory.InvalidArgument, port,
-                $"The {side} port {port} is out of range; a port is 1 to 65535.");
+                $"The {side} port {port} is out of range; a port is 1 to 65535.",
+                $"Give each -HostForward a {side} port from 1 to 65535.");
         }
     }
 
@@ -97,7 +99,8 @@ public sealed partial class QemuHostForward
         int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var port)
             ? port
             : throw new QemuNetException("UserNetHostForwardInvalid", QemuNetErrorCategory.InvalidArgument, whole,
-                $"'{whole}' has a port '{text}' that is not a number.");
+                $"'{whole}' has a port '{text}' that is not a number.",
+                "Write the ports in -HostForward as numbers, e.g. '8080:80'.");
 
     private static QemuForwardProtocol ParseProtocol(string text) =>
         text.Length == 0 || text.Equals("tcp", StringComparison.OrdinalIgnoreCase) ? QemuForwardProtocol.Tcp : QemuForwardProtocol.Udp;

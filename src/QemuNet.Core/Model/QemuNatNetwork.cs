@@ -101,11 +101,13 @@ public sealed partial class QemuNatNetwork
         if (!NetworkName().IsMatch(name))
         {
             throw new QemuNetException("NatNameInvalid", QemuNetErrorCategory.InvalidArgument, name,
-                $"'{name}' is not a usable network name: a letter, then letters, digits, '_' or '-', at most 32 characters.");
+                $"'{name}' is not a usable network name: a letter, then letters, digits, '_' or '-', at most 32 characters.",
+                "Give -Name a letter, then up to 31 letters, digits, '_' or '-', e.g. lab1.");
         }
 
         var bridge = bridgeName ?? (name.Length <= 12 ? "qn-" + name : throw new QemuNetException("NatBridgeNameRequired",
-            QemuNetErrorCategory.InvalidArgument, name, $"The network name '{name}' is too long to derive a bridge name from; give -BridgeName."));
+            QemuNetErrorCategory.InvalidArgument, name, $"The network name '{name}' is too long to derive a bridge name from; give -BridgeName.",
+            "Give -BridgeName a link name of up to 15 characters, e.g. qn-lab, or use a -Name of at most 12 characters."));
         InterfaceName.Check(bridge, "NatBridgeNameInvalid");
         if (uplink is not null)
         {
@@ -116,7 +118,8 @@ public sealed partial class QemuNatNetwork
         if (network.PrefixLength is < 8 or > 29)
         {
             throw new QemuNetException("NatSubnetInvalid", QemuNetErrorCategory.InvalidArgument, subnet,
-                $"The subnet {network} is out of range; use a prefix from /8 to /29.");
+                $"The subnet {network} is out of range; use a prefix from /8 to /29.",
+                "Give -Subnet a prefix from /8 to /29, e.g. 192.168.100.0/24.");
         }
 
         var gateway = network.Host(1);
@@ -129,7 +132,8 @@ public sealed partial class QemuNatNetwork
             {
                 var range = $"{Ipv4Network.FormatAddress(first)}-{Ipv4Network.FormatAddress(last)}";
                 throw new QemuNetException("NatDhcpRangeInvalid", QemuNetErrorCategory.InvalidArgument, range,
-                    $"The DHCP range {range} must lie inside {network}, start before it ends, and leave out the gateway {Ipv4Network.FormatAddress(gateway)}.");
+                    $"The DHCP range {range} must lie inside {network}, start before it ends, and leave out the gateway {Ipv4Network.FormatAddress(gateway)}.",
+                    $"Give -DhcpRange a lower and a higher address from {Ipv4Network.FormatAddress(network.Host(2))} to {Ipv4Network.FormatAddress(network.Broadcast - 1)}, or leave it out.");
             }
 
             (start, end) = (Ipv4Network.FormatAddress(first), Ipv4Network.FormatAddress(last));
@@ -138,7 +142,8 @@ public sealed partial class QemuNatNetwork
         if (domainName is not null && !DomainPattern().IsMatch(domainName))
         {
             throw new QemuNetException("NatDomainNameInvalid", QemuNetErrorCategory.InvalidArgument, domainName,
-                $"'{domainName}' is not a DNS domain name.");
+                $"'{domainName}' is not a DNS domain name.",
+                "Give -DomainName as dot-separated labels of letters, digits and '-', e.g. lab.internal.");
         }
 
         return new QemuNatNetwork

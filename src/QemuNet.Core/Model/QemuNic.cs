@@ -46,13 +46,15 @@ public sealed class QemuNic
         if (vectors is < 0 or > 1024)
         {
             throw new QemuNetException("NicVectorsInvalid", QemuNetErrorCategory.InvalidArgument, vectors,
-                $"-Vectors {vectors} is out of range (0 to 1024; 0 turns MSI-X off).");
+                $"-Vectors {vectors} is out of range (0 to 1024; 0 turns MSI-X off).",
+                "Give -Vectors a number from 0 to 1024, or leave it out for QEMU's default.");
         }
 
         if (bootIndex is < 0 or > 1000)
         {
             throw new QemuNetException("NicBootIndexInvalid", QemuNetErrorCategory.InvalidArgument, bootIndex,
-                $"-BootIndex {bootIndex} is out of range (0 to 1000).");
+                $"-BootIndex {bootIndex} is out of range (0 to 1000).",
+                "Give -BootIndex a number from 0 to 1000 (lower boots first).");
         }
 
         return new QemuNic

@@ -95,7 +95,8 @@ public sealed class QemuTapNet : QemuNetBackend
 
             if (Fd < 0)
             {
-                throw new QemuNetException("TapFdInvalid", QemuNetErrorCategory.InvalidArgument, Fd, $"-Fd {Fd} is not a file descriptor number.");
+                throw new QemuNetException("TapFdInvalid", QemuNetErrorCategory.InvalidArgument, Fd, $"-Fd {Fd} is not a file descriptor number.",
+                    "Give -Fd the number (0 or more) of an open TAP file descriptor that QEMU inherits.");
             }
         }
 
@@ -123,17 +124,20 @@ public sealed class QemuTapNet : QemuNetBackend
         CheckPath(DownScript, "TapScriptInvalid");
         if (SndBuf is < 0)
         {
-            throw new QemuNetException("TapSndBufInvalid", QemuNetErrorCategory.InvalidArgument, SndBuf, $"-SndBuf {SndBuf} is negative (0 means unlimited).");
+            throw new QemuNetException("TapSndBufInvalid", QemuNetErrorCategory.InvalidArgument, SndBuf, $"-SndBuf {SndBuf} is negative (0 means unlimited).",
+                "Give -SndBuf a size in bytes of 0 or more, or leave it out.");
         }
 
         if (Hub is < 0)
         {
-            throw new QemuNetException("TapHubInvalid", QemuNetErrorCategory.InvalidArgument, Hub, $"-Hub {Hub} is negative.");
+            throw new QemuNetException("TapHubInvalid", QemuNetErrorCategory.InvalidArgument, Hub, $"-Hub {Hub} is negative.",
+                "Give -Hub a hub number of 0 or more, or leave it out.");
         }
 
         if (Queues is < 1 or > MaxQueues)
         {
-            throw new QemuNetException("TapQueuesInvalid", QemuNetErrorCategory.InvalidArgument, Queues, $"-Queues {Queues} is out of range (1 to {MaxQueues}).");
+            throw new QemuNetException("TapQueuesInvalid", QemuNetErrorCategory.InvalidArgument, Queues, $"-Queues {Queues} is out of range (1 to {MaxQueues}).",
+                $"Give -Queues a number from 1 to {MaxQueues}, or leave it out.");
         }
 
         return this;
@@ -211,7 +215,8 @@ public sealed class QemuTapNet : QemuNetBackend
 
         if (path.Length == 0 || path.Any(char.IsControl))
         {
-            throw new QemuNetException(errorId, QemuNetErrorCategory.InvalidArgument, path, $"'{path}' is not a usable program path.");
+            throw new QemuNetException(errorId, QemuNetErrorCategory.InvalidArgument, path, $"'{path}' is not a usable program path.",
+                "Give the full path of a program file, e.g. /etc/qemu-ifup.");
         }
     }
 }

@@ -45,7 +45,8 @@ public sealed partial class QemuUserNet : QemuNetBackend
         if (network.PrefixLength > 28)
         {
             throw new QemuNetException("UserNetSubnetInvalid", QemuNetErrorCategory.InvalidArgument, subnet,
-                $"The subnet {subnet} is too small for user-mode networking, which places its gateway at .2, DNS at .3 and guests from .15; use a /28 or larger.");
+                $"The subnet {subnet} is too small for user-mode networking, which places its gateway at .2, DNS at .3 and guests from .15; use a /28 or larger.",
+                "Give -Subnet a /28 or larger network, e.g. 10.0.2.0/24.");
         }
 
         CheckHostAddress(network, dhcpStart, "UserNetDhcpStartInvalid", "DHCP start");
@@ -60,13 +61,15 @@ public sealed partial class QemuUserNet : QemuNetBackend
             if (forward.GuestAddress is { } guest && !network.ContainsHost(Ipv4Network.ParseAddress(guest, "UserNetGuestAddressInvalid")))
             {
                 throw new QemuNetException("UserNetGuestAddressInvalid", QemuNetErrorCategory.InvalidArgument, guest,
-                    $"The forward's guest address {guest} is outside the user network {network}.");
+                    $"The forward's guest address {guest} is outside the user network {network}.",
+                    $"Give the forward a guest address inside {network}, or leave the guest address out to reach the guest's DHCP address.");
             }
 
             if (forwards.Take(i).FirstOrDefault(forward.ConflictsWith) is { } earlier)
             {
                 throw new QemuNetException("UserNetHostPortDuplicate", QemuNetErrorCategory.InvalidArgument, forward.HostPort,
-                    $"Host port {forward.HostPort}/{forward.Protocol} on {forward.HostAddress} is forwarded twice ({earlier} and {forward}).");
+                    $"Host port {forward.HostPort}/{forward.Protocol} on {forward.HostAddress} is forwarded twice ({earlier} and {forward}).",
+                    "Give each -HostForward its own host port or host address.");
             }
         }
 
@@ -110,7 +113,8 @@ public sealed partial class QemuUserNet : QemuNetBackend
         if (value is not null && !network.ContainsHost(Ipv4Network.ParseAddress(value, errorId)))
         {
             throw new QemuNetException(errorId, QemuNetErrorCategory.InvalidArgument, value,
-                $"The {what} address {value} is not a host address of the user network {network}.");
+                $"The {what} address {value} is not a host address of the user network {network}.",
+                $"Give an address inside {network}, or set -Subnet to a network that contains {value}.");
         }
     }
 
@@ -119,7 +123,8 @@ public sealed partial class QemuUserNet : QemuNetBackend
         if (value is not null && !DnsName().IsMatch(value))
         {
             throw new QemuNetException(errorId, QemuNetErrorCategory.InvalidArgument, value,
-                $"'{value}' is not a DNS name (letters, digits and hyphens in dot-separated labels of up to 63 characters).");
+                $"'{value}' is not a DNS name (letters, digits and hyphens in dot-separated labels of up to 63 characters).",
+                "Give a DNS name of letters, digits and hyphens, e.g. guest1 or lab.example.");
         }
     }
 

@@ -43,7 +43,8 @@ public sealed class CliProcessRunner : IProcessRunner
         catch (System.ComponentModel.Win32Exception ex)
         {
             throw new QemuNetException("ProgramNotFound", QemuNetErrorCategory.ObjectNotFound, fileName,
-                $"Cannot run '{fileName}': {ex.Message}.", inner: ex);
+                $"Cannot run '{fileName}': {ex.Message}.",
+                $"Install {fileName} or put it on PATH; run Test-QemuNetHost to see which tools are missing.", inner: ex);
         }
     }
 }

@@ -72,7 +72,8 @@ public static partial class QemuBinary
         if (!result.Succeeded)
         {
             throw new QemuNetException("QemuProbeFailed", QemuNetErrorCategory.InvalidResult, qemuPath,
-                $"'{qemuPath} {string.Join(' ', args)}' failed: {result.StandardError.Trim()}");
+                $"'{qemuPath} {string.Join(' ', args)}' failed: {result.StandardError.Trim()}",
+                "Give -QemuPath a working qemu-system binary, or run Test-QemuNetHost to check the installed QEMU.");
         }
 
         return result.StandardOutput;

@@ -12,19 +12,22 @@ public static partial class QemuLaunchPlanner
         if (spec.MemoryMiB is < 16 or > 1048576)
         {
             throw new QemuNetException("VmMemoryInvalid", QemuNetErrorCategory.InvalidArgument, spec.MemoryMiB,
-                $"-Memory {spec.MemoryMiB} MiB is out of range (16 MiB to 1 TiB).");
+                $"-Memory {spec.MemoryMiB} MiB is out of range (16 MiB to 1 TiB).",
+                "Give -Memory in MiB or with a size suffix, from 16 MiB to 1 TiB, e.g. 1GB.");
         }
 
         if (spec.CpuCount is < 1 or > 255)
         {
             throw new QemuNetException("VmCpuCountInvalid", QemuNetErrorCategory.InvalidArgument, spec.CpuCount,
-                $"-CpuCount {spec.CpuCount} is out of range (1 to 255).");
+                $"-CpuCount {spec.CpuCount} is out of range (1 to 255).",
+                "Give -CpuCount a number from 1 to 255.");
         }
 
         if (spec.NoNetwork && spec.Nics.Count > 0)
         {
             throw new QemuNetException("VmNoNetworkWithNic", QemuNetErrorCategory.InvalidArgument, spec.Nics[0],
-                "-NoNetwork was given together with NICs; leave out one or the other.");
+                "-NoNetwork was given together with NICs; leave out one or the other.",
+                "Leave out -NoNetwork, or pipe no NICs, backends or networks to Start-QemuVm.");
         }
 
         var nics = spec.NoNetwork ? [] : spec.Nics.Count == 0 ? [new QemuNic()] : spec.Nics;
@@ -45,13 +48,15 @@ public static partial class QemuLaunchPlanner
             if (resolved.FirstOrDefault(r => r.Id == id) is not null)
             {
                 throw new QemuNetException("NicIdDuplicate", QemuNetErrorCategory.InvalidArgument, id,
-                    $"The NIC id '{id}' is used twice in VM '{spec.Name}'.");
+                    $"The NIC id '{id}' is used twice in VM '{spec.Name}'.",
+                    "Give each NIC its own New-QemuNic -Id, or leave -Id out.");
             }
 
             if (nic.PciAddress is { } addr && resolved.Any(r => r.PciAddress == addr))
             {
                 throw new QemuNetException("NicPciAddressDuplicate", QemuNetErrorCategory.InvalidArgument, addr,
-                    $"The PCI address {addr} is given to two NICs of VM '{spec.Name}'.");
+                    $"The PCI address {addr} is given to two NICs of VM '{spec.Name}'.",
+                    "Give each NIC its own New-QemuNic -PciAddress, or leave -PciAddress out.");
             }
 
             if (nic.Backend is { } backend)
@@ -59,7 +64,8 @@ public static partial class QemuLaunchPlanner
                 if (backends.Any(b => ReferenceEquals(b, backend)))
                 {
                     throw new QemuNetException("NicBackendShared", QemuNetErrorCategory.InvalidArgument, backend,
-                        "One backend object is attached to two NICs; QEMU connects a netdev to one NIC only. Create a backend per NIC.");
+                        "One backend object is attached to two NICs; QEMU connects a netdev to one NIC only. Create a backend per NIC.",
+                        "Run New-QemuTap or New-QemuUserNet once for each NIC.");
                 }
 
                 backends.Add(backend);
@@ -85,7 +91,8 @@ public static partial class QemuLaunchPlanner
         if (duplicateNetdev is not null)
         {
             throw new QemuNetException("NetdevIdDuplicate", QemuNetErrorCategory.InvalidArgument, duplicateNetdev.Key,
-                $"The backend id '{duplicateNetdev.Key}' is used twice in VM '{spec.Name}'.");
+                $"The backend id '{duplicateNetdev.Key}' is used twice in VM '{spec.Name}'.",
+                "Give each backend its own -Id in New-QemuTap or New-QemuUserNet, or leave -Id out.");
         }
 
         return spec.WithNics(resolved);
@@ -96,7 +103,8 @@ public static partial class QemuLaunchPlanner
         if (!VmName().IsMatch(name))
         {
             throw new QemuNetException("VmNameInvalid", QemuNetErrorCategory.InvalidArgument, name,
-                $"'{name}' is not a usable VM name: start with a letter or digit, then letters, digits, '-', '.' or '_', at most 64 characters.");
+                $"'{name}' is not a usable VM name: start with a letter or digit, then letters, digits, '-', '.' or '_', at most 64 characters.",
+                "Give -Name a letter or digit, then letters, digits, '-', '.' or '_', e.g. web1.");
         }
 
         return name;
@@ -116,7 +124,8 @@ public static partial class QemuLaunchPlanner
                 if (other.HostForward.FirstOrDefault(forward.ConflictsWith) is { } clash)
                 {
                     throw new QemuNetException("UserNetHostPortDuplicate", QemuNetErrorCategory.InvalidArgument, forward.HostPort,
-                        $"Host port {forward.HostPort}/{forward.Protocol} is forwarded by two user networks of the VM ({clash} and {forward}).");
+                        $"Host port {forward.HostPort}/{forward.Protocol} is forwarded by two user networks of the VM ({clash} and {forward}).",
+                        "Give each -HostForward of the VM its own host port or host address.");
                 }
             }
         }

@@ -40,7 +40,8 @@ public sealed partial class QemuOptionBuilder
         if (!IdPattern().IsMatch(id))
         {
             throw new QemuNetException(errorId, QemuNetErrorCategory.InvalidArgument, id,
-                $"'{id}' is not a valid QEMU id: start with a letter, then letters, digits, '-', '.' or '_', at most 63 characters.");
+                $"'{id}' is not a valid QEMU id: start with a letter, then letters, digits, '-', '.' or '_', at most 63 characters.",
+                "Give -Id a letter, then letters, digits, '-', '.' or '_', e.g. net0.");
         }
 
         return id;
@@ -51,7 +52,8 @@ public sealed partial class QemuOptionBuilder
         if (value.Any(char.IsControl))
         {
             throw new QemuNetException("QemuOptionValueInvalid", QemuNetErrorCategory.InvalidArgument, target,
-                "A QEMU option value may not contain control characters such as newlines.");
+                "A QEMU option value may not contain control characters such as newlines.",
+                "Remove newlines and other control characters from that value.");
         }
 
         return value.Replace(",", ",,", StringComparison.Ordinal);

@@ -33,7 +33,8 @@ public static class QemuStateDirectory
         {
             // QEMU's -qmp and -serial values cannot carry these reliably.
             throw new QemuNetException("StateDirectoryInvalid", QemuNetErrorCategory.InvalidArgument, directory,
-                $"The state directory '{directory}' contains a comma or control character, which QEMU's socket options cannot take.");
+                $"The state directory '{directory}' contains a comma or control character, which QEMU's socket options cannot take.",
+                "Set $env:QEMUNET_STATE_DIR to a directory path without commas, e.g. /tmp/qemunet.");
         }
 
         try

@@ -110,7 +110,8 @@ public sealed class QemuVmManager
         }
 
         var pid = ProcessProbe.ReadPidFile(paths.PidFile) ?? throw new QemuNetException("QemuPidFileMissing", QemuNetErrorCategory.InvalidResult,
-            paths.PidFile, $"QEMU started but wrote no pid file at {paths.PidFile}.");
+            paths.PidFile, $"QEMU started but wrote no pid file at {paths.PidFile}.",
+            "Check that the state directory is writable (or set $env:QEMUNET_STATE_DIR), then run Start-QemuVm again.");
         vm = With(vm, pid);
         vm.State = QemuVmState.Running;
         await File.WriteAllTextAsync(paths.RecordFile, JsonSerializer.Serialize(vm, Json), cancellationToken).ConfigureAwait(false);
@@ -243,14 +244,25 @@ public sealed class QemuVmManager
                     if (!await ExitedWithinAsync(vm, grace, cancellationToken).ConfigureAwait(false))
                     {
                         throw new QemuNetException("VmStopFailed", QemuNetErrorCategory.OperationTimeout, vm.Name,
-                            $"VM '{vm.Name}' (pid {vm.Pid}) is still running after SIGKILL.");
+                            $"VM '{vm.Name}' (pid {vm.Pid}) is still running after SIGKILL.",
+                            $"Check the process with 'ps -p {vm.Pid}' (it may be stuck in the kernel), then run Stop-QemuVm again.");
                     }
                 }
             }
         }
 
         vm.State = QemuVmState.Exited;
-        await CleanUpAsync(vm).ConfigureAwait(false);
+
+        // A stale object (read before the VM was restarted under the same name) must not clean up the new one.
+        if (TryLoad(vm.Paths.RecordFile) is not { } current || current.Pid == vm.Pid)
+        {
+            await CleanUpAsync(vm).ConfigureAwait(false);
+        }
+        else
+        {
+            how = $"already exited; VM '{vm.Name}' now runs again as pid {current.Pid} and was left alone";
+        }
+
         return how;
     }
 

@@ -13,7 +13,8 @@ public static class TapPreflight
     public const string VhostDevice = "/dev/vhost-net";
 
     /// <param name="notes">What was decided, for -Verbose.</param>
-    public static async Task<QemuLaunchSpec> CheckAsync(QemuLaunchSpec spec, HostContext host, string aclPath, List<string> notes, CancellationToken ct)
+    /// <param name="launching">False for -WhatIf: an -Fd backend is then only rendered, not refused.</param>
+    public static async Task<QemuLaunchSpec> CheckAsync(QemuLaunchSpec spec, HostContext host, string aclPath, bool launching, List<string> notes, CancellationToken ct)
     {
         var vhostUsable = CanOpen(VhostDevice);
         var nics = new List<QemuNic>();
@@ -25,7 +26,7 @@ public static class TapPreflight
                 continue;
             }
 
-            if (tap.Fd is not null)
+            if (tap.Fd is not null && launching)
             {
                 throw new QemuNetException("TapFdNotSupported", QemuNetErrorCategory.InvalidOperation, tap.Fd,
                     $"-Fd {tap.Fd} names a descriptor that must already be open in QEMU's process; Start-QemuVm cannot hand one over.",
@@ -78,7 +79,8 @@ public static class TapPreflight
         var bridge = tap.Bridge ?? "br0";
         if (!helper.UsableByCaller)
         {
-            throw new QemuNetException("BridgeHelperNotPrivileged", QemuNetErrorCategory.PermissionDenied, helper.Path, helper.Problem!);
+            throw new QemuNetException("BridgeHelperNotPrivileged", QemuNetErrorCategory.PermissionDenied, helper.Path, helper.ProblemForUsers!,
+                $"As root, run 'chmod u+s {helper.Path}', or start the VM as root.");
         }
 
         if (!File.Exists(aclPath))

@@ -9,6 +9,8 @@ namespace QemuNet.Commands;
 [OutputType(typeof(QemuNatReservation))]
 public sealed class AddQemuNatReservationCommand : NatCmdlet
 {
+    private string? _hostName;
+
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("Name", "NetworkName")]
     [ArgumentCompleter(typeof(NatNameCompleter))]
@@ -26,8 +28,9 @@ public sealed class AddQemuNatReservationCommand : NatCmdlet
     public string IPAddress { get; set; } = string.Empty;
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
-    public string? HostName { get; set; }
+    [AllowNull]
+    [AllowEmptyString]
+    public string? HostName { get => _hostName; set => _hostName = string.IsNullOrEmpty(value) ? null : value; }
 
     protected override void ProcessRecord()
     {

@@ -32,7 +32,7 @@ public sealed class DisableQemuNatCommand : NatCmdlet
                 if (net is null)
                 {
                     WriteError(QemuCmdlet.ToErrorRecord(Fail("NatNotFound", Core.QemuNetErrorCategory.ObjectNotFound, name,
-                        $"There is no NAT network named '{name}'.")));
+                        $"There is no NAT network named '{name}'.", "Run Get-QemuNat to list the networks (add -NetworkNamespace for one in a namespace).")));
                     return;
                 }
 

@@ -17,6 +17,10 @@ public enum QemuOnOff
 [OutputType(typeof(QemuNatNetwork))]
 public sealed class EnableQemuNatCommand : NatCmdlet
 {
+    private string? _domainName;
+
+    private string? _uplink;
+
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(NatNameCompleter))]
     [ValidateNotNullOrEmpty]
@@ -34,8 +38,9 @@ public sealed class EnableQemuNatCommand : NatCmdlet
     /// <summary>Masquerade only out of this interface (all by default).</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(LinkNameCompleter))]
-    [ValidateNotNullOrEmpty]
-    public string? Uplink { get; set; }
+    [AllowNull]
+    [AllowEmptyString]
+    public string? Uplink { get => _uplink; set => _uplink = string.IsNullOrEmpty(value) ? null : value; }
 
     /// <summary>First and last DHCP address; the subnet's .2 to the last host by default.</summary>
     [Parameter]
@@ -49,8 +54,9 @@ public sealed class EnableQemuNatCommand : NatCmdlet
     public QemuOnOff Dns { get; set; } = QemuOnOff.On;
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
-    public string? DomainName { get; set; }
+    [AllowNull]
+    [AllowEmptyString]
+    public string? DomainName { get => _domainName; set => _domainName = string.IsNullOrEmpty(value) ? null : value; }
 
     protected override void ProcessRecord()
     {

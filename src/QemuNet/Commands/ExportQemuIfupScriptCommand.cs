@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using QemuNet.Core;
 using QemuNet.Core.Bridge;
 using QemuNet.Core.Model;
 
@@ -8,21 +9,22 @@ namespace QemuNet.Commands;
 /// Writes the seed's qemu-ifup (and optionally qemu-ifdown) script for a bridge or a NAT network's bridge,
 /// for running QEMU by hand with -netdev tap,script=PATH; or pass it to New-QemuTap -Script.
 /// </summary>
-[Cmdlet(VerbsData.Export, "QemuIfupScript", SupportsShouldProcess = true, DefaultParameterSetName = "Bridge")]
+[Cmdlet(VerbsData.Export, "QemuIfupScript", SupportsShouldProcess = true)]
 [OutputType(typeof(FileInfo))]
 public sealed class ExportQemuIfupScriptCommand : QemuCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ParameterSetName = "Bridge", ValueFromPipelineByPropertyName = true)]
+    /// <summary>The bridge to attach to; bound by property name from Get-QemuBridge (a piped NAT network uses -Network instead).</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
     [Alias("BridgeName")]
     [ArgumentCompleter(typeof(BridgeNameCompleter))]
     [ValidateNotNullOrEmpty]
     public string? Bridge { get; set; }
 
     /// <summary>A NAT network (from Enable-QemuNat or Get-QemuNat): the script attaches to its bridge.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = "Nat", ValueFromPipeline = true)]
+    [Parameter(ValueFromPipeline = true)]
     public QemuNatNetwork? Network { get; set; }
 
-    [Parameter(Mandatory = true, Position = 1)]
+    [Parameter(Mandatory = true, Position = 0)]
     [ValidateNotNullOrEmpty]
     public string Path { get; set; } = string.Empty;
 
@@ -39,7 +41,13 @@ public sealed class ExportQemuIfupScriptCommand : QemuCmdlet
 
     protected override void ProcessRecord()
     {
-        var bridge = Network?.BridgeName ?? Bridge!;
+        if ((Network?.BridgeName ?? Bridge) is not { } bridge)
+        {
+            ThrowTerminatingError(ToErrorRecord(new QemuNetException("IfupBridgeMissing", QemuNetErrorCategory.InvalidArgument, null,
+                "Export-QemuIfupScript needs the bridge the script attaches TAPs to.", "Give -Bridge br0, or pipe in a NAT network from Get-QemuNat.")));
+            return;
+        }
+
         var files = new List<(string Path, string Text)>
         {
             (Resolve(Path), Invoke(() => IfupScript.RenderUp(bridge, Network?.Name))),
@@ -51,8 +59,8 @@ public sealed class ExportQemuIfupScriptCommand : QemuCmdlet
 
         foreach (var (path, _) in files.Where(f => File.Exists(f.Path) && !Force))
         {
-            ThrowTerminatingError(new ErrorRecord(new IOException($"{path} exists; use -Force to overwrite it."),
-                "IfupScriptExists", ErrorCategory.ResourceExists, path));
+            ThrowTerminatingError(ToErrorRecord(new QemuNetException("IfupScriptExists", QemuNetErrorCategory.ResourceExists, path,
+                $"{path} already exists.", "Add -Force to overwrite it, or choose another -Path.")));
         }
 
         foreach (var (path, text) in files)
@@ -67,7 +75,8 @@ public sealed class ExportQemuIfupScriptCommand : QemuCmdlet
                 | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
             if (PassThru)
             {
-                WriteObject(new FileInfo(path));
+                // Through the provider, so the object carries PSPath and the usual file table.
+                WriteObject(InvokeProvider.Item.Get(path), enumerateCollection: true);
             }
         }
     }

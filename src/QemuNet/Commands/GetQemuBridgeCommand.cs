@@ -11,8 +11,7 @@ namespace QemuNet.Commands;
 [OutputType(typeof(QemuBridge))]
 public sealed class GetQemuBridgeCommand : HostCmdlet
 {
-    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
-    [Alias("BridgeName")]
+    [Parameter(Position = 0)]
     [SupportsWildcards]
     [ArgumentCompleter(typeof(BridgeNameCompleter))]
     [ValidateNotNullOrEmpty]

@@ -20,9 +20,22 @@ public sealed class GrantQemuBridgeAccessCommand : BridgeAccessCmdlet
         var next = Invoke(() => BridgeAcl.Grant(current, Bridge));
         WriteAcl(current, next, $"Allow the bridge helper to use {Bridge}");
         WarnAboutHelper();
+        if (IsWhatIf)
+        {
+            return;
+        }
+
+        var access = Evaluate(Bridge);
+        if (!access.Allowed)
+        {
+            // A deny elsewhere (deny all, or in an included file) still wins over the allow just written.
+            var denies = access.Rules.Where(r => r.Action == QemuBridgeAclAction.Deny).Select(r => $"'{r}' ({r.File}:{r.Line})");
+            WriteWarning($"{Bridge} is still denied by {string.Join(", ", denies)}; a deny wins over any allow. Remove that line to let the helper use {Bridge}.");
+        }
+
         if (PassThru)
         {
-            WriteObject(Evaluate(Bridge));
+            WriteObject(access);
         }
     }
 }

@@ -12,6 +12,8 @@ namespace QemuNet.Commands;
 [OutputType(typeof(QemuTapNet))]
 public sealed class NewQemuTapCommand : QemuCmdlet
 {
+    private string? _networkNamespace;
+
     /// <summary>The bridge to join; bound by property name from New-/Get-QemuBridge and NAT network objects.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("BridgeName")]
@@ -19,9 +21,11 @@ public sealed class NewQemuTapCommand : QemuCmdlet
     [ValidateNotNullOrEmpty]
     public string? Bridge { get; set; }
 
+    /// <remarks>Null or empty (as piped from an object in the current namespace) means the current namespace.</remarks>
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
-    public string? NetworkNamespace { get; set; }
+    [AllowNull]
+    [AllowEmptyString]
+    public string? NetworkNamespace { get => _networkNamespace; set => _networkNamespace = string.IsNullOrEmpty(value) ? null : value; }
 
     [Parameter]
     [ValidateNotNullOrEmpty]
@@ -87,8 +91,8 @@ public sealed class NewQemuTapCommand : QemuCmdlet
             IfName = IfName,
             Bridge = Bridge,
             NetworkNamespace = NetworkNamespace,
-            Script = Script is null ? null : FullPath(Script),
-            DownScript = DownScript is null ? null : FullPath(DownScript),
+            Script = Script is null or "no" ? null : FullPath(Script),
+            DownScript = DownScript is null or "no" ? null : FullPath(DownScript),
             Helper = helper,
             Fd = bound.ContainsKey(nameof(Fd)) ? Fd : null,
             SndBuf = bound.ContainsKey(nameof(SndBuf)) ? SndBuf : null,
@@ -100,5 +104,5 @@ public sealed class NewQemuTapCommand : QemuCmdlet
         WriteObject(Invoke(tap.Validate));
     }
 
-    private string FullPath(string path) => path == "no" ? path : SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
+    private string FullPath(string path) => SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
 }

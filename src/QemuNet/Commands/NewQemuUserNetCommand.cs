@@ -62,7 +62,8 @@ public sealed class NewQemuUserNetCommand : QemuCmdlet
         IDictionary table => FromProperties(k => table.Contains(k) ? table[k] : null, value),
         PSCustomObject => FromProperties(k => ((PSObject)value).Properties[k]?.Value, value),
         _ => throw new QemuNetException("UserNetHostForwardInvalid", QemuNetErrorCategory.InvalidArgument, value,
-            $"'{value}' is not a host forward; give a string such as 'tcp:127.0.0.1:8080-:80' or '8080:80', or a hashtable with HostPort and GuestPort."),
+            $"'{value}' is not a host forward; give a string such as 'tcp:127.0.0.1:8080-:80' or '8080:80', or a hashtable with HostPort and GuestPort.",
+            "Give -HostForward as 'tcp:127.0.0.1:8080-:80', '8080:80', or @{ HostPort = 8080; GuestPort = 80 }."),
     });
 
     private static QemuHostForward FromProperties(Func<string, object?> get, object whole)
@@ -72,7 +73,7 @@ public sealed class NewQemuUserNetCommand : QemuCmdlet
         if (protocolText is not null && !Enum.TryParse(protocolText, ignoreCase: true, out protocol))
         {
             throw new QemuNetException("UserNetHostForwardInvalid", QemuNetErrorCategory.InvalidArgument, protocolText,
-                $"The forward protocol '{protocolText}' is neither Tcp nor Udp.");
+                $"The forward protocol '{protocolText}' is neither Tcp nor Udp.", "Set Protocol to Tcp or Udp (or leave it out for Tcp).");
         }
 
         return QemuHostForward.Create(protocol, get("HostAddress")?.ToString(), Port(get("HostPort"), whole),
@@ -85,12 +86,12 @@ public sealed class NewQemuUserNetCommand : QemuCmdlet
         return value switch
         {
             null => throw new QemuNetException("UserNetHostForwardInvalid", QemuNetErrorCategory.InvalidArgument, whole,
-                "A host forward needs both HostPort and GuestPort."),
+                "A host forward needs both HostPort and GuestPort.", "Give -HostForward as 'tcp:127.0.0.1:8080-:80', '8080:80', or @{ HostPort = 8080; GuestPort = 80 }."),
             int i => i,
             long l when l is >= int.MinValue and <= int.MaxValue => (int)l,
             _ when int.TryParse(value.ToString(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var p) => p,
             _ => throw new QemuNetException("UserNetHostForwardInvalid", QemuNetErrorCategory.InvalidArgument, value,
-                $"The port '{value}' is not a number."),
+                $"The port '{value}' is not a number.", "Give ports as numbers from 1 to 65535."),
         };
     }
 }

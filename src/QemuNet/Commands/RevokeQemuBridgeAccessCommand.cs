@@ -16,7 +16,7 @@ public sealed class RevokeQemuBridgeAccessCommand : BridgeAccessCmdlet
         var current = ReadAcl();
         var next = Invoke(() => BridgeAcl.Revoke(current, Bridge, BridgeAcl.Read));
         WriteAcl(current, next, $"Stop the bridge helper from using {Bridge}");
-        if (PassThru)
+        if (PassThru && !IsWhatIf)
         {
             WriteObject(Evaluate(Bridge));
         }

@@ -119,8 +119,8 @@ public sealed class StartQemuVmCommand : QemuCmdlet
         }));
         if (spec.Initrd is not null && spec.Kernel is null || spec.Append is not null && spec.Kernel is null)
         {
-            ThrowTerminatingError(new ErrorRecord(new ArgumentException("-Initrd and -Append need -Kernel."),
-                "VmKernelMissing", ErrorCategory.InvalidArgument, spec.Initrd ?? spec.Append));
+            ThrowTerminatingError(ToErrorRecord(new QemuNetException("VmKernelMissing", QemuNetErrorCategory.InvalidArgument, spec.Initrd ?? spec.Append,
+                "-Initrd and -Append need -Kernel (QEMU boots them only with a kernel given directly).", "Add -Kernel with the path of a kernel image, or leave out -Initrd and -Append.")));
         }
 
         // A TAP must be made where its bridge is: QEMU runs in the NAT network's namespace.
@@ -128,7 +128,8 @@ public sealed class StartQemuVmCommand : QemuCmdlet
         if (tapNamespaces.Count > 1 || (tapNamespaces.Count == 1 && NetworkNamespace is not null && tapNamespaces[0] != NetworkNamespace))
         {
             ThrowTerminatingError(ToErrorRecord(new QemuNetException("VmNamespaceConflict", QemuNetErrorCategory.InvalidArgument, NetworkNamespace,
-                "The NICs' bridges live in different network namespaces (or not in -NetworkNamespace); one QEMU runs in one namespace.")));
+                "The NICs' bridges live in different network namespaces (or not in -NetworkNamespace); one QEMU runs in one namespace.",
+                "Put all of the VM's NICs on networks of one namespace, and give that namespace (or none) as -NetworkNamespace.")));
         }
 
         var netns = NetworkNamespace ?? tapNamespaces.FirstOrDefault();
@@ -137,7 +138,7 @@ public sealed class StartQemuVmCommand : QemuCmdlet
             Invoke(() => { QemuVmManager.CheckNetworkNamespace(netns); return 0; });
         }
 
-        var qemu = Invoke(() => QemuBinary.Resolve(QemuPath));
+        var qemu = Invoke(() => QemuBinary.Resolve(QemuPath is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(QemuPath)));
         var supported = Run(ct => QemuBinary.GetNicModelsAsync(Runner, qemu, ct));
         foreach (var nic in spec.Nics.Where(n => !supported.Any(m => m.Device == n.Device)))
         {
@@ -146,18 +147,12 @@ public sealed class StartQemuVmCommand : QemuCmdlet
         }
 
         var notes = new List<string>();
-        spec = Run(ct => TapPreflight.CheckAsync(spec, new HostContext(Runner, netns), BridgeAcl.DefaultPath, notes, ct));
+        spec = Run(ct => TapPreflight.CheckAsync(spec, new HostContext(Runner, netns), BridgeAcl.DefaultPath,
+            launching: !MyInvocation.BoundParameters.ContainsKey("WhatIf"), notes, ct));
         notes.ForEach(WriteVerbose);
         var accelerator = Invoke(() => QemuVmManager.ResolveAccelerator(Accelerator));
         var manager = new QemuVmManager(Runner, QemuStateDirectory.Resolve());
         var arguments = QemuArgvRenderer.Render(spec, accelerator, new QemuVmPaths(manager.StateDirectory, spec.Name));
-        var (fileName, argv) = QemuVmManager.Command(qemu, arguments, netns);
-        var commandLine = CommandLine.Format(fileName, argv);
-        if (!ShouldProcess($"Start VM '{spec.Name}': {commandLine}", $"Start VM '{spec.Name}' with: {commandLine}", "Start-QemuVm"))
-        {
-            return;
-        }
-
         System.Text.RegularExpressions.Regex? consolePattern = null;
         if (WaitForConsole is not null)
         {
@@ -178,6 +173,13 @@ public sealed class StartQemuVmCommand : QemuCmdlet
         }
 
         var leaseNics = WaitForLease ? LeaseSources(spec, netns) : [];
+        var (fileName, argv) = QemuVmManager.Command(qemu, arguments, netns);
+        var commandLine = CommandLine.Format(fileName, argv);
+        if (!ShouldProcess($"Start VM '{spec.Name}': {commandLine}", $"Start VM '{spec.Name}' with: {commandLine}", "Start-QemuVm"))
+        {
+            return;
+        }
+
         var vm = Run(ct => manager.StartAsync(spec, qemu, accelerator, arguments, netns, ct));
         if (consolePattern is not null || WaitForLease)
         {
@@ -203,6 +205,7 @@ public sealed class StartQemuVmCommand : QemuCmdlet
 
         // The guest is gone: its TAPs go now; the record and console log stay for Get-QemuVm until Stop-QemuVm.
         manager.DeleteCreatedTapsAsync(vm).GetAwaiter().GetResult();
+        FlushVerbose();
 
         if (PassThru)
         {
@@ -304,7 +307,7 @@ public sealed class StartQemuVmCommand : QemuCmdlet
         if (!File.Exists(full))
         {
             throw new QemuNetException("VmFileNotFound", QemuNetErrorCategory.ObjectNotFound, path,
-                $"The -{parameter} file '{full}' does not exist.");
+                $"The -{parameter} file '{full}' does not exist.", $"Check the path given to -{parameter}; relative paths start at the current location ({SessionState.Path.CurrentFileSystemLocation}).");
         }
 
         return full;

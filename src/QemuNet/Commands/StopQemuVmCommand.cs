@@ -42,6 +42,7 @@ public sealed class StopQemuVmCommand : QemuCmdlet
             try
             {
                 var how = manager.StopAsync(vm, TimeSpan.FromSeconds(TimeoutSec), CancelToken).GetAwaiter().GetResult();
+                FlushVerbose();
                 WriteVerbose($"VM '{vm.Name}' stopped ({how}).");
                 if (PassThru)
                 {

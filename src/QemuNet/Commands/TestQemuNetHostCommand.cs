@@ -23,7 +23,8 @@ public sealed class TestQemuNetHostCommand : HostCmdlet
     protected override void EndProcessing()
     {
         var host = CreateHost();
-        foreach (var check in Run(ct => HostProbe.RunAsync(host, QemuPath, ct)))
+        var qemu = QemuPath is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(QemuPath);
+        foreach (var check in Run(ct => HostProbe.RunAsync(host, qemu, ct)))
         {
             if (!Problem || check.Status != QemuHostCheckStatus.Ok)
             {

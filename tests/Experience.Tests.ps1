@@ -1,0 +1,233 @@
+# The PowerShell experience: help for every cmdlet (and its examples run), formatted output, tab completion,
+# the Test-QemuNetHost preflight, and errors that say what to do.
+BeforeDiscovery {
+    . (Join-Path $PSScriptRoot 'common.ps1')
+    $commands = @(Get-Command -Module QemuNet | Sort-Object Name | ForEach-Object { @{ Name = $_.Name } })
+    $qemuSkip = Get-TestSkipReason -Need Qemu
+    $rootSkip = Get-TestSkipReason -Need Root, Nat
+}
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'common.ps1')
+    $script:common = [System.Management.Automation.Cmdlet]::CommonParameters + 'UseTransaction'
+}
+
+Describe 'Help for <Name>' -ForEach $commands {
+    BeforeAll {
+        $script:help = Get-Help $Name -Full
+        $script:command = Get-Command $Name
+    }
+
+    It 'has a synopsis and a description' {
+        $help.Synopsis | Should -Not -BeNullOrEmpty
+        $help.Synopsis | Should -Not -Match ([regex]::Escape($Name) + ' \[') -Because 'an auto-generated synopsis is the syntax line'
+        ($help.description.Text -join '').Length | Should -BeGreaterThan 80
+    }
+
+    It 'describes every parameter' {
+        foreach ($parameter in $command.Parameters.Keys | Where-Object { $_ -notin $common }) {
+            $text = (Get-Help $Name -Parameter $parameter).description.Text -join ''
+            $text | Should -Not -BeNullOrEmpty -Because "-$parameter needs a description"
+        }
+    }
+
+    It 'has at least two examples, each with code and an explanation' {
+        $examples = @((Get-Help $Name -Examples).examples.example)
+        $examples.Count | Should -BeGreaterOrEqual 2
+        foreach ($example in $examples) {
+            $example.code | Should -Not -BeNullOrEmpty
+            ($example.remarks.Text -join '').Trim() | Should -Not -BeNullOrEmpty
+        }
+    }
+
+    It 'names its inputs and outputs' {
+        $help.inputTypes.inputType.type.name | Should -Not -BeNullOrEmpty
+        $help.returnValues.returnValue.type.name | Should -Not -BeNullOrEmpty
+    }
+}
+
+Describe 'Help examples' -Skip:([bool]$qemuSkip) {
+    BeforeAll {
+        # Every example not marked "# Needs ..." runs in a fresh pwsh, in a throwaway namespace when root
+        # (so even a mistaken example cannot touch the host), with an empty state directory.
+        $script:examples = foreach ($c in Get-Command -Module QemuNet | Sort-Object Name) {
+            $i = 0
+            foreach ($e in @((Get-Help $c.Name -Examples).examples.example)) {
+                $i++
+                [pscustomobject]@{ Command = $c.Name; Index = $i; Code = [string]$e.code; Runs = -not ([string]$e.code).TrimStart().StartsWith('# Needs') }
+            }
+        }
+        $runnable = @($examples | Where-Object Runs)
+        $driver = Join-Path ([IO.Path]::GetTempPath()) "qemunet-examples-$([guid]::NewGuid().ToString('n').Substring(0, 8)).ps1"
+        $lines = @('$results = [ordered]@{}')
+        foreach ($e in $runnable) {
+            $key = "$($e.Command)#$($e.Index)"
+            $lines += "`$env:QEMUNET_STATE_DIR = (New-Item -ItemType Directory -Path (Join-Path ([IO.Path]::GetTempPath()) ('qemunet-ex-' + [guid]::NewGuid().ToString('n')))).FullName"
+            $lines += "try { `$null = & { `$ErrorActionPreference = 'Stop'; $($e.Code)`n } *>&1; `$results['$key'] = 'ok' } catch { `$results['$key'] = `$_.ToString() + ' [' + `$_.FullyQualifiedErrorId + ']' }"
+            $lines += "Get-QemuVm -ErrorAction Ignore | Stop-QemuVm -Confirm:`$false -ErrorAction Ignore; Remove-Item `$env:QEMUNET_STATE_DIR -Recurse -Force -ErrorAction Ignore"
+        }
+        $lines += '$results | ConvertTo-Json -Compress'
+        Set-Content $driver ($lines -join "`n")
+        $script:ns = if ($IsRoot) { New-TestNamespace 'qnt-ex' }
+        $pwsh = [Environment]::GetCommandLineArgs()[0]
+        $dotnet = (Get-Process -Id $PID).Path
+        $prefix = if ($ns) { @('ip', 'netns', 'exec', $ns) } else { @() }
+        $invocation = if ($pwsh -like '*.dll') { @($dotnet, $pwsh) } else { @($pwsh) }
+        $all = $prefix + $invocation + @('-NoProfile', '-NonInteractive', '-Command', "Import-Module '$ModuleManifest'; . '$driver'")
+        $out = & $all[0] $all[1..($all.Count - 1)] 2>&1 | Out-String
+        $script:results = ($out -split "`n" | Where-Object { $_.StartsWith('{') } | Select-Object -Last 1) | ConvertFrom-Json -AsHashtable
+        $script:rawOutput = $out
+        Remove-Item $driver -ErrorAction Ignore
+    }
+    AfterAll {
+        if ($ns) { Remove-TestNamespace $ns }
+    }
+
+    It 'has a runnable example for most cmdlets' {
+        @($examples | Where-Object Runs | Select-Object -Unique Command).Count | Should -BeGreaterOrEqual 15
+    }
+
+    It 'runs every example that needs no root, without error' {
+        $results | Should -Not -BeNullOrEmpty -Because $rawOutput
+        foreach ($e in $examples | Where-Object Runs) {
+            $results["$($e.Command)#$($e.Index)"] | Should -Be 'ok' -Because "$($e.Command) example $($e.Index):`n$($e.Code)"
+        }
+    }
+}
+
+Describe 'about_QemuNet' {
+    It 'explains the modes, root, undo and troubleshooting' {
+        $text = Get-Help about_QemuNet | Out-String
+        foreach ($topic in 'THE THREE NETWORK MODES', 'WHAT NEEDS ROOT', 'HOW TO UNDO', 'TROUBLESHOOTING', 'DOCKER-USER', 'bridge.conf', 'ping_group_range', 'port 53') {
+            $text | Should -Match ([regex]::Escape($topic))
+        }
+    }
+}
+
+Describe 'Formatted output' {
+    It 'shows a NIC as a table with the columns that matter' {
+        $text = New-QemuNic -Model e1000 -MacAddress 52:54:00:00:00:01 | Out-String -Width 120
+        $text | Should -Match 'Model\s+MacAddress\s+Id\s+PciAddress\s+Backend'
+        $text | Should -Match 'e1000\s+52:54:00:00:00:01'
+    }
+
+    It 'shows a TAP with who makes it' {
+        $lines = (New-QemuTap -Bridge br0 -Queues 2 | Out-String -Width 120) -split "`n" | Where-Object { $_.Trim() }
+        $lines[0] | Should -Match '^IfName\s+Bridge\s+MadeBy\s+Vhost\s+Queues'
+        $lines[2] | Should -Match '^\(auto\)\s+br0\s+QemuNet\s+Auto\s+2'
+        ($lines | Measure-Object Length -Maximum).Maximum | Should -BeLessOrEqual 100
+    }
+
+    It 'shows a user network with its forwards on one line' {
+        $text = New-QemuUserNet -HostForward 8080:80 | Out-String -Width 120
+        $text | Should -Match '10\.0\.2\.0/24\s+10\.0\.2\.15\s+False\s+tcp:127\.0\.0\.1:8080-:80'
+    }
+
+    It 'shows Test-QemuNetHost findings as a table no wider than a terminal' -Skip:([bool]$qemuSkip) {
+        $lines = (Test-QemuNetHost | Out-String -Width 200) -split "`n" | Where-Object { $_.Trim() }
+        $lines[0] | Should -Match '^Check\s+Status\s+Blocks\s+Value'
+        ($lines | Measure-Object Length -Maximum).Maximum | Should -BeLessOrEqual 120
+    }
+}
+
+Describe 'Tab completion' {
+    BeforeAll {
+        $script:state = New-TestStateDirectory
+        $null = New-Item -ItemType Directory -Path (Join-Path $state 'nat')
+        '{}' | Set-Content (Join-Path $state 'nat/lab.json')
+        '{}' | Set-Content (Join-Path $state 'nat/lan2.json')
+        @{ Name = 'web01'; Pid = 0; QemuPath = '/usr/bin/qemu-system-x86_64'; Arguments = @(); StateDirectory = $state } | ConvertTo-Json |
+            Set-Content (Join-Path $state 'web01.vm.json')
+    }
+    AfterAll { Remove-TestStateDirectory $state }
+
+    It 'completes -Model from the installed QEMU' -Skip:([bool]$qemuSkip) {
+        $line = 'New-QemuNic -Model e10'
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Contain 'e1000'
+    }
+
+    It 'completes VM names for Get-QemuVm and Stop-QemuVm' {
+        foreach ($line in 'Get-QemuVm -Name we', 'Stop-QemuVm -Name w') {
+            (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be 'web01'
+        }
+    }
+
+    It 'completes NAT network names' {
+        $line = 'Get-QemuNat -Name la'
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be 'lab', 'lan2'
+        $line = 'Disable-QemuNat -Name lan'
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be 'lan2'
+    }
+
+    It 'completes -Uplink from host links' {
+        $line = 'New-QemuBridge -Name br9 -Uplink l'
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Not -Contain 'lo' -Because 'the loopback is never an uplink'
+        $line = 'New-QemuBridge -Name br9 -Uplink '
+        $expected = Get-ChildItem /sys/class/net -Name | Where-Object { $_ -ne 'lo' } | Sort-Object
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be $expected
+    }
+}
+
+Describe 'Piping objects of the current namespace' {
+    It 'treats a null NetworkNamespace property as the current namespace, not as bad input' {
+        $err = $null
+        [pscustomobject]@{ Name = 'nosuchbr0'; NetworkNamespace = $null } | Get-QemuBridge -ErrorVariable err -ErrorAction SilentlyContinue
+        ($err[0].FullyQualifiedErrorId -split ',')[0] | Should -Be 'BridgeNotFound'
+    }
+}
+
+Describe 'Test-QemuNetHost in a namespace with a foreign forward-drop table' -Skip:([bool]$rootSkip) {
+    BeforeAll {
+        $script:ns = New-TestNamespace 'qnt-pre'
+        "table inet dockerlike {`n`tchain forward_filter {`n`t`ttype filter hook forward priority 0; policy drop;`n`t}`n}`n" | & ip netns exec $ns nft -f -
+    }
+    AfterAll { Remove-TestNamespace $ns }
+
+    It 'reports the drop policy with the chain and a fix, and what it blocks' {
+        $checks = Test-QemuNetHost -NetworkNamespace $ns
+        $drop = $checks | Where-Object Check -eq 'Forward drop policy'
+        $drop.Status | Should -Be 'Warning'
+        $drop.Value | Should -Be 'inet dockerlike forward_filter'
+        $drop.Blocks.ToString() | Should -Match 'Nat'
+        $drop.Fix | Should -Match 'nft insert rule inet dockerlike forward_filter'
+        ($checks | Where-Object Check -eq 'Root').Status | Should -Be 'Ok'
+        ($checks | Where-Object Check -eq '/dev/net/tun').Status | Should -Be 'Ok'
+        (Test-QemuNetHost -NetworkNamespace $ns -Problem).Status | Should -Not -Contain 'Ok'
+    }
+
+    It 'reports nothing dropping in a namespace without such a table' {
+        $clean = New-TestNamespace 'qnt-pre'
+        try {
+            (Test-QemuNetHost -NetworkNamespace $clean | Where-Object Check -eq 'Forward drop policy').Status | Should -Be 'Ok'
+        }
+        finally { Remove-TestNamespace $clean }
+    }
+
+    It 'sees a DNS server listening in the namespace' {
+        $listener = Start-Process ip -ArgumentList 'netns', 'exec', $ns, 'busybox', 'nc', '-l', '-p', '53', '-s', '127.0.0.1' -PassThru
+        $deadline = [datetime]::UtcNow.AddSeconds(5)
+        do { Start-Sleep -Milliseconds 100; $ports = (Test-QemuNetHost -NetworkNamespace $ns | Where-Object Check -eq 'Ports 53 and 67') }
+        until ($ports.Status -eq 'Warning' -or [datetime]::UtcNow -gt $deadline)
+        $ports.Value | Should -Match 'tcp/53'
+        Stop-Process -Id $listener.Id -ErrorAction Ignore
+    }
+}
+
+Describe 'Errors that teach' {
+    It '<Case> fails with <ErrorId>, a message and a recommended action' -TestCases @(
+        @{ Case = 'an unknown NIC model'; ErrorId = 'NicModelUnknown'; Script = { New-QemuNic -Model nosuchnic } }
+        @{ Case = 'a bad MAC'; ErrorId = 'NicMacInvalid'; Script = { New-QemuNic -MacAddress 52:54:00:zz:00:01 } }
+        @{ Case = 'a bad TAP name'; ErrorId = 'TapIfNameInvalid'; Script = { New-QemuTap -IfName 'tap/0' } }
+        @{ Case = '-Fd with -IfName'; ErrorId = 'TapFdConflict'; Script = { New-QemuTap -Fd 3 -IfName tap0 } }
+        @{ Case = 'a bad host forward'; ErrorId = 'UserNetHostForwardInvalid'; Script = { New-QemuUserNet -HostForward 'tcp:x' } }
+        @{ Case = 'a VM that does not exist'; ErrorId = 'VmNotFound'; Script = { Get-QemuVm -Name nosuchvm -ErrorAction Stop } }
+        @{ Case = 'an existing ifup script'; ErrorId = 'IfupScriptExists'; Script = { $f = New-TemporaryFile; try { Export-QemuIfupScript -Bridge br0 -Path $f } finally { Remove-Item $f } } }
+    ) {
+        $err = $null
+        try { & $Script } catch { $err = $_ }
+        $err | Should -Not -BeNullOrEmpty
+        ($err.FullyQualifiedErrorId -split ',')[0] | Should -Be $ErrorId
+        $err.Exception.Message.Length | Should -BeGreaterThan 20
+        $err.ErrorDetails.RecommendedAction | Should -Not -BeNullOrEmpty
+    }
+}
