@@ -36,9 +36,6 @@ BeforeAll {
         foreach ($p in 'Links', 'Addrs', 'Routes', 'Files') { $after.$p | Should -Be $Before.$p -Because "$p must be as it was" }
     }
 
-    function Get-Failure([scriptblock]$Script) {
-        try { & $Script; return $null } catch { return $_ }
-    }
 
     function Test-HostReachesLan {
         & ip netns exec $hostNs busybox ping -c 1 -W 2 198.51.100.1 *> $null

@@ -8,10 +8,6 @@ BeforeDiscovery {
 BeforeAll {
     . (Join-Path $PSScriptRoot 'common.ps1')
 
-    function Get-Failure([scriptblock]$Script) {
-        try { & $Script; return $null } catch { return $_ }
-    }
-
     function Assert-Failure([scriptblock]$Script, [string]$ErrorId, [string]$Category, $Target) {
         $err = Get-Failure $Script
         $err | Should -Not -BeNullOrEmpty -Because "the command should fail with $ErrorId"

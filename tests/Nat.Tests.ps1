@@ -31,9 +31,6 @@ BeforeAll {
         }
     }
 
-    function Get-Failure([scriptblock]$Script) {
-        try { & $Script; return $null } catch { return $_ }
-    }
 }
 
 Describe 'NAT networks in a namespace' -Skip:([bool]$skip) {
@@ -142,6 +139,10 @@ Describe 'NAT networks in a namespace' -Skip:([bool]$skip) {
         $lines | Should -Contain 'QEMUNET-PING target=192.0.2.1 result=ok'
         ($lines | Where-Object { $_ -like 'QEMUNET-FETCH *' }) | Should -Match 'result=ok body=REMOTE=203\.0\.113\.1$'
         (Get-QemuNatLease -Network lab -NetworkNamespace $hostNs).MacAddress | Should -Contain $vm.Nics[0].MacAddress
+        $busy = Get-Failure { Disable-QemuNat -Name lab -NetworkNamespace $hostNs -Confirm:$false -ErrorAction Stop }
+        ($busy.FullyQualifiedErrorId -split ',')[0] | Should -Be 'NatInUse' -Because 'a guest is still on the bridge'
+        $busy.Exception.Message | Should -Match $tap
+        (Get-QemuNat -Name lab -NetworkNamespace $hostNs).State | Should -Be 'Active'
         $vm | Stop-QemuVm -Confirm:$false
         & ip -n $hostNs -br link | Should -Not -Match $tap -Because 'the TAP goes with the guest'
     }

@@ -69,6 +69,11 @@ function Invoke-HttpGet {
     return ($response | Out-String)
 }
 
+function Get-Failure([scriptblock]$Script) {
+    <# The ErrorRecord a script block stops with, or $null when it runs through. #>
+    try { & $Script; return $null } catch { return $_ }
+}
+
 function Test-ProcessRunning([int]$ProcessId) {
     <# True while the process exists and is not a zombie waiting for init to reap it. #>
     $stat = Get-Content "/proc/$ProcessId/stat" -Raw -ErrorAction Ignore

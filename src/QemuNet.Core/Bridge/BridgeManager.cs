@@ -44,9 +44,7 @@ public sealed class BridgeManager
     {
         var bridge = await HostLinks.GetAsync(Host, name, ct).ConfigureAwait(false);
         var up = uplink is null ? null : await HostLinks.GetAsync(Host, uplink, ct).ConfigureAwait(false);
-        var ports = bridge is { Kind: "bridge" }
-            ? (await HostLinks.ListAsync(Host, ["master", name], ct).ConfigureAwait(false)).Select(l => l.Name).ToArray()
-            : [];
+        var ports = bridge is { Kind: "bridge" } ? await HostLinks.GetPortsAsync(Host, name, ct).ConfigureAwait(false) : [];
         return new BridgeObservation(bridge, up,
             up is null ? [] : await HostLinks.GetAddressesAsync(Host, up.Name, ct).ConfigureAwait(false),
             up is null ? [] : await HostLinks.GetMovableRoutesAsync(Host, up.Name, ct).ConfigureAwait(false),

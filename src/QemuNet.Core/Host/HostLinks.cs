@@ -89,6 +89,15 @@ public static class HostLinks
         return JsonDocument.Parse(result.StandardOutput).RootElement.EnumerateArray().Select(ToLink).ToArray();
     }
 
+    /// <summary>The names of the ports of a bridge; none when it does not exist.</summary>
+    public static async Task<IReadOnlyList<string>> GetPortsAsync(HostContext host, string bridge, CancellationToken ct)
+    {
+        var result = await host.RunAsync("ip", ["-json", "link", "show", "master", bridge], ct, throwOnFailure: false).ConfigureAwait(false);
+        return result.Succeeded && result.StandardOutput.Trim().Length > 0
+            ? JsonDocument.Parse(result.StandardOutput).RootElement.EnumerateArray().Select(l => l.GetProperty("ifname").GetString()!).ToArray()
+            : [];
+    }
+
     /// <summary>Global-scope IPv4 and IPv6 addresses (link-local ones belong to each link and are never moved).</summary>
     public static async Task<IReadOnlyList<LinkAddress>> GetAddressesAsync(HostContext host, string name, CancellationToken ct)
     {

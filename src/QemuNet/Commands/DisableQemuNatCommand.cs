@@ -16,9 +16,14 @@ public sealed class DisableQemuNatCommand : NatCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
+    /// <summary>Disable it even though guests' TAPs are still on its bridge; they lose their network.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
     protected override void ProcessRecord()
     {
         var manager = CreateManager();
+        IReadOnlyList<string> observedPorts(string bridge) => Run(ct => Core.Host.HostLinks.GetPortsAsync(manager.Host, bridge, ct));
         foreach (var name in Name)
         {
             Locked(manager, () =>
@@ -33,6 +38,15 @@ public sealed class DisableQemuNatCommand : NatCmdlet
                 {
                     WriteError(QemuCmdlet.ToErrorRecord(Fail("NatNotFound", Core.QemuNetErrorCategory.ObjectNotFound, name,
                         $"There is no NAT network named '{name}'.", "Run Get-QemuNat to list the networks (add -NetworkNamespace for one in a namespace).")));
+                    return;
+                }
+
+                var ports = observedPorts(net.BridgeName);
+                if (ports.Count > 0 && !Force)
+                {
+                    WriteError(QemuCmdlet.ToErrorRecord(Fail("NatInUse", Core.QemuNetErrorCategory.ResourceExists, name,
+                        $"Guests are still on the NAT network '{name}' (ports of {net.BridgeName}: {string.Join(", ", ports)}).",
+                        "Stop those guests first (Get-QemuVm | Stop-QemuVm), or use -Force.")));
                     return;
                 }
 
