@@ -143,28 +143,28 @@ Describe 'Tab completion' {
 
     It 'completes -Model from the installed QEMU' -Skip:([bool]$qemuSkip) {
         $line = 'New-QemuNic -Model e10'
-        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Contain 'e1000'
+        @((TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches | ForEach-Object CompletionText) | Should -Contain 'e1000'
     }
 
     It 'completes VM names for Get-QemuVm and Stop-QemuVm' {
         foreach ($line in 'Get-QemuVm -Name we', 'Stop-QemuVm -Name w') {
-            (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be 'web01'
+            @((TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches | ForEach-Object CompletionText) | Should -Be 'web01'
         }
     }
 
     It 'completes NAT network names' {
         $line = 'Get-QemuNat -Name la'
-        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be 'lab', 'lan2'
+        @((TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches | ForEach-Object CompletionText) | Should -Be 'lab', 'lan2'
         $line = 'Disable-QemuNat -Name lan'
-        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be 'lan2'
+        @((TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches | ForEach-Object CompletionText) | Should -Be 'lan2'
     }
 
     It 'completes -Uplink from host links' {
         $line = 'New-QemuBridge -Name br9 -Uplink l'
-        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Not -Contain 'lo' -Because 'the loopback is never an uplink'
+        @((TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches | ForEach-Object CompletionText) | Should -Not -Contain 'lo' -Because 'the loopback is never an uplink'
         $line = 'New-QemuBridge -Name br9 -Uplink '
         $expected = Get-ChildItem /sys/class/net -Name | Where-Object { $_ -ne 'lo' } | Sort-Object
-        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be $expected
+        @((TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches | ForEach-Object CompletionText) | Should -Be $expected
     }
 }
 
