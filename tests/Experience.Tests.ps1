@@ -133,9 +133,10 @@ Describe 'Formatted output' {
 Describe 'Tab completion' {
     BeforeAll {
         $script:state = New-TestStateDirectory
-        $null = New-Item -ItemType Directory -Path (Join-Path $state 'nat')
-        '{}' | Set-Content (Join-Path $state 'nat/lab.json')
-        '{}' | Set-Content (Join-Path $state 'nat/lan2.json')
+        $null = New-Item -ItemType Directory -Path (Join-Path $state 'nat/@'), (Join-Path $state 'nat/otherns')
+        '{}' | Set-Content (Join-Path $state 'nat/@/lab.json')
+        '{}' | Set-Content (Join-Path $state 'nat/@/lan2.json')
+        '{}' | Set-Content (Join-Path $state 'nat/otherns/lab9.json')
         @{ Name = 'web01'; Pid = 0; QemuPath = '/usr/bin/qemu-system-x86_64'; Arguments = @(); StateDirectory = $state } | ConvertTo-Json |
             Set-Content (Join-Path $state 'web01.vm.json')
     }
@@ -157,6 +158,8 @@ Describe 'Tab completion' {
         @((TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches | ForEach-Object CompletionText) | Should -Be 'lab', 'lan2'
         $line = 'Disable-QemuNat -Name lan'
         @((TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches | ForEach-Object CompletionText) | Should -Be 'lan2'
+        $line = 'Get-QemuNat -NetworkNamespace otherns -Name la'
+        @((TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches | ForEach-Object CompletionText) | Should -Be 'lab9' -Because 'names come from the namespace given'
     }
 
     It 'completes -Uplink from host links' {

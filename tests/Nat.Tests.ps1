@@ -20,7 +20,7 @@ BeforeAll {
             Ruleset = (& ip netns exec $hostNs nft list ruleset | Out-String)
             Forward = (& ip netns exec $hostNs sysctl -n net.ipv4.ip_forward | Out-String)
             Dnsmasq = @(& pgrep -f "dnsmasq --conf-file=$state" 2>$null).Count
-            Files   = @(Get-ChildItem (Join-Path $state 'nat') -Exclude '.lock' -ErrorAction Ignore).Count
+            Files   = @(Get-ChildItem (Join-Path $state 'nat') -Recurse -File -Exclude '.lock' -ErrorAction Ignore).Count
         }
     }
 
@@ -181,7 +181,7 @@ Describe 'NAT networks in a namespace' -Skip:([bool]$skip) {
         Get-QemuPortForward -Network lab -NetworkNamespace $hostNs | Remove-QemuPortForward -Confirm:$false
         Invoke-HttpGet -Namespace $upNs -Address 203.0.113.1 -Port 8080 | Should -Not -Match 'QEMUNET-HTTP-OK'
         Remove-QemuNatReservation -Network lab -MacAddress $mac -NetworkNamespace $hostNs -Confirm:$false
-        (Get-Content (Join-Path $state 'nat/lab.dhcp-hosts') -Raw) | Should -BeNullOrEmpty
+        (Get-Content (Join-Path $state "nat/$hostNs/lab.dhcp-hosts") -Raw) | Should -BeNullOrEmpty
         $vm | Stop-QemuVm -Confirm:$false
     }
 

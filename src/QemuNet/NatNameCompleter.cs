@@ -7,14 +7,15 @@ using QemuNet.Core.Vm;
 
 namespace QemuNet.Commands;
 
-/// <summary>Completes NAT network names from the state directory.</summary>
+/// <summary>Completes NAT network names from the state directory, for the -NetworkNamespace already typed.</summary>
 public sealed class NatNameCompleter : IArgumentCompleter
 {
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
         CommandAst commandAst, IDictionary fakeBoundParameters)
     {
         var pattern = new WildcardPattern(wordToComplete.Trim('\'', '"') + "*", WildcardOptions.IgnoreCase);
-        var dir = Path.Combine(QemuStateDirectory.Resolve(), "nat");
+        var netns = fakeBoundParameters["NetworkNamespace"] as string;
+        var dir = new NatPaths(QemuStateDirectory.Resolve(), string.IsNullOrEmpty(netns) ? null : netns, string.Empty).Directory;
         if (!Directory.Exists(dir))
         {
             return [];

@@ -4,10 +4,13 @@ using QemuNet.Core.Model;
 
 namespace QemuNet.Core.Host;
 
-/// <summary>Where a NAT network keeps its files: all under the state directory's nat/ folder.</summary>
-public sealed record NatPaths(string StateDirectory, string Name)
+/// <summary>
+/// Where a NAT network keeps its files: under nat/NAMESPACE/ of the state directory ("@" for the current
+/// namespace, a name no namespace can have), so networks of the same name in two namespaces never meet.
+/// </summary>
+public sealed record NatPaths(string StateDirectory, string? NetworkNamespace, string Name)
 {
-    public string Directory => Path.Combine(StateDirectory, "nat");
+    public string Directory => Path.Combine(StateDirectory, "nat", NetworkNamespace ?? "@");
 
     public string Record => Path.Combine(Directory, Name + ".json");
 
@@ -21,7 +24,6 @@ public sealed record NatPaths(string StateDirectory, string Name)
 
     public string HostsFile => Path.Combine(Directory, Name + ".dhcp-hosts");
 
-    public string Lock => Path.Combine(Directory, ".lock");
 }
 
 /// <summary>The nftables table of one NAT network: libvirt's NAT rules, in one table the module owns.</summary>

@@ -52,13 +52,13 @@ public sealed class NatManager
 
     public string StateDirectory { get; }
 
-    public NatPaths PathsFor(string name) => new(StateDirectory, name);
+    public NatPaths PathsFor(string name) => new(StateDirectory, Host.NetworkNamespace, name);
 
     // ---- reading ----
 
     public IReadOnlyList<QemuNatNetwork> ListRecords()
     {
-        var dir = Path.Combine(StateDirectory, "nat");
+        var dir = PathsFor(string.Empty).Directory;
         if (!Directory.Exists(dir))
         {
             return [];
@@ -413,6 +413,7 @@ public sealed class NatManager
     public async Task ApplyAsync(QemuNatNetwork net, IReadOnlyList<HostStep> steps, CancellationToken ct)
     {
         var paths = PathsFor(net.Name);
+        Directory.CreateDirectory(paths.Directory);
         var executor = new PlanExecutor(Host);
         await executor.ApplyAsync(steps, paths.Journal, ct).ConfigureAwait(false);
         if (File.Exists(paths.Record))
