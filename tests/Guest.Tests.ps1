@@ -111,6 +111,21 @@ Describe 'A guest on user-mode networking' -Skip:([bool]$skip) {
         @(Get-ChildItem $state).Count | Should -Be 0
     }
 
+    It 'waits with -WaitForConsole until the guest prints a line, and reports a timeout as an error' {
+        $vm = New-QemuNic -Model virtio | Start-QemuVm -Name console -Kernel $kernel -Initrd $initrd -Append "$GuestAppend qn_hold=60" `
+            -Accelerator Tcg -NetworkNamespace $ns -WaitForConsole '^QEMUNET-READY' -TimeoutSec 120
+        (Get-Content -Raw $vm.ConsoleLog) | Should -Match '(?m)^QEMUNET-READY' -Because 'Start-QemuVm returned only once the line was there'
+        $vm | Stop-QemuVm -Confirm:$false
+
+        $err = $null
+        $late = New-QemuNic -Model virtio | Start-QemuVm -Name late -Kernel $kernel -Initrd $initrd -Append "$GuestAppend qn_hold=60" `
+            -Accelerator Tcg -NetworkNamespace $ns -WaitForConsole 'NEVER-PRINTED' -TimeoutSec 1 -ErrorVariable err -ErrorAction SilentlyContinue
+        ($err[0].FullyQualifiedErrorId -split ',')[0] | Should -Be 'VmWaitTimeout'
+        $err[0].ErrorDetails.RecommendedAction | Should -Match 'console\.log'
+        $late.State | Should -Be 'Running' -Because 'a timeout leaves the guest running'
+        $late | Stop-QemuVm -Confirm:$false
+    }
+
     It 'waits with -Wait until the guest powers off' {
         $vm = New-QemuNic -Model e1000 | Start-QemuVm -Name waiter -Kernel $kernel -Initrd $initrd -Append "$GuestAppend qn_hold=1" `
             -Accelerator Tcg -NetworkNamespace $ns -Wait -PassThru

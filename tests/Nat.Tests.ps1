@@ -127,7 +127,7 @@ Describe 'NAT networks in a namespace' -Skip:([bool]$skip) {
 
     It 'gives a guest a lease; it pings its gateway and reaches upstream through masquerade' {
         $vm = Get-QemuNat -Name lab -NetworkNamespace $hostNs | New-QemuNic -Model virtio |
-            Start-QemuVm -Name natguest -Kernel $kernel -Initrd $initrd -Accelerator Tcg `
+            Start-QemuVm -Name natguest -Kernel $kernel -Initrd $initrd -Accelerator Tcg -WaitForLease `
                 -Append "$GuestAppend qn_hold=60 qn_ping=192.0.2.1 qn_fetch=http://203.0.113.2/cgi-bin/ip"
         $vm.NetworkNamespace | Should -Be $hostNs
         $tap = $vm.Nics[0].Backend.IfName
@@ -135,6 +135,7 @@ Describe 'NAT networks in a namespace' -Skip:([bool]$skip) {
         $lines = Wait-GuestConsole $vm
         $lease = $lines | Where-Object { $_ -like 'QEMUNET-LEASE *' } | ForEach-Object { ConvertFrom-GuestLine $_ }
         $lease.ip | Should -Match '^192\.0\.2\.\d+$' -Because ($lines -join "`n")
+        $vm.IPAddress | Should -Be $lease.ip -Because '-WaitForLease returned the address dnsmasq handed out'
         $lease.router | Should -Be '192.0.2.1'
         $lines | Should -Contain 'QEMUNET-PING target=192.0.2.1 result=ok'
         ($lines | Where-Object { $_ -like 'QEMUNET-FETCH *' }) | Should -Match 'result=ok body=REMOTE=203\.0\.113\.1$'
