@@ -175,6 +175,26 @@ Describe 'Start-QemuVm errors' -Skip:([bool]$qemuSkip) {
         @(Get-ChildItem $state).Count | Should -Be 0 -Because 'a rejected start leaves nothing behind'
     }
 
+    It 'decides -Vhost Auto from /dev/vhost-net and refuses -Vhost On without it' {
+        $usable = $false
+        try { $f = [IO.File]::Open('/dev/vhost-net', 'Open', 'ReadWrite'); $f.Dispose(); $usable = $true } catch { }
+        $verbose = New-QemuTap -Script /bin/true | Start-QemuVm -Name vh1 -Accelerator Tcg -WhatIf -Verbose 4>&1 |
+            Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message
+        ($verbose -join "`n") | Should -Match "vhost-net $(if ($usable) { 'on' } else { 'off' })"
+        if ($usable) {
+            (New-QemuTap -Script /bin/true -Vhost On | Start-QemuVm -Name vh2 -Accelerator Tcg -WhatIf) | Should -BeNullOrEmpty
+        }
+        else {
+            Assert-Failure { New-QemuTap -Script /bin/true -Vhost On | Start-QemuVm -Name vh2 -Accelerator Tcg -WhatIf } 'VhostUnavailable' 'ResourceUnavailable' '/dev/vhost-net'
+        }
+    }
+
+    It 'refuses to launch an -Fd backend, but renders it for -WhatIf' {
+        Assert-Failure { New-QemuTap -Fd 5 | Start-QemuVm -Name fd1 -Accelerator Tcg } 'TapFdNotSupported' 'InvalidOperation' 5
+        $run = Invoke-ChildPwsh "New-QemuTap -Fd 5 | Start-QemuVm -Name fd2 -Accelerator Tcg -WhatIf"
+        $run.Output | Should -Match 'tap,id=net0,fd=5'
+    }
+
     It 'rejects a duplicate MAC' {
         $a = New-QemuNic -MacAddress 52:54:00:00:00:01
         $b = New-QemuNic -Model e1000 -MacAddress 52-54-00-00-00-01
