@@ -224,6 +224,7 @@ Describe 'Errors that teach' {
         @{ Case = '-Fd with -IfName'; ErrorId = 'TapFdConflict'; Script = { New-QemuTap -Fd 3 -IfName tap0 } }
         @{ Case = 'a bad host forward'; ErrorId = 'UserNetHostForwardInvalid'; Script = { New-QemuUserNet -HostForward 'tcp:x' } }
         @{ Case = 'a VM that does not exist'; ErrorId = 'VmNotFound'; Script = { Get-QemuVm -Name nosuchvm -ErrorAction Stop } }
+        @{ Case = 'a NIC model QEMU lacks'; ErrorId = 'NicModelNotFound'; Script = { Get-QemuNicModel -Name nosuchnic -ErrorAction Stop } }
         @{ Case = 'an existing ifup script'; ErrorId = 'IfupScriptExists'; Script = { $f = New-TemporaryFile; try { Export-QemuIfupScript -Bridge br0 -Path $f } finally { Remove-Item $f } } }
     ) {
         $err = $null

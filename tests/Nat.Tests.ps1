@@ -114,6 +114,10 @@ Describe 'NAT networks in a namespace' -Skip:([bool]$skip) {
         $net.State | Should -Be 'Active'
         $net.DnsmasqPid | Should -BeGreaterThan 0
         $net.Gateway | Should -Be '192.0.2.1'
+        $bridge = Get-QemuBridge -Name qn-lab -NetworkNamespace $hostNs
+        $bridge.Managed | Should -BeTrue
+        $bridge.NatNetwork | Should -Be 'lab'
+        $bridge.Addresses | Should -Be '192.0.2.1/24'
         & ip netns exec $hostNs sysctl -n net.ipv4.ip_forward | Should -Be '1'
         $once = Get-Snapshot
         $verbose = Enable-QemuNat -Name lab -Subnet 192.0.2.0/24 -NetworkNamespace $hostNs -Confirm:$false -Verbose 4>&1 |

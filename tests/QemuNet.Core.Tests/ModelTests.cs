@@ -111,6 +111,10 @@ public class ModelTests
     [InlineData("198.18.0.0/24", "198.18.1.15", null, "UserNetDhcpStartInvalid")]
     [InlineData("198.18.0.0/24", "198.18.0.255", null, "UserNetDhcpStartInvalid")]
     [InlineData("198.18.0.0/24", null, "10.0.2.3", "UserNetDnsInvalid")]
+    [InlineData("198.18.0.0/24", "198.18.0.2", null, "UserNetDhcpStartInvalid")]
+    [InlineData("198.18.0.0/24", "198.18.0.3", null, "UserNetDhcpStartInvalid")]
+    [InlineData("198.18.0.0/24", null, "198.18.0.2", "UserNetDnsInvalid")]
+    [InlineData("198.18.0.0/28", null, null, "UserNetDhcpStartInvalid")]
     public void UserNetAddressesAreChecked(string subnet, string? dhcpStart, string? dns, string errorId) =>
         Assert.Equal(errorId, Fails(() => QemuUserNet.Create(null, false, subnet, dhcpStart, dns, null, null, null)).ErrorId);
 
@@ -126,6 +130,10 @@ public class ModelTests
         Assert.Equal("10.0.2.15", QemuUserNet.Create(null, false, null, null, null, null, null, null).GuestAddress);
         Assert.Equal("198.18.0.15", QemuUserNet.Create(null, false, "198.18.0.0/24", null, null, null, null, null).GuestAddress);
         Assert.Equal("198.18.0.50", QemuUserNet.Create(null, false, "198.18.0.0/24", "198.18.0.50", null, null, null, null).GuestAddress);
+        var wide = QemuUserNet.Create(null, false, "198.18.0.0/16", null, null, null, null, null);
+        Assert.Equal(("198.18.2.15", "198.18.2.2", "198.18.2.3"), (wide.GuestAddress, wide.Gateway, wide.DnsAddress));
+        var narrow = QemuUserNet.Create(null, false, "198.51.100.32/27", null, null, null, null, null);
+        Assert.Equal(("198.51.100.47", "198.51.100.34"), (narrow.GuestAddress, narrow.Gateway));
     }
 
     [Fact]
@@ -150,5 +158,21 @@ public class ModelTests
         Assert.Equal("ne2k_pci", QemuNicModels.ToDevice("ne2k_pci"));
         Assert.True(QemuNicModels.IsVirtio("virtio-net-pci-non-transitional"));
         Assert.False(QemuNicModels.IsVirtio("vmxnet3"));
+    }
+
+    [Theory]
+    [InlineData("192.0.2.010")]
+    [InlineData("10.2")]
+    [InlineData("0x0a000001")]
+    [InlineData("192.0.2.256")]
+    [InlineData("192.0.2.1 ")]
+    public void Ipv4AddressesMustBeCanonicalDottedQuads(string text) =>
+        Assert.False(Ipv4Network.TryParseAddress(text, out _));
+
+    [Fact]
+    public void Ipv4AddressesRoundTrip()
+    {
+        Assert.True(Ipv4Network.TryParseAddress("198.51.100.0", out var address));
+        Assert.Equal("198.51.100.0", Ipv4Network.FormatAddress(address));
     }
 }

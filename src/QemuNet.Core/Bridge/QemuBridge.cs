@@ -47,9 +47,13 @@ public sealed class QemuBridge
     /// <summary>Seconds (the kernel keeps centiseconds).</summary>
     public int? ForwardDelay { get; init; }
 
-    /// <summary>Made (and removable) by this module.</summary>
+    /// <summary>Made by this module: by New-QemuBridge (removable with Remove-QemuBridge) or for a NAT network.</summary>
     [JsonIgnore]
     public bool Managed { get; set; }
+
+    /// <summary>The NAT network this bridge belongs to (Disable-QemuNat removes it), or null.</summary>
+    [JsonIgnore]
+    public string? NatNetwork { get; set; }
 
     [JsonIgnore]
     public bool Up { get; set; }

@@ -48,12 +48,15 @@ public readonly record struct Ipv4Network(uint Network, int PrefixLength)
             "Give a dotted IPv4 address of four numbers from 0 to 255, e.g. 10.0.2.15.");
     }
 
-    /// <summary>Strict dotted-quad only: IPAddress.Parse also takes "10.2" or "0x0a000001", which would surprise.</summary>
+    /// <summary>
+    /// Strict dotted-quad only: IPAddress.Parse also takes "10.2" or "0x0a000001", and reads "010" as octal 8,
+    /// which would surprise; so an octet with a leading zero is refused too, and the text is always canonical.
+    /// </summary>
     public static bool TryParseAddress(string value, out uint address)
     {
         address = 0;
         var parts = value.Split('.');
-        if (parts.Length != 4 || parts.Any(p => p.Length is 0 or > 3 || !p.All(char.IsAsciiDigit))
+        if (parts.Length != 4 || parts.Any(p => p.Length is 0 or > 3 || !p.All(char.IsAsciiDigit) || (p.Length > 1 && p[0] == '0'))
             || !IPAddress.TryParse(value, out var ip) || ip.AddressFamily != AddressFamily.InterNetwork)
         {
             return false;

@@ -26,10 +26,21 @@ public sealed partial class QemuUserNet : QemuNetBackend
 
     public IReadOnlyList<QemuHostForward> HostForward { get; init; } = [];
 
-    /// <summary>The address the guest gets from slirp's DHCP: dhcpstart, else the subnet's 15th host (10.0.2.15).</summary>
-    public string GuestAddress => DhcpStart ?? Ipv4Network.FormatAddress(Network.Host(15));
+    /// <summary>The address the guest gets from slirp's DHCP: dhcpstart, else what QEMU derives (10.0.2.15).</summary>
+    public string GuestAddress => DhcpStart ?? Ipv4Network.FormatAddress(SlirpAddress(Network, DhcpOffset));
 
-    public string Gateway => Ipv4Network.FormatAddress(Network.Host(2));
+    public string Gateway => Ipv4Network.FormatAddress(SlirpAddress(Network, GatewayOffset));
+
+    /// <summary>The built-in DNS server's address unless -Dns names one (10.0.2.3).</summary>
+    public string DnsAddress => Dns ?? Ipv4Network.FormatAddress(SlirpAddress(Network, DnsOffset));
+
+    // QEMU (net/slirp.c) puts its gateway, DNS and first DHCP address at net | (0x0202, 0x0203, 0x020f & ~mask):
+    // .2/.3/.15 in a /24, but 2.2/2.3/2.15 in a /16.
+    private const uint GatewayOffset = 0x0202;
+    private const uint DnsOffset = 0x0203;
+    private const uint DhcpOffset = 0x020f;
+
+    private static uint SlirpAddress(Ipv4Network network, uint offset) => network.Network | (offset & ~network.Mask);
 
     private Ipv4Network Network => Ipv4Network.Parse(Subnet ?? DefaultSubnet, "UserNetSubnetInvalid");
 
@@ -51,6 +62,25 @@ public sealed partial class QemuUserNet : QemuNetBackend
 
         CheckHostAddress(network, dhcpStart, "UserNetDhcpStartInvalid", "DHCP start");
         CheckHostAddress(network, dns, "UserNetDnsInvalid", "DNS server");
+
+        // The checks QEMU makes at start, made here so the mistake shows when the backend is built.
+        var gateway = SlirpAddress(network, GatewayOffset);
+        var dnsAddress = dns is null ? SlirpAddress(network, DnsOffset) : Ipv4Network.ParseAddress(dns, "UserNetDnsInvalid");
+        var dhcp = dhcpStart is null ? SlirpAddress(network, DhcpOffset) : Ipv4Network.ParseAddress(dhcpStart, "UserNetDhcpStartInvalid");
+        if (dnsAddress == gateway)
+        {
+            throw new QemuNetException("UserNetDnsInvalid", QemuNetErrorCategory.InvalidArgument, dns,
+                $"The DNS address {dns} is the user network's gateway ({Ipv4Network.FormatAddress(gateway)}); QEMU needs them apart.",
+                $"Give -Dns another address of {network}, or leave it out for {Ipv4Network.FormatAddress(SlirpAddress(network, DnsOffset))}.");
+        }
+
+        if (dhcp == gateway || dhcp == dnsAddress || dhcp == network.Broadcast)
+        {
+            var what = dhcp == gateway ? "the gateway" : dhcp == dnsAddress ? "the DNS server" : "the broadcast address";
+            throw new QemuNetException("UserNetDhcpStartInvalid", QemuNetErrorCategory.InvalidArgument, dhcpStart ?? subnet,
+                $"The first DHCP address {Ipv4Network.FormatAddress(dhcp)} of the user network {network} is {what}.",
+                dhcpStart is null ? "Give a /27 or larger -Subnet, or a -DhcpStart inside it." : $"Give -DhcpStart another address of {network}, e.g. {Ipv4Network.FormatAddress(SlirpAddress(network, DhcpOffset))}.");
+        }
         CheckName(hostName, "UserNetHostNameInvalid");
         CheckName(domainName, "UserNetDomainNameInvalid");
 

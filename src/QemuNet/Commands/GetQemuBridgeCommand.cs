@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using QemuNet.Core.Bridge;
+using QemuNet.Core.Host;
 using QemuNet.Core.Model;
 using QemuNet.Core.Processes;
 using QemuNet.Core.Vm;
@@ -26,7 +27,7 @@ public sealed class GetQemuBridgeCommand : HostCmdlet
     }
 
     /// <summary>The namespace's bridges; TAPs of running guests in the same namespace are named after their VM.</summary>
-    internal static Task<IReadOnlyList<QemuBridge>> ListAsync(IProcessRunner runner, BridgeManager manager, CancellationToken ct)
+    internal static async Task<IReadOnlyList<QemuBridge>> ListAsync(IProcessRunner runner, BridgeManager manager, CancellationToken ct)
     {
         var owners = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var vm in new QemuVmManager(runner, QemuStateDirectory.Resolve()).List().Where(v => v.State == QemuVmState.Running))
@@ -40,6 +41,17 @@ public sealed class GetQemuBridgeCommand : HostCmdlet
             }
         }
 
-        return manager.ListAsync(owners, ct);
+        var bridges = await manager.ListAsync(owners, ct).ConfigureAwait(false);
+        var natNetworks = new NatManager(manager.Host, QemuStateDirectory.Resolve()).ListRecords();
+        foreach (var bridge in bridges)
+        {
+            if (natNetworks.FirstOrDefault(n => n.BridgeName == bridge.Name) is { } net)
+            {
+                bridge.Managed = true;
+                bridge.NatNetwork = net.Name;
+            }
+        }
+
+        return bridges;
     }
 }

@@ -19,8 +19,18 @@ public sealed class GetQemuNicModelCommand : QemuCmdlet
 
     protected override void EndProcessing()
     {
-        var qemu = Invoke(() => QemuBinary.Resolve(QemuPath));
+        var qemu = Invoke(() => QemuBinary.Resolve(QemuPath is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(QemuPath)));
         var models = Run(ct => QemuBinary.GetNicModelsAsync(Runner, qemu, ct));
+        foreach (var name in Name ?? [])
+        {
+            var pattern = new WildcardPattern(name, WildcardOptions.IgnoreCase);
+            if (!WildcardPattern.ContainsWildcardCharacters(name) && !models.Any(m => pattern.IsMatch(m.Name) || pattern.IsMatch(m.Device)))
+            {
+                WriteError(ToErrorRecord(new Core.QemuNetException("NicModelNotFound", Core.QemuNetErrorCategory.ObjectNotFound, name,
+                    $"{qemu} does not emulate a NIC model named '{name}'.", "Run Get-QemuNicModel without -Name to list the models it has.")));
+            }
+        }
+
         var patterns = (Name ?? ["*"]).Select(n => new WildcardPattern(n, WildcardOptions.IgnoreCase)).ToArray();
         foreach (var model in models.Where(m => patterns.Any(p => p.IsMatch(m.Name) || p.IsMatch(m.Device))))
         {
