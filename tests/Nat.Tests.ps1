@@ -170,6 +170,9 @@ Describe 'NAT networks in a namespace' -Skip:([bool]$skip) {
         $mac = '52:54:00:00:51:51'
         Add-QemuNatReservation -Network lab -MacAddress $mac -IPAddress 192.0.2.51 -HostName web -NetworkNamespace $hostNs -Confirm:$false |
             ForEach-Object IPAddress | Should -Be '192.0.2.51'
+        $dnsmasqPid = (Get-QemuNat -Name lab -NetworkNamespace $hostNs).DnsmasqPid
+        $null = Enable-QemuNat -Name lab -Subnet 192.0.2.0/24 -NetworkNamespace $hostNs -Confirm:$false
+        (Get-QemuNat -Name lab -NetworkNamespace $hostNs).DnsmasqPid | Should -Be $dnsmasqPid -Because 'a reservation reloads dnsmasq; enabling again must not restart it'
         $fwd = Add-QemuPortForward -Network lab -HostPort 8080 -GuestAddress $mac -GuestPort 80 -NetworkNamespace $hostNs -Confirm:$false
         $fwd.GuestAddress | Should -Be '192.0.2.51'
         (Get-QemuPortForward -Network lab -NetworkNamespace $hostNs).HostPort | Should -Be 8080

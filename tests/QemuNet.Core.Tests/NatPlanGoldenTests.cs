@@ -43,6 +43,16 @@ public sealed class NatPlanGoldenTests : IDisposable
     }
 
     [Fact]
+    public void AReservationChangesOnlyTheHostsFileSoDnsmasqIsReloadedNotRestarted()
+    {
+        var net = Lab();
+        var paths = _manager.PathsFor("lab");
+        var reserved = NatChanges.AddReservation(net, "52:54:00:00:00:10", "192.0.2.10", "web");
+        Assert.Equal(DnsmasqConfig.Render(net, paths), DnsmasqConfig.Render(reserved, paths));
+        Assert.NotEqual(DnsmasqConfig.RenderHosts(net), DnsmasqConfig.RenderHosts(reserved));
+    }
+
+    [Fact]
     public void PortForwards()
     {
         var net = NatChanges.AddReservation(Lab(), "52:54:00:00:00:10", "192.0.2.10", null);

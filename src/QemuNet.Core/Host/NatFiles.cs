@@ -122,11 +122,13 @@ public static class DnsmasqConfig
 
         if (net.Dhcp)
         {
-            var size = (int)(Ipv4Network.ParseAddress(net.DhcpEnd!, "NatDhcpRangeInvalid") - Ipv4Network.ParseAddress(net.DhcpStart!, "NatDhcpRangeInvalid") + 1);
+            // Every host address but the gateway's: room for the range and any reservations, and a value that
+            // adding a reservation does not change, so a reservation is a SIGHUP, never a restart.
+            var hosts = (long)(net.Network.Broadcast - net.Network.Network) - 2;
             s.Append(CultureInfo.InvariantCulture, $"dhcp-range={net.DhcpStart},{net.DhcpEnd},{mask}\n");
             s.Append("dhcp-no-override\n");
             s.Append("dhcp-authoritative\n");
-            s.Append(CultureInfo.InvariantCulture, $"dhcp-lease-max={size + net.Reservations.Count}\n");
+            s.Append(CultureInfo.InvariantCulture, $"dhcp-lease-max={hosts}\n");
             s.Append("dhcp-leasefile=").Append(paths.Leases).Append('\n');
             s.Append("dhcp-hostsfile=").Append(paths.HostsFile).Append('\n');
             if (!net.Dns)
