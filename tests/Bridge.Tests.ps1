@@ -200,6 +200,18 @@ Describe 'Bridges with an uplink, TAPs, ifup scripts and the bridge helper' -Ski
         & ip -n $hostNs -br link | Out-String | Should -Be $linksBefore -Because 'the TAP goes with the guest'
     }
 
+    It 'removes the TAP of a guest that powered itself off at the next Get-QemuVm' {
+        $linksBefore = & ip -n $hostNs -br link | Out-String
+        $vm = New-QemuTap -Bridge br0 -NetworkNamespace $hostNs | Start-QemuVm -Name shortlived -Kernel $kernel -Initrd $initrd -Accelerator Tcg -Append "$GuestAppend qn_hold=1"
+        $deadline = [datetime]::UtcNow.AddSeconds(120)
+        while ((Test-ProcessRunning $vm.Pid) -and [datetime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 250 }
+        Test-ProcessRunning $vm.Pid | Should -BeFalse -Because 'the guest powers off a second after it is ready'
+        (& ip -n $hostNs -br link | Out-String) | Should -Match $vm.Nics[0].Backend.IfName -Because 'nothing has looked yet'
+        (Get-QemuVm -Name shortlived).State | Should -Be 'Exited'
+        & ip -n $hostNs -br link | Out-String | Should -Be $linksBefore
+        Stop-QemuVm -Name shortlived -Confirm:$false
+    }
+
     It 'removes the TAP it made when QEMU fails to start' {
         $linksBefore = & ip -n $hostNs -br link | Out-String
         $err = Get-Failure {

@@ -200,6 +200,18 @@ public sealed class QemuVmManager
         }
     }
 
+    /// <summary>
+    /// Deletes the TAPs of guests that exited on their own (a poweroff without -Wait), so a TAP the module made
+    /// does not outlive its guest longer than the next look at the VMs.
+    /// </summary>
+    public async Task ReapExitedAsync()
+    {
+        foreach (var vm in List().Where(v => v.State == QemuVmState.Exited && v.CreatedTaps.Count > 0))
+        {
+            await DeleteCreatedTapsAsync(vm).ConfigureAwait(false);
+        }
+    }
+
     public IReadOnlyList<QemuVm> List()
     {
         if (!Directory.Exists(StateDirectory))

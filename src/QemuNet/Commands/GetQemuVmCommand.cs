@@ -16,7 +16,9 @@ public sealed class GetQemuVmCommand : QemuCmdlet
 
     protected override void ProcessRecord()
     {
-        var vms = new QemuVmManager(Runner, QemuStateDirectory.Resolve()).List();
+        var manager = new QemuVmManager(Runner, QemuStateDirectory.Resolve());
+        Run(async _ => { await manager.ReapExitedAsync().ConfigureAwait(false); return 0; });
+        var vms = manager.List();
         WriteObject(SelectByName(vms, Name ?? ["*"], vm => vm.Name, "VmNotFound", name => $"No VM named '{name}' was started by QemuNet."),
             enumerateCollection: true);
     }
