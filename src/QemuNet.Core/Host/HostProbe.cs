@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using QemuNet.Core.Bridge;
+using QemuNet.Core.Processes;
 using QemuNet.Core.Qemu;
 
 namespace QemuNet.Core.Host;
@@ -140,7 +141,7 @@ public static class HostProbe
 
     private static async Task<QemuHostCheck> IptablesCheckAsync(HostContext host, CancellationToken ct)
     {
-        if (!OnPath("iptables"))
+        if (FindTool("iptables") is null)
         {
             return Ok("iptables backend", "not installed", "Only nftables is in use, which QemuNet reads and writes.");
         }
@@ -251,34 +252,17 @@ public static class HostProbe
             };
     }
 
-    private static QemuHostCheck Device(string path, QemuHostCheckStatus missing, QemuNetMode blocks, string ok, string detail, string fix)
-    {
-        try
-        {
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite);
-            return Ok(path, "usable", ok);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return new QemuHostCheck
-            {
-                Check = path, Status = missing, Value = File.Exists(path) ? "no access" : "missing", Blocks = blocks, Detail = detail, Fix = fix,
-            };
-        }
-    }
+    private static QemuHostCheck Device(string path, QemuHostCheckStatus missing, QemuNetMode blocks, string ok, string detail, string fix) =>
+        HostDevice.CanOpen(path)
+            ? Ok(path, "usable", ok)
+            : new QemuHostCheck { Check = path, Status = missing, Value = File.Exists(path) ? "no access" : "missing", Blocks = blocks, Detail = detail, Fix = fix };
 
     private static QemuHostCheck Tool(string name, string package, QemuNetMode blocks) =>
-        OnPath(name)
-            ? Ok(name, FindOnPath(name), "Installed.")
+        FindTool(name) is { } path
+            ? Ok(name, path, "Installed.")
             : new QemuHostCheck { Check = name, Status = QemuHostCheckStatus.Blocked, Value = "not installed", Blocks = blocks, Detail = $"{name} is needed by the modes named in Blocks.", Fix = $"apt-get install {package}" };
 
     private static QemuHostCheck Ok(string check, string? value, string detail) => new() { Check = check, Status = QemuHostCheckStatus.Ok, Value = value, Detail = detail };
 
-    private static bool OnPath(string name) => FindOnPath(name) is not null;
-
-    private static string? FindOnPath(string name) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "/usr/sbin:/usr/bin:/sbin:/bin").Split(':')
-            .Concat(["/usr/sbin", "/sbin"])
-            .Select(dir => Path.Combine(dir, name))
-            .FirstOrDefault(File.Exists);
+    private static string? FindTool(string name) => ProgramPath.Find(name, "/usr/sbin", "/sbin");
 }

@@ -18,10 +18,7 @@ public static partial class QemuBinary
         var wanted = string.IsNullOrEmpty(path) ? DefaultProgram : path;
         var found = wanted.Contains('/', StringComparison.Ordinal)
             ? (File.Exists(wanted) ? Path.GetFullPath(wanted) : null)
-            : (Environment.GetEnvironmentVariable("PATH") ?? "/usr/local/bin:/usr/bin:/bin")
-                .Split(':', StringSplitOptions.RemoveEmptyEntries)
-                .Select(dir => Path.Combine(dir, wanted))
-                .FirstOrDefault(File.Exists);
+            : ProgramPath.Find(wanted);
         return found ?? throw new QemuNetException("QemuNotFound", QemuNetErrorCategory.ObjectNotFound, wanted,
             $"The QEMU binary '{wanted}' was not found.",
             "Install QEMU (Debian: apt-get install qemu-system-x86) or give its path with -QemuPath.");

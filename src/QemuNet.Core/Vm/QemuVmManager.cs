@@ -30,7 +30,7 @@ public sealed class QemuVmManager
     /// <summary>KVM when /dev/kvm opens read-write, else TCG (what Auto means).</summary>
     public static QemuAccelerator ResolveAccelerator(QemuAccelerator requested)
     {
-        var kvmUsable = KvmUsable();
+        var kvmUsable = HostDevice.CanOpen("/dev/kvm");
         return requested switch
         {
             QemuAccelerator.Auto => kvmUsable ? QemuAccelerator.Kvm : QemuAccelerator.Tcg,
@@ -340,17 +340,4 @@ public sealed class QemuVmManager
         StartTime = vm.StartTime,
         CreatedTaps = vm.CreatedTaps,
     };
-
-    private static bool KvmUsable()
-    {
-        try
-        {
-            using var kvm = new FileStream("/dev/kvm", FileMode.Open, FileAccess.ReadWrite);
-            return true;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return false;
-        }
-    }
 }

@@ -16,7 +16,8 @@ public static class TapPreflight
     /// <param name="launching">False for -WhatIf: an -Fd backend is then only rendered, not refused.</param>
     public static async Task<QemuLaunchSpec> CheckAsync(QemuLaunchSpec spec, HostContext host, string aclPath, bool launching, List<string> notes, CancellationToken ct)
     {
-        var vhostUsable = CanOpen(VhostDevice);
+        // Opened only when a TAP asks about vhost.
+        var vhostUsable = new Lazy<bool>(() => HostDevice.CanOpen(VhostDevice));
         var nics = new List<QemuNic>();
         foreach (var nic in spec.Nics)
         {
@@ -54,7 +55,7 @@ public static class TapPreflight
             }
 
             var vhost = tap.Vhost;
-            if (vhost == QemuVhostMode.On && !vhostUsable)
+            if (vhost == QemuVhostMode.On && !vhostUsable.Value)
             {
                 throw new QemuNetException("VhostUnavailable", QemuNetErrorCategory.ResourceUnavailable, VhostDevice,
                     $"-Vhost On needs {VhostDevice}, which cannot be opened here.",
@@ -63,8 +64,8 @@ public static class TapPreflight
 
             if (vhost == QemuVhostMode.Auto)
             {
-                vhost = vhostUsable ? QemuVhostMode.On : QemuVhostMode.Off;
-                notes.Add($"TAP {tap.IfName ?? "(helper)"}: vhost-net {(vhostUsable ? "on" : "off")} ({VhostDevice} {(vhostUsable ? "is usable" : "cannot be opened")}).");
+                vhost = vhostUsable.Value ? QemuVhostMode.On : QemuVhostMode.Off;
+                notes.Add($"TAP {tap.IfName ?? "(helper)"}: vhost-net {(vhostUsable.Value ? "on" : "off")} ({VhostDevice} {(vhostUsable.Value ? "is usable" : "cannot be opened")}).");
             }
 
             nics.Add(nic.With(nic.MacAddress!, nic.Id!, tap.With(vhost: vhost)));
@@ -123,19 +124,6 @@ public static class TapPreflight
         {
             throw new QemuNetException("TapScriptNotExecutable", QemuNetErrorCategory.PermissionDenied, path,
                 $"The TAP script '{path}' is not executable, so QEMU could not run it.", $"chmod +x '{path}'");
-        }
-    }
-
-    private static bool CanOpen(string device)
-    {
-        try
-        {
-            using var stream = new FileStream(device, FileMode.Open, FileAccess.ReadWrite);
-            return true;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return false;
         }
     }
 }
