@@ -257,18 +257,11 @@ public sealed class BridgeManager
         return (apply, undo);
     }
 
-    private async Task<int?> ReadBridgeAttributeAsync(string bridge, string attribute, CancellationToken ct)
-    {
-        var path = $"/sys/class/net/{bridge}/bridge/{attribute}";
-        if (Host.NetworkNamespace is null)
-        {
-            return File.Exists(path) && int.TryParse(await File.ReadAllTextAsync(path, ct).ConfigureAwait(false), CultureInfo.InvariantCulture, out var v) ? v : null;
-        }
-
-        // /sys shows the namespace the reader's mount was made in, so read it from inside.
-        var result = await Host.RunAsync("cat", [path], ct, throwOnFailure: false).ConfigureAwait(false);
-        return result.Succeeded && int.TryParse(result.StandardOutput.Trim(), CultureInfo.InvariantCulture, out var n) ? n : null;
-    }
+    private async Task<int?> ReadBridgeAttributeAsync(string bridge, string attribute, CancellationToken ct) =>
+        await Host.ReadFileAsync($"/sys/class/net/{bridge}/bridge/{attribute}", ct).ConfigureAwait(false) is { } text
+        && int.TryParse(text.Trim(), CultureInfo.InvariantCulture, out var value)
+            ? value
+            : null;
 
     private static string Describe(IReadOnlyList<LinkAddress> addresses) => addresses.Count == 0 ? "none" : string.Join(", ", addresses.Select(a => a.Cidr));
 

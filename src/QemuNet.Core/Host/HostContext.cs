@@ -42,15 +42,26 @@ public sealed class HostContext
         return result;
     }
 
-    public async Task<string> ReadSysctlAsync(string key, CancellationToken cancellationToken)
+    /// <summary>
+    /// A /proc or /sys file as this context's namespace shows it: read directly in the current namespace, through
+    /// `ip netns exec … cat` in another (which mounts that namespace's /sys). Null when it does not exist.
+    /// </summary>
+    public async Task<string?> ReadFileAsync(string path, CancellationToken cancellationToken)
     {
         if (NetworkNamespace is null)
         {
-            return (await File.ReadAllTextAsync(SysctlPath(key), cancellationToken).ConfigureAwait(false)).Trim();
+            return File.Exists(path) ? await File.ReadAllTextAsync(path, cancellationToken).ConfigureAwait(false) : null;
         }
 
-        return (await RunAsync("sysctl", ["-n", key], cancellationToken).ConfigureAwait(false)).StandardOutput.Trim();
+        var result = await RunAsync("cat", [path], cancellationToken, throwOnFailure: false).ConfigureAwait(false);
+        return result.Succeeded ? result.StandardOutput : null;
     }
+
+    public async Task<string> ReadSysctlAsync(string key, CancellationToken cancellationToken) =>
+        (await ReadFileAsync(SysctlPath(key), cancellationToken).ConfigureAwait(false))?.Trim()
+        ?? throw new QemuNetException("HostSysctlMissing", QemuNetErrorCategory.ObjectNotFound, key,
+            $"The sysctl {key} does not exist" + (NetworkNamespace is null ? "." : $" in namespace {NetworkNamespace}."),
+            "Load the kernel module that provides it (for net.bridge.*: modprobe br_netfilter).");
 
     public async Task WriteSysctlAsync(string key, string value, CancellationToken cancellationToken)
     {

@@ -161,15 +161,8 @@ public static class HostProbe
     private static async Task<QemuHostCheck> BrNetfilterCheckAsync(HostContext host, bool dropsPresent, CancellationToken ct)
     {
         const string Key = "net.bridge.bridge-nf-call-iptables";
-        string? value;
-        try
-        {
-            value = await host.ReadSysctlAsync(Key, ct).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or QemuNetException)
-        {
-            value = null;
-        }
+        // Absent unless br_netfilter is loaded.
+        var value = (await host.ReadFileAsync(HostContext.SysctlPath(Key), ct).ConfigureAwait(false))?.Trim();
 
         if (value is null or "0")
         {
@@ -224,8 +217,8 @@ public static class HostProbe
         var found = new List<string>();
         foreach (var (file, listenOnly) in new[] { ("udp", false), ("udp6", false), ("tcp", true), ("tcp6", true) })
         {
-            var result = await host.RunAsync("cat", [$"/proc/net/{file}"], ct, throwOnFailure: false).ConfigureAwait(false);
-            foreach (var line in result.StandardOutput.Split('\n').Skip(1))
+            var table = await host.ReadFileAsync($"/proc/net/{file}", ct).ConfigureAwait(false) ?? string.Empty;
+            foreach (var line in table.Split('\n').Skip(1))
             {
                 var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
                 if (fields.Length < 4 || (listenOnly && fields[3] != "0A"))
