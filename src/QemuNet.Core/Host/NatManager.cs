@@ -80,26 +80,13 @@ public sealed class NatManager
 
     public async Task<NatObservation> ObserveAsync(QemuNatNetwork net, CancellationToken ct)
     {
-        var link = await Host.RunAsync("ip", ["-json", "-details", "link", "show", "dev", net.BridgeName], ct, throwOnFailure: false).ConfigureAwait(false);
-        bool exists = false, isBridge = false, up = false, hasAddress = false;
-        if (link.Succeeded && JsonDocument.Parse(link.StandardOutput).RootElement is { ValueKind: JsonValueKind.Array } links && links.GetArrayLength() > 0)
-        {
-            var l = links[0];
-            exists = true;
-            isBridge = l.TryGetProperty("linkinfo", out var info) && info.TryGetProperty("info_kind", out var kind) && kind.GetString() == "bridge";
-            up = l.TryGetProperty("flags", out var flags) && flags.EnumerateArray().Any(f => f.GetString() == "UP");
-            var addr = await Host.RunAsync("ip", ["-json", "-4", "addr", "show", "dev", net.BridgeName], ct, throwOnFailure: false).ConfigureAwait(false);
-            if (addr.Succeeded)
-            {
-                hasAddress = JsonDocument.Parse(addr.StandardOutput).RootElement.EnumerateArray()
-                    .SelectMany(a => a.TryGetProperty("addr_info", out var ai) ? ai.EnumerateArray() : Enumerable.Empty<JsonElement>())
-                    .Any(a => a.GetProperty("local").GetString() == net.Gateway && a.GetProperty("prefixlen").GetInt32() == net.Network.PrefixLength);
-            }
-        }
+        var link = await HostLinks.GetAsync(Host, net.BridgeName, ct).ConfigureAwait(false);
+        var hasAddress = link is not null && (await HostLinks.GetAddressesAsync(Host, net.BridgeName, ct).ConfigureAwait(false))
+            .Any(a => !a.IPv6 && a.Local == net.Gateway && a.PrefixLength == net.Network.PrefixLength);
 
         var table = await Host.RunAsync("nft", ["list", "table", "inet", net.TableName], ct, throwOnFailure: false).ConfigureAwait(false);
         var paths = PathsFor(net.Name);
-        return new NatObservation(exists, isBridge, hasAddress, up, await Host.ReadSysctlAsync(IpForwardKey, ct).ConfigureAwait(false),
+        return new NatObservation(link is not null, link?.Kind == "bridge", hasAddress, link?.Up == true, await Host.ReadSysctlAsync(IpForwardKey, ct).ConfigureAwait(false),
             table.Succeeded, table.Succeeded ? table.StandardOutput : null, HostContext.LivePid(paths.DnsmasqPid, paths.DnsmasqConf));
     }
 
@@ -235,8 +222,7 @@ public sealed class NatManager
 
         if (Find(net.Name) is null)
         {
-            var link = await Host.RunAsync("ip", ["-json", "-details", "link", "show", "dev", net.BridgeName], ct, throwOnFailure: false).ConfigureAwait(false);
-            if (link.Succeeded)
+            if (await HostLinks.GetAsync(Host, net.BridgeName, ct).ConfigureAwait(false) is not null)
             {
                 throw new QemuNetException("NatBridgeNameInUse", QemuNetErrorCategory.ResourceExists, net.BridgeName,
                     $"A link named {net.BridgeName} already exists and is not a QemuNet network's bridge.",
