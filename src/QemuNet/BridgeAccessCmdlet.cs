@@ -15,8 +15,6 @@ public abstract class BridgeAccessCmdlet : QemuCmdlet
 
     protected static string AclPath => BridgeAcl.DefaultPath;
 
-    protected bool IsWhatIf => MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) && w is SwitchParameter { IsPresent: true };
-
     protected string? ReadAcl()
     {
         Invoke(() => InterfaceName.Check(Bridge, "BridgeAccessNameInvalid"));

@@ -15,8 +15,6 @@ public abstract class HostCmdlet : QemuCmdlet
     [AllowEmptyString]
     public string? NetworkNamespace { get => _networkNamespace; set => _networkNamespace = string.IsNullOrEmpty(value) ? null : value; }
 
-    protected bool IsWhatIf => MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) && w is SwitchParameter { IsPresent: true };
-
     protected HostContext CreateHost() => Invoke(() => new HostContext(Runner, NetworkNamespace));
 
     /// <summary>

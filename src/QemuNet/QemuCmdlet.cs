@@ -21,6 +21,9 @@ public abstract class QemuCmdlet : PSCmdlet, IDisposable
 
     protected IProcessRunner Runner { get; }
 
+    /// <summary>-WhatIf was given (and not as -WhatIf:$false).</summary>
+    protected bool IsWhatIf => MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) && w is SwitchParameter { IsPresent: true };
+
     /// <summary>Runs Core work to completion on the pipeline thread; Core failures become terminating errors.</summary>
     protected T Run<T>(Func<CancellationToken, Task<T>> work)
     {

@@ -148,7 +148,7 @@ public sealed class StartQemuVmCommand : QemuCmdlet
 
         var notes = new List<string>();
         spec = Run(ct => TapPreflight.CheckAsync(spec, new HostContext(Runner, netns), BridgeAcl.DefaultPath,
-            launching: !MyInvocation.BoundParameters.ContainsKey("WhatIf"), notes, ct));
+            launching: !IsWhatIf, notes, ct));
         notes.ForEach(WriteVerbose);
         var accelerator = Invoke(() => QemuVmManager.ResolveAccelerator(Accelerator));
         var manager = new QemuVmManager(Runner, QemuStateDirectory.Resolve());
