@@ -10,13 +10,6 @@ public sealed class BridgeNameCompleter : IArgumentCompleter
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
         CommandAst commandAst, IDictionary fakeBoundParameters)
     {
-        var pattern = new WildcardPattern(wordToComplete.Trim('\'', '"') + "*", WildcardOptions.IgnoreCase);
-        return Directory.Exists("/sys/class/net")
-            ? Directory.EnumerateFileSystemEntries("/sys/class/net")
-                .Where(d => Directory.Exists(Path.Combine(d, "bridge")))
-                .Select(Path.GetFileName).OfType<string>()
-                .Where(pattern.IsMatch).Order(StringComparer.Ordinal)
-                .Select(n => new CompletionResult(n, n, CompletionResultType.ParameterValue, n))
-            : [];
+        return Completion.Matching(Completion.HostLinks(dir => Directory.Exists(Path.Combine(dir, "bridge"))), wordToComplete);
     }
 }

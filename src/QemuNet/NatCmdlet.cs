@@ -32,6 +32,10 @@ public abstract class NatCmdlet : HostCmdlet
 
     protected QemuNatNetwork GetNetwork(NatManager manager, string name) => Invoke(() => manager.Get(name));
 
+    /// <summary>The network named <paramref name="name"/>, or every network of the namespace when it is null.</summary>
+    protected IReadOnlyList<QemuNatNetwork> NetworksNamed(NatManager manager, string? name) =>
+        name is null ? manager.ListRecords() : [GetNetwork(manager, name)];
+
     /// <summary>Changes reservations or forwards of an existing network: validate, plan, confirm, apply. Null when nothing was applied.</summary>
     protected QemuNatNetwork? Update(string name, Func<QemuNatNetwork, QemuNatNetwork> change)
     {

@@ -13,7 +13,6 @@ public sealed class NatNameCompleter : IArgumentCompleter
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
         CommandAst commandAst, IDictionary fakeBoundParameters)
     {
-        var pattern = new WildcardPattern(wordToComplete.Trim('\'', '"') + "*", WildcardOptions.IgnoreCase);
         var netns = fakeBoundParameters["NetworkNamespace"] as string;
         var dir = new NatPaths(QemuStateDirectory.Resolve(), string.IsNullOrEmpty(netns) ? null : netns, string.Empty).Directory;
         if (!Directory.Exists(dir))
@@ -21,11 +20,8 @@ public sealed class NatNameCompleter : IArgumentCompleter
             return [];
         }
 
-        return Directory.EnumerateFiles(dir, "*.json")
-            .Select(f => Path.GetFileNameWithoutExtension(f))
-            .Where(pattern.IsMatch)
-            .Order(StringComparer.Ordinal)
-            .Select(n => new CompletionResult(n, n, CompletionResultType.ParameterValue, n));
+        return Completion.Matching(Directory.EnumerateFiles(dir, "*.json").Select(Path.GetFileNameWithoutExtension).OfType<string>().Order(StringComparer.Ordinal),
+            wordToComplete);
     }
 }
 
@@ -35,11 +31,6 @@ public sealed class LinkNameCompleter : IArgumentCompleter
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
         CommandAst commandAst, IDictionary fakeBoundParameters)
     {
-        var pattern = new WildcardPattern(wordToComplete.Trim('\'', '"') + "*", WildcardOptions.IgnoreCase);
-        return Directory.Exists("/sys/class/net")
-            ? Directory.EnumerateFileSystemEntries("/sys/class/net").Select(Path.GetFileName).OfType<string>()
-                .Where(n => n != "lo" && pattern.IsMatch(n)).Order(StringComparer.Ordinal)
-                .Select(n => new CompletionResult(n, n, CompletionResultType.ParameterValue, n))
-            : [];
+        return Completion.Matching(Completion.HostLinks(dir => Path.GetFileName(dir) != "lo"), wordToComplete);
     }
 }

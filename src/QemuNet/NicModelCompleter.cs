@@ -30,7 +30,6 @@ public sealed class NicModelCompleter : IArgumentCompleter
             names.UnionWith(QemuNicModels.KnownDevices);
         }
 
-        var pattern = new WildcardPattern(wordToComplete.Trim('\'', '"') + "*", WildcardOptions.IgnoreCase);
-        return names.Where(pattern.IsMatch).Select(n => new CompletionResult(n, n, CompletionResultType.ParameterValue, n));
+        return Completion.Matching(names, wordToComplete);
     }
 }

@@ -12,9 +12,7 @@ public sealed class VmNameCompleter : IArgumentCompleter
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
         CommandAst commandAst, IDictionary fakeBoundParameters)
     {
-        var pattern = new WildcardPattern(wordToComplete.Trim('\'', '"') + "*", WildcardOptions.IgnoreCase);
-        return new QemuVmManager(new CliProcessRunner(), QemuStateDirectory.Resolve()).List()
-            .Where(vm => pattern.IsMatch(vm.Name))
-            .Select(vm => new CompletionResult(vm.Name, vm.Name, CompletionResultType.ParameterValue, $"{vm.Name} ({vm.State}, pid {vm.Pid})"));
+        return Completion.Matching(new QemuVmManager(new CliProcessRunner(), QemuStateDirectory.Resolve()).List(), vm => vm.Name, wordToComplete,
+            vm => $"{vm.Name} ({vm.State}, pid {vm.Pid})");
     }
 }

@@ -17,8 +17,7 @@ public sealed class GetQemuNatLeaseCommand : NatCmdlet
     protected override void ProcessRecord()
     {
         var manager = CreateManager();
-        var networks = Network is null ? manager.ListRecords() : [GetNetwork(manager, Network)];
-        foreach (var net in networks)
+        foreach (var net in NetworksNamed(manager, Network))
         {
             WriteObject(manager.GetLeases(net), enumerateCollection: true);
         }

@@ -17,8 +17,7 @@ public sealed class GetQemuPortForwardCommand : NatCmdlet
     protected override void ProcessRecord()
     {
         var manager = CreateManager();
-        var networks = Network is null ? manager.ListRecords() : [GetNetwork(manager, Network)];
-        foreach (var net in networks)
+        foreach (var net in NetworksNamed(manager, Network))
         {
             foreach (var forward in net.PortForwards)
             {
