@@ -25,7 +25,11 @@ public sealed class HostContext
     public string? NetworkNamespace { get; }
 
     public (string Program, IReadOnlyList<string> Arguments) Wrap(string program, IReadOnlyList<string> arguments) =>
-        NetworkNamespace is null ? (program, arguments) : ("ip", ["netns", "exec", NetworkNamespace, program, .. arguments]);
+        Wrap(NetworkNamespace, program, arguments);
+
+    /// <summary>The argv to run <paramref name="program"/> in <paramref name="networkNamespace"/>: wrapped in `ip netns exec` unless null.</summary>
+    public static (string Program, IReadOnlyList<string> Arguments) Wrap(string? networkNamespace, string program, IReadOnlyList<string> arguments) =>
+        networkNamespace is null ? (program, arguments) : ("ip", ["netns", "exec", networkNamespace, program, .. arguments]);
 
     public async Task<ProcessResult> RunAsync(string program, IReadOnlyList<string> arguments, CancellationToken cancellationToken,
         string? standardInput = null, bool throwOnFailure = true)

@@ -52,25 +52,21 @@ public sealed class QemuVmManager
         }
     }
 
-    /// <summary>The argv to run: QEMU's own, wrapped in `ip netns exec` when a namespace is given.</summary>
-    public static (string FileName, IReadOnlyList<string> Arguments) Command(string program, IReadOnlyList<string> arguments, string? netns) =>
-        netns is null ? (program, arguments) : ("ip", ["netns", "exec", netns, program, .. arguments]);
-
     public async Task<QemuVm> StartAsync(QemuLaunchSpec resolvedSpec, string qemuPath, QemuAccelerator accelerator,
         IReadOnlyList<string> arguments, string? networkNamespace, CancellationToken cancellationToken)
     {
         QemuStateDirectory.Ensure(StateDirectory);
         var paths = new QemuVmPaths(StateDirectory, resolvedSpec.Name);
-        if (TryLoad(paths.RecordFile) is { State: QemuVmState.Running } running)
+        if (TryLoad(paths.RecordFile) is { } earlier)
         {
-            throw new QemuNetException("VmAlreadyRunning", QemuNetErrorCategory.ResourceExists, resolvedSpec.Name,
-                $"A VM named '{resolvedSpec.Name}' is already running (pid {running.Pid}).",
-                "Choose another -Name, or stop it first with Stop-QemuVm.");
-        }
+            if (earlier.State == QemuVmState.Running)
+            {
+                throw new QemuNetException("VmAlreadyRunning", QemuNetErrorCategory.ResourceExists, resolvedSpec.Name,
+                    $"A VM named '{resolvedSpec.Name}' is already running (pid {earlier.Pid}).",
+                    "Choose another -Name, or stop it first with Stop-QemuVm.");
+            }
 
-        if (TryLoad(paths.RecordFile) is { } exited)
-        {
-            await CleanUpAsync(exited).ConfigureAwait(false);
+            await CleanUpAsync(earlier).ConfigureAwait(false);
         }
 
         RemoveFiles(paths);
@@ -88,7 +84,7 @@ public sealed class QemuVmManager
             CreatedTaps = createdTaps,
         };
 
-        var (fileName, argv) = Command(qemuPath, arguments, networkNamespace);
+        var (fileName, argv) = HostContext.Wrap(networkNamespace, qemuPath, arguments);
         ProcessResult result;
         try
         {

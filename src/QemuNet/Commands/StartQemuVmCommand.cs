@@ -173,7 +173,7 @@ public sealed class StartQemuVmCommand : QemuCmdlet
         }
 
         var leaseNics = WaitForLease ? LeaseSources(spec, netns) : [];
-        var (fileName, argv) = QemuVmManager.Command(qemu, arguments, netns);
+        var (fileName, argv) = HostContext.Wrap(netns, qemu, arguments);
         var commandLine = CommandLine.Format(fileName, argv);
         if (!ShouldProcess($"Start VM '{spec.Name}': {commandLine}", $"Start VM '{spec.Name}' with: {commandLine}", "Start-QemuVm"))
         {
