@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using QemuNet.Core.Bridge;
+using QemuNet.Core.Engine;
 using QemuNet.Core.Model;
 
 namespace QemuNet.Commands;
@@ -15,43 +16,33 @@ public abstract class BridgeAccessCmdlet : QemuCmdlet
 
     protected static string AclPath => BridgeAcl.DefaultPath;
 
-    protected string? ReadAcl()
+    /// <summary>
+    /// Changes the ACL through the engine (shown by -WhatIf, confirmed, journaled, atomic). <paramref name="edit"/>
+    /// maps the current text (null: no file) to the new one; an ACL left with nothing in it is removed, not kept as an empty file.
+    /// </summary>
+    protected void ChangeAcl(Func<string?, string> edit, string action)
     {
         Invoke(() => InterfaceName.Check(Bridge, "BridgeAccessNameInvalid"));
-        return File.Exists(AclPath) ? File.ReadAllText(AclPath) : null;
-    }
+        var host = Invoke(() => new HostContext(Runner, (string?)null));
+        var store = Invoke(StateDirectory.Open);
+        var outcome = Run(ct => HostFiles.RunAsync(store, host, "bridge-acl", current =>
+        {
+            var text = current[AclPath];
+            var next = edit(text);
+            if ((text ?? string.Empty).TrimEnd('\n') == next.TrimEnd('\n'))
+            {
+                return [];
+            }
 
-    /// <summary>Writes the new text (through a temporary file and a rename, so the helper never reads half a file).</summary>
-    protected void WriteAcl(string? current, string next, string action)
-    {
-        // Nothing to write: the same rules (a missing file and an empty one both allow nothing).
-        if ((current ?? string.Empty).TrimEnd('\n') == next.TrimEnd('\n'))
+            return [new HostFileChange(AclPath, next.Trim().Length == 0 ? null : next, Action: action)];
+        }, [AclPath], ConfirmStep, IsWhatIf, ct));
+        if (outcome == PlanOutcome.NothingToDo)
         {
             WriteVerbose($"{AclPath} already says so.");
-            return;
-        }
-
-        if (!ShouldProcess($"{AclPath}:\n{next.TrimEnd()}", action))
-        {
-            return;
-        }
-
-        try
-        {
-            Directory.CreateDirectory(Path.GetDirectoryName(AclPath)!);
-            var temporary = AclPath + ".qemunet-new";
-            File.WriteAllText(temporary, next);
-            File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
-            File.Move(temporary, AclPath, overwrite: true);
-        }
-        catch (Exception ex) when (ex is UnauthorizedAccessException or IOException)
-        {
-            ThrowTerminatingError(new ErrorRecord(ex, "BridgeAccessWriteFailed", ErrorCategory.PermissionDenied, AclPath)
-            {
-                ErrorDetails = new ErrorDetails($"Cannot write {AclPath}: {ex.Message}") { RecommendedAction = "Run as root (the ACL belongs to root)." },
-            });
         }
     }
+
+    private bool ConfirmStep(HostStep step) => ShouldProcess(step.Describe().TrimEnd(), $"{step.Action} on {step.Target}?\n{step.Describe().TrimEnd()}", step.Action);
 
     protected QemuBridgeAccess Evaluate(string bridge) => BridgeAcl.Evaluate(AclPath, bridge, BridgeHelper.Find());
 

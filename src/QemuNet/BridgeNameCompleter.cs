@@ -1,3 +1,4 @@
+using QemuNet.Core.Host;
 using System.Collections;
 using System.Management.Automation;
 using System.Management.Automation.Language;

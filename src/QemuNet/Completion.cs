@@ -1,3 +1,4 @@
+using QemuNet.Core.Host;
 using System.Management.Automation;
 
 namespace QemuNet.Commands;

@@ -1,12 +1,13 @@
 using System.Management.Automation;
-using QemuNet.Core.Host;
+using QemuNet.Core.Engine;
 
 namespace QemuNet.Commands;
 
-/// <summary>Base for cmdlets that change the host: a namespace to work in, one ShouldProcess per plan step, the host lock.</summary>
+/// <summary>Base for cmdlets that change the host: a namespace to work in, and the engine's confirm callback answered with ShouldProcess.</summary>
 public abstract class HostCmdlet : QemuCmdlet
 {
     private string? _networkNamespace;
+    private bool _declined;
 
     /// <summary>Work inside this network namespace (ip netns exec) instead of the current one.</summary>
     /// <remarks>Null or empty (as piped from an object in the current namespace) means the current namespace.</remarks>
@@ -17,48 +18,26 @@ public abstract class HostCmdlet : QemuCmdlet
 
     protected HostContext CreateHost() => Invoke(() => new HostContext(Runner, NetworkNamespace));
 
+    protected StateStore OpenStore() => Invoke(StateDirectory.Open);
+
     /// <summary>
-    /// Asks ShouldProcess for every step (so -WhatIf prints the whole plan); true only when every step was
-    /// confirmed, so a declined step never leaves a half-made change (ShouldProcess also shows each step under -Verbose).
+    /// The engine's confirm callback: one ShouldProcess per step (so -WhatIf prints the whole plan and -Verbose shows
+    /// each step). The first "No" cancels the whole plan, and the engine asks nothing more.
     /// </summary>
-    protected bool ConfirmSteps(string subject, IReadOnlyList<HostStep> steps)
+    protected bool ConfirmStep(HostStep step)
     {
-        if (steps.Count == 0)
+        var text = step.Describe().TrimEnd();
+        if (ShouldProcess(text, $"{step.Action} on {step.Target}?\n{text}", step.Action))
         {
-            WriteVerbose($"{subject}: nothing to change.");
             return true;
         }
 
-        var confirmed = true;
-        foreach (var step in steps)
+        if (!IsWhatIf && !_declined)
         {
-            var text = step.Describe().TrimEnd();
-            confirmed &= ShouldProcess(text, $"{step.Action} on {step.Target}?\n{text}", step.Action);
+            _declined = true;
+            WriteWarning($"Nothing was changed: '{step.Action}' on {step.Target} was declined, so the whole plan was cancelled.");
         }
 
-        if (!confirmed)
-        {
-            if (!IsWhatIf)
-            {
-                WriteWarning($"Nothing was changed for {subject}: not every step was confirmed.");
-            }
-
-            return false;
-        }
-
-        return true;
-    }
-
-    /// <summary>Runs <paramref name="work"/> under a host lock (not needed, and not taken, for -WhatIf).</summary>
-    protected void Locked(Func<CancellationToken, Task<IDisposable>> takeLock, Action work)
-    {
-        if (IsWhatIf)
-        {
-            work();
-            return;
-        }
-
-        using var held = Run(takeLock);
-        work();
+        return false;
     }
 }

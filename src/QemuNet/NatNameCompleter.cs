@@ -1,3 +1,5 @@
+using QemuNet.Core.Engine;
+using QemuNet.Core.Nat;
 using System.Collections;
 using System.Management.Automation;
 using System.Management.Automation.Language;
@@ -14,7 +16,17 @@ public sealed class NatNameCompleter : IArgumentCompleter
         CommandAst commandAst, IDictionary fakeBoundParameters)
     {
         var netns = fakeBoundParameters["NetworkNamespace"] as string;
-        var dir = new NatPaths(QemuStateDirectory.Resolve(), string.IsNullOrEmpty(netns) ? null : netns, string.Empty).Directory;
+        string dir;
+        try
+        {
+            var id = string.IsNullOrEmpty(netns) ? NetworkNamespaceId.Current() : NetworkNamespaceId.Named(netns);
+            dir = Path.Combine(StateDirectory.Resolve(), NatManager.Kind, id.Key);
+        }
+        catch (QemuNet.Core.QemuNetException)
+        {
+            return [];
+        }
+
         if (!Directory.Exists(dir))
         {
             return [];

@@ -46,6 +46,33 @@ public abstract class QemuCmdlet : PSCmdlet, IDisposable
         }
     }
 
+    /// <summary>As <see cref="Run{T}"/>, but failures with one of <paramref name="nonTerminating"/> ids are written as errors (default returned) so the next input still runs.</summary>
+    protected T? RunOrWriteError<T>(Func<CancellationToken, Task<T>> work, params string[] nonTerminating)
+    {
+        try
+        {
+            return work(CancelToken).GetAwaiter().GetResult();
+        }
+        catch (QemuNetException ex) when (nonTerminating.Contains(ex.ErrorId))
+        {
+            WriteError(ToErrorRecord(ex));
+            return default;
+        }
+        catch (OperationCanceledException) when (CancelToken.IsCancellationRequested)
+        {
+            throw new PipelineStoppedException();
+        }
+        catch (QemuNetException ex)
+        {
+            ThrowTerminatingError(ToErrorRecord(ex));
+            throw;
+        }
+        finally
+        {
+            FlushVerbose();
+        }
+    }
+
     /// <summary>Runs synchronous Core code; its failures become terminating errors.</summary>
     protected T Invoke<T>(Func<T> work)
     {

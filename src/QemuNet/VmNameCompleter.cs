@@ -1,3 +1,5 @@
+using QemuNet.Core.Engine;
+using QemuNet.Core.Nat;
 using System.Collections;
 using System.Management.Automation;
 using System.Management.Automation.Language;
@@ -12,7 +14,7 @@ public sealed class VmNameCompleter : IArgumentCompleter
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
         CommandAst commandAst, IDictionary fakeBoundParameters)
     {
-        return Completion.Matching(new QemuVmManager(new CliProcessRunner(), QemuStateDirectory.Resolve()).List(), vm => vm.Name, wordToComplete,
+        return Completion.Matching(new QemuVmManager(new CliProcessRunner(), StateDirectory.Resolve()).List(), vm => vm.Name, wordToComplete,
             vm => $"{vm.Name} ({vm.State}, pid {vm.Pid})");
     }
 }

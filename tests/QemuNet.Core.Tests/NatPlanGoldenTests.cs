@@ -1,3 +1,5 @@
+using QemuNet.Core.Engine;
+using QemuNet.Core.Nat;
 using QemuNet.Core.Host;
 using QemuNet.Core.Model;
 using QemuNet.Core.Processes;

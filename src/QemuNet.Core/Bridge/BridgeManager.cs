@@ -1,3 +1,5 @@
+using QemuNet.Core.Engine;
+using QemuNet.Core.Nat;
 using System.Globalization;
 using System.Text.Json;
 using QemuNet.Core.Host;
@@ -11,32 +13,98 @@ namespace QemuNet.Core.Bridge;
 /// </summary>
 public sealed class BridgeManager
 {
+    public const string Kind = "bridge";
+
+    /// <summary>The alias New-QemuBridge gives its bridges: what makes them recognisably the module's.</summary>
+    public const string Alias = "qemunet:bridge";
+
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
-    public BridgeManager(HostContext host, string stateDirectory)
+    private readonly StateStore? _store;
+
+    public BridgeManager(HostContext host, StateStore store)
+        : this(host, store.PeekFolder(Kind, host.Id)) => _store = store;
+
+    /// <summary>For golden plans: books at a fixed folder, nothing created.</summary>
+    public BridgeManager(HostContext host, string folder)
     {
         Host = host;
-        Directory = Path.Combine(stateDirectory, "bridge", host.NetworkNamespace ?? "@");
+        Directory = folder;
+        Runner = new PlanRunner(host, folder);
     }
 
     public HostContext Host { get; }
 
-    /// <summary>Records of this namespace's bridges ("@" is the current namespace: no namespace name has an '@').</summary>
+    /// <summary>This namespace's bridge books.</summary>
     public string Directory { get; }
+
+    public PlanRunner Runner { get; }
 
     public string RecordFile(string name) => Path.Combine(Directory, name + ".json");
 
-    public string Journal(string name) => Path.Combine(Directory, name + ".journal");
-
-    public QemuBridge? FindRecord(string name)
+    /// <summary>The record of a bridge New-QemuBridge made, checked like user input; StateRecordCorrupt/Invalid name the file.</summary>
+    public QemuBridge? FindRecord(string name) => StateStore.Load<QemuBridge>(RecordFile(name), Json, record =>
     {
-        try
+        InterfaceName.Check(record.Name, "BridgeNameInvalid");
+        if (record.Uplink is not null)
         {
-            return File.Exists(RecordFile(name)) ? JsonSerializer.Deserialize<QemuBridge>(File.ReadAllText(RecordFile(name)), Json) : null;
+            InterfaceName.Check(record.Uplink, "BridgeUplinkInvalid");
         }
-        catch (Exception ex) when (ex is IOException or JsonException or UnauthorizedAccessException)
+
+        if (record.Name != name || record.ForwardDelay is < 0 or > 30)
         {
-            return null;
+            throw new QemuNetException("BridgeNameInvalid", QemuNetErrorCategory.InvalidData, record.Name,
+                $"the record names bridge '{record.Name}' (forward delay {record.ForwardDelay}) in the file for '{name}'", "Remove the record.");
+        }
+
+        return record;
+    });
+
+    /// <summary>New-QemuBridge: lock, recover, observe, check, plan, confirm, apply. The observation is returned for warnings.</summary>
+    public async Task<(PlanOutcome Outcome, BridgeObservation? Observed)> CreateAsync(QemuBridge wanted, Func<HostStep, bool> confirm, bool whatIf, CancellationToken ct)
+    {
+        InterfaceName.Check(wanted.Name, "BridgeNameInvalid");
+        BridgeObservation? observed = null;
+        EnsureBooks(whatIf);
+        var outcome = await Runner.RunAsync(wanted.Name, async token =>
+        {
+            observed = await ObserveAsync(wanted.Name, wanted.Uplink, token).ConfigureAwait(false);
+            return new HostPlan(Kind, wanted.Name, Check(wanted, observed) ? [] : PlanCreate(wanted, observed));
+        }, confirm, whatIf, ct).ConfigureAwait(false);
+        return (outcome, observed);
+    }
+
+    /// <summary>Remove-QemuBridge: refuses bridges it did not make (BridgeNotManaged) and, without force, bridges with other ports (BridgeInUse).</summary>
+    public async Task<PlanOutcome> RemoveAsync(string name, bool force, Func<HostStep, bool> confirm, bool whatIf, CancellationToken ct)
+    {
+        EnsureBooks(whatIf);
+        return await Runner.RunAsync(name, async token =>
+        {
+            if (FindRecord(name) is not { } record)
+            {
+                throw new QemuNetException("BridgeNotManaged", QemuNetErrorCategory.ObjectNotFound, name,
+                    $"QemuNet did not create a bridge named '{name}'{Host.Where}.",
+                    $"List bridges with Get-QemuBridge; delete other bridges with 'ip link del {name}'.");
+            }
+
+            var observed = await ObserveAsync(name, record.Uplink, token).ConfigureAwait(false);
+            var others = observed.Ports.Where(p => p != record.Uplink).ToArray();
+            if (others.Length > 0 && !force)
+            {
+                throw new QemuNetException("BridgeInUse", QemuNetErrorCategory.ResourceExists, name,
+                    $"The bridge {name} still has ports besides its uplink: {string.Join(", ", others)}.",
+                    "Stop the guests using it (Get-QemuBridge shows whose TAPs they are), or use -Force.");
+            }
+
+            return new HostPlan(Kind, name, PlanRemove(record, observed));
+        }, confirm, whatIf, ct).ConfigureAwait(false);
+    }
+
+    private void EnsureBooks(bool whatIf)
+    {
+        if (!whatIf)
+        {
+            _store?.Folder(Kind, Host.Id);
         }
     }
 
@@ -50,7 +118,10 @@ public sealed class BridgeManager
             up is null ? [] : await HostLinks.GetMovableRoutesAsync(Host, up.Name, ct).ConfigureAwait(false),
             bridge is null ? [] : await HostLinks.GetAddressesAsync(Host, name, ct).ConfigureAwait(false),
             bridge is null ? [] : await HostLinks.GetMovableRoutesAsync(Host, name, ct).ConfigureAwait(false),
-            ports);
+            ports)
+        {
+            RecordText = StateStore.ReadText(RecordFile(name)),
+        };
     }
 
     /// <summary>Checks the wanted bridge before anything changes; true when it already exists as asked (nothing to do).</summary>
@@ -73,7 +144,7 @@ public sealed class BridgeManager
                     "Choose another -Name.");
             }
 
-            if (FindRecord(wanted.Name) is not { } record)
+            if (o.RecordText is null || JsonSerializer.Deserialize<QemuBridge>(o.RecordText, Json) is not { } record)
             {
                 throw new QemuNetException("BridgeExists", QemuNetErrorCategory.ResourceExists, wanted.Name,
                     $"The bridge {wanted.Name} already exists and was not made by QemuNet.",
@@ -126,7 +197,7 @@ public sealed class BridgeManager
     public IReadOnlyList<HostStep> PlanCreate(QemuBridge wanted, BridgeObservation o)
     {
         var name = wanted.Name;
-        var create = new List<string> { "link", "add", "name", name };
+        var create = new List<string> { "link", "add", "name", name, "alias", Alias };
         if (o.Uplink?.MacAddress is { } mac)
         {
             // The uplink's MAC keeps the host's DHCP lease and neighbours' ARP entries valid, and pins it
@@ -142,18 +213,18 @@ public sealed class BridgeManager
 
         var steps = new List<HostStep>
         {
-            new(name, $"Create bridge (STP {(wanted.Stp ? "on" : "off")})", [Ip(create)], [Ip(true, "link", "del", name)]),
-            new(name, "Set link up", [Ip("link", "set", "dev", name, "up")], [Ip(true, "link", "set", "dev", name, "down")]),
+            new(name, $"Create bridge (STP {(wanted.Stp ? "on" : "off")})", new HostChange(Ip(create), new DeleteOwnedLink(name, Alias))),
+            new(name, "Set link up", new HostChange(Ip("link", "set", "dev", name, "up"), Ip(true, "link", "set", "dev", name, "down"))),
         };
 
         if (wanted.Uplink is { } uplink)
         {
-            var (apply, undo) = Move(uplink, name, o.UplinkAddresses, o.UplinkRoutes, enslave: true);
-            steps.Add(new HostStep(uplink, $"Make {uplink} a port of {name} and move its addresses ({Describe(o.UplinkAddresses)}) and routes to {name}", apply, undo));
+            steps.Add(new HostStep(uplink, $"Make {uplink} a port of {name} and move its addresses ({Describe(o.UplinkAddresses)}) and routes to {name}",
+                Move(uplink, name, o.UplinkAddresses, o.UplinkRoutes, enslave: true)));
         }
 
         steps.Add(new HostStep(RecordFile(name), "Save bridge record",
-            [new WriteFile(RecordFile(name), JsonSerializer.Serialize(wanted, Json))], [new DeleteFile(RecordFile(name))]));
+            new HostChange(new WriteFile(RecordFile(name), JsonSerializer.Serialize(wanted with { NetworkNamespace = null }, Json)), new DeleteFile(RecordFile(name)))));
         return steps;
     }
 
@@ -163,27 +234,26 @@ public sealed class BridgeManager
         var steps = new List<HostStep>();
         if (record.Uplink is { } uplink && o.Ports.Contains(uplink))
         {
-            var (apply, undo) = Move(name, uplink, o.BridgeAddresses, o.BridgeRoutes, enslave: false);
-            steps.Add(new HostStep(uplink, $"Release {uplink} from {name} and move the addresses ({Describe(o.BridgeAddresses)}) and routes back to it", apply, undo));
+            steps.Add(new HostStep(uplink, $"Release {uplink} from {name} and move the addresses ({Describe(o.BridgeAddresses)}) and routes back to it",
+                Move(name, uplink, o.BridgeAddresses, o.BridgeRoutes, enslave: false)));
         }
 
         if (o.Bridge is not null)
         {
-            var recreate = new List<string> { "link", "add", "name", name };
+            var recreate = new List<string> { "link", "add", "name", name, "alias", Alias };
             if (o.Bridge.MacAddress is { } mac)
             {
                 recreate.AddRange(["address", mac]);
             }
 
             recreate.AddRange(["type", "bridge", "stp_state", record.Stp ? "1" : "0"]);
-            steps.Add(new HostStep(name, "Delete bridge", [Ip("link", "del", name)],
-                [Ip(true, recreate), Ip(true, "link", "set", "dev", name, "up")]));
+            steps.Add(new HostStep(name, "Delete bridge", new HostChange(new DeleteOwnedLink(name, Alias), Ip(true, recreate), Ip(true, "link", "set", "dev", name, "up"))));
         }
 
-        if (File.Exists(RecordFile(name)))
+        if (o.RecordText is { } recordText)
         {
             steps.Add(new HostStep(RecordFile(name), "Remove bridge record",
-                [new DeleteFile(RecordFile(name))], [new WriteFile(RecordFile(name), File.ReadAllText(RecordFile(name)))]));
+                new HostChange(new DeleteFile(RecordFile(name)), new WriteFile(RecordFile(name), recordText))));
         }
 
         return steps;
@@ -196,7 +266,17 @@ public sealed class BridgeManager
         var bridges = new List<QemuBridge>();
         foreach (var link in links.Where(l => l.Kind == "bridge").OrderBy(l => l.Name, StringComparer.Ordinal))
         {
-            var record = FindRecord(link.Name);
+            QemuBridge? record;
+            try
+            {
+                record = FindRecord(link.Name);
+            }
+            catch (QemuNetException)
+            {
+                // An untrusted record makes nothing managed; Remove-QemuBridge reports it with its file.
+                record = null;
+            }
+
             var stp = await ReadBridgeAttributeAsync(link.Name, "stp_state", ct).ConfigureAwait(false);
             var delay = await ReadBridgeAttributeAsync(link.Name, "forward_delay", ct).ConfigureAwait(false);
             bridges.Add(new QemuBridge
@@ -222,39 +302,24 @@ public sealed class BridgeManager
         return bridges;
     }
 
-    public async Task ApplyAsync(string name, IReadOnlyList<HostStep> steps, CancellationToken ct)
-    {
-        System.IO.Directory.CreateDirectory(Directory);
-        await new PlanExecutor(Host).ApplyAsync(steps, Journal(name), ct).ConfigureAwait(false);
-    }
-
-    public Task RecoverAsync(string name) => new PlanExecutor(Host).RollBackJournalAsync(Journal(name));
-
-    public Task<IDisposable> LockAsync(CancellationToken ct) => PlanExecutor.LockAsync(Path.Combine(Directory, ".lock"), ct);
-
     /// <summary>
     /// Moves addresses and routes from one link to another in one step: add on the target first, then take off
     /// the source, so the host is never without its address for longer than a few commands take.
     /// </summary>
-    private static (IReadOnlyList<HostAction> Apply, IReadOnlyList<HostAction> Undo) Move(string from, string to,
-        IReadOnlyList<LinkAddress> addresses, IReadOnlyList<LinkRoute> routes, bool enslave)
+    private static IReadOnlyList<HostChange> Move(string from, string to, IReadOnlyList<LinkAddress> addresses, IReadOnlyList<LinkRoute> routes, bool enslave)
     {
         var (uplink, bridge) = enslave ? (from, to) : (to, from);
         var join = Ip("link", "set", "dev", uplink, "master", bridge);
         var leave = Ip("link", "set", "dev", uplink, "nomaster");
-        List<HostAction> apply = [enslave ? join : leave];
-        apply.AddRange(addresses.Select(a => Ip(a.AddArguments(to))));
-        apply.AddRange(routes.Select(r => Ip(true, r.Arguments("del", from))));
-        apply.AddRange(addresses.Select(a => Ip(a.DeleteArguments(from))));
-        apply.AddRange(routes.Select(r => Ip(r.Arguments("add", to))));
 
-        // The undo changes the port first too, so the addresses put back are reachable at once.
-        List<HostAction> undo = [(enslave ? leave : join) with { IgnoreFailure = true }];
-        undo.AddRange(addresses.Select(a => Ip(true, a.AddArguments(from))));
-        undo.AddRange(routes.Select(r => Ip(true, r.Arguments("del", to))));
-        undo.AddRange(addresses.Select(a => Ip(true, a.DeleteArguments(to))));
-        undo.AddRange(routes.Select(r => Ip(true, r.Arguments("add", from))));
-        return (apply, undo);
+        // The port changes first, so the addresses added next are reachable at once; undone newest-first, the
+        // addresses go back to the source before its routes, which may name them as their source.
+        List<HostChange> changes = [new(enslave ? join : leave, (enslave ? leave : join) with { IgnoreFailure = true })];
+        changes.AddRange(addresses.Select(a => new HostChange(Ip(a.AddArguments(to)), Ip(true, a.DeleteArguments(to)))));
+        changes.AddRange(routes.Select(r => new HostChange(Ip(true, r.Arguments("del", from)), Ip(true, r.Arguments("add", from)))));
+        changes.AddRange(addresses.Select(a => new HostChange(Ip(a.DeleteArguments(from)), Ip(true, a.AddArguments(from)))));
+        changes.AddRange(routes.Select(r => new HostChange(Ip(r.Arguments("add", to)), Ip(true, r.Arguments("del", to)))));
+        return changes;
     }
 
     private async Task<int?> ReadBridgeAttributeAsync(string bridge, string attribute, CancellationToken ct) =>

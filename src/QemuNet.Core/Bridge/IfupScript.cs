@@ -1,3 +1,4 @@
+using QemuNet.Core.Engine;
 using QemuNet.Core.Model;
 
 namespace QemuNet.Core.Bridge;
@@ -13,15 +14,22 @@ public static class IfupScript
     public static string RenderUp(string bridge, string? natNetwork)
     {
         InterfaceName.Check(bridge, "IfupBridgeInvalid");
-        var remedy = natNetwork is null ? $"create it with New-QemuBridge -Name {bridge}" : $"enable the NAT network with Enable-QemuNat -Name {natNetwork}";
+        if (natNetwork is not null)
+        {
+            // The name comes from an object that may have been deserialized: checked like input, and quoted anyway.
+            QemuNatNetwork.CheckName(natNetwork);
+        }
+
+        var remedy = natNetwork is null ? "create it with New-QemuBridge -Name $bridge" : "enable the NAT network with Enable-QemuNat -Name $network";
         return $"""
             #!/bin/sh
             # qemu-ifup, written by QemuNet (Export-QemuIfupScript).
             # QEMU runs it as: <this script> TAPNAME, once the TAP exists.
-            # It puts the TAP on bridge {bridge}{(natNetwork is null ? string.Empty : $" (NAT network {natNetwork})")} and brings it up.
+            # It puts the TAP on the bridge named below and brings it up.
             set -eu
             PATH=/usr/sbin:/usr/bin:/sbin:/bin
             bridge={Quote(bridge)}
+            network={Quote(natNetwork ?? string.Empty)}
             tap="$1"
             if [ ! -d "/sys/class/net/$bridge/bridge" ]; then
                 echo "qemu-ifup: there is no bridge $bridge; {remedy}" >&2
@@ -40,7 +48,7 @@ public static class IfupScript
             #!/bin/sh
             # qemu-ifdown, written by QemuNet (Export-QemuIfupScript).
             # QEMU runs it as: <this script> TAPNAME, when the guest's network goes away.
-            # It takes the TAP off bridge {bridge}; QEMU deletes the TAP itself afterwards.
+            # It takes the TAP off its bridge; QEMU deletes the TAP itself afterwards.
             set -u
             PATH=/usr/sbin:/usr/bin:/sbin:/bin
             tap="$1"
@@ -49,6 +57,30 @@ public static class IfupScript
             exit 0
 
             """;
+    }
+
+    /// <summary>The files Export-QemuIfupScript writes (mode 755), checked before anything is written.</summary>
+    public static IReadOnlyList<HostFileChange> Files(string? bridge, string? natNetwork, string upPath, string? downPath, bool force)
+    {
+        if (bridge is null)
+        {
+            throw new QemuNetException("IfupBridgeMissing", QemuNetErrorCategory.InvalidArgument, null,
+                "Export-QemuIfupScript needs the bridge the script attaches TAPs to.", "Give -Bridge br0, or pipe in a NAT network from Get-QemuNat.");
+        }
+
+        var files = new List<HostFileChange> { new(upPath, RenderUp(bridge, natNetwork), "755", $"Write qemu-ifup script for bridge {bridge}") };
+        if (downPath is not null)
+        {
+            files.Add(new HostFileChange(downPath, RenderDown(bridge), "755", $"Write qemu-ifdown script for bridge {bridge}"));
+        }
+
+        foreach (var file in files.Where(f => File.Exists(f.Path) && !force))
+        {
+            throw new QemuNetException("IfupScriptExists", QemuNetErrorCategory.ResourceExists, file.Path,
+                $"{file.Path} already exists.", "Add -Force to overwrite it, or choose another -Path.");
+        }
+
+        return files;
     }
 
     /// <summary>POSIX single quotes: nothing inside is special except the quote itself.</summary>

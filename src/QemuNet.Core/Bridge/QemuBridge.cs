@@ -1,3 +1,5 @@
+using QemuNet.Core.Engine;
+using QemuNet.Core.Nat;
 using System.Text.Json.Serialization;
 using QemuNet.Core.Host;
 
@@ -30,7 +32,7 @@ public sealed class QemuBridgePort
 /// A Linux bridge (seed 4.1: brctl addbr/addif/stp). Managed bridges were made by New-QemuBridge and carry a
 /// record of how (uplink, STP, forward delay) so Remove-QemuBridge can put the uplink back.
 /// </summary>
-public sealed class QemuBridge
+public sealed record QemuBridge
 {
     public required string Name { get; init; }
 
@@ -78,4 +80,8 @@ public sealed record BridgeObservation(
     IReadOnlyList<LinkRoute> UplinkRoutes,
     IReadOnlyList<LinkAddress> BridgeAddresses,
     IReadOnlyList<LinkRoute> BridgeRoutes,
-    IReadOnlyList<string> Ports);
+    IReadOnlyList<string> Ports)
+{
+    /// <summary>The bridge's record as it is on disk (text), or null.</summary>
+    public string? RecordText { get; init; }
+}

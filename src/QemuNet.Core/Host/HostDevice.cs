@@ -1,3 +1,5 @@
+using QemuNet.Core.Engine;
+using QemuNet.Core.Nat;
 namespace QemuNet.Core.Host;
 
 public static class HostDevice

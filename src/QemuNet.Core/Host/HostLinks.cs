@@ -1,3 +1,5 @@
+using QemuNet.Core.Engine;
+using QemuNet.Core.Nat;
 using System.Globalization;
 using System.Text.Json;
 

@@ -1,3 +1,5 @@
+using QemuNet.Core.Engine;
+using QemuNet.Core.Nat;
 using System.Globalization;
 using System.Text.Json;
 using QemuNet.Core.Bridge;
@@ -52,6 +54,11 @@ public sealed record ForwardDrop(string Family, string Table, string Chain);
 /// <summary>Reads what the host offers the three network modes, as findings; changes nothing.</summary>
 public static class HostProbe
 {
+    /// <summary>How to let a bridge's traffic through another table's dropping forward chain (nft, and Docker's iptables chain).</summary>
+    public static string ForwardDropFix(string family, string table, string chain, string bridge) =>
+        $"Fix: 'nft insert rule {family} {table} {chain} iifname \"{bridge}\" accept' and 'nft insert rule {family} {table} {chain} oifname \"{bridge}\" accept' "
+        + $"(for Docker: iptables -I DOCKER-USER -i {bridge} -j ACCEPT and -o {bridge} -j ACCEPT).";
+
     public static async Task<IReadOnlyList<ForwardDrop>> FindForwardDropsAsync(HostContext host, CancellationToken ct)
     {
         var result = await host.RunAsync("nft", ["-j", "list", "chains"], ct, throwOnFailure: false).ConfigureAwait(false);
@@ -108,8 +115,7 @@ public static class HostProbe
                 Check = "Forward drop policy", Status = QemuHostCheckStatus.Warning, Blocks = QemuNetMode.Nat,
                 Value = string.Join(", ", drops.Select(d => $"{d.Family} {d.Table} {d.Chain}")),
                 Detail = "Another table's forward chain has policy drop (Docker sets one): it drops NAT guests' traffic even though QemuNet's own table accepts it.",
-                Fix = string.Join(" ", drops.Select(d => $"nft insert rule {d.Family} {d.Table} {d.Chain} iifname \"qn-*\" accept; nft insert rule {d.Family} {d.Table} {d.Chain} oifname \"qn-*\" accept;"))
-                    + " For Docker: iptables -I DOCKER-USER -i <bridge> -j ACCEPT and -o <bridge> -j ACCEPT.",
+                Fix = string.Join(" ", drops.Select(d => ForwardDropFix(d.Family, d.Table, d.Chain, "qn-*"))),
             });
 
         checks.Add(await BrNetfilterCheckAsync(host, drops.Count > 0, ct).ConfigureAwait(false));

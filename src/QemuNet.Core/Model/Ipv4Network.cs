@@ -10,6 +10,30 @@ public readonly record struct Ipv4Network(uint Network, int PrefixLength)
 {
     public uint Mask => PrefixLength == 0 ? 0u : uint.MaxValue << (32 - PrefixLength);
 
+    /// <summary>True when the two networks share any address.</summary>
+    public bool Overlaps(Ipv4Network other)
+    {
+        var len = Math.Min(PrefixLength, other.PrefixLength);
+        var mask = len == 0 ? 0u : uint.MaxValue << (32 - len);
+        return (Network & mask) == (other.Network & mask);
+    }
+
+    /// <summary>A route's destination as `ip route` prints it (host bits allowed, any prefix), reduced to its network.</summary>
+    public static bool TryParse(string value, out Ipv4Network network)
+    {
+        network = default;
+        var slash = value.IndexOf('/', StringComparison.Ordinal);
+        if (slash <= 0 || !TryParseAddress(value[..slash], out var address)
+            || !int.TryParse(value[(slash + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var prefix) || prefix > 32)
+        {
+            return false;
+        }
+
+        var mask = prefix == 0 ? 0u : uint.MaxValue << (32 - prefix);
+        network = new Ipv4Network(address & mask, prefix);
+        return true;
+    }
+
     public static Ipv4Network Parse(string value, string errorId)
     {
         ArgumentNullException.ThrowIfNull(value);

@@ -10,6 +10,9 @@ public enum QemuNatState
 
     /// <summary>Some of it is missing or was changed by someone else (see Drift).</summary>
     Degraded,
+
+    /// <summary>A QemuNet command was killed half-way (see Drift for what it left); the next Enable or Disable finishes or undoes it.</summary>
+    Incomplete,
 }
 
 /// <summary>A DHCP reservation: this MAC always gets this address (and optionally this host name).</summary>
@@ -47,7 +50,7 @@ public sealed class QemuPortForward
 /// first address on it, IPv4 forwarding, masquerade and forward rules in the module's own nftables table,
 /// and dnsmasq for DHCP/DNS bound to that bridge only.
 /// </summary>
-public sealed partial class QemuNatNetwork
+public sealed partial record QemuNatNetwork
 {
     public const string DefaultSubnet = "192.168.122.0/24";
 
@@ -98,12 +101,7 @@ public sealed partial class QemuNatNetwork
     public static QemuNatNetwork Create(string name, string? subnet, string? bridgeName, string? uplink, string? dhcpStart, string? dhcpEnd,
         bool dhcp, bool dns, string? domainName, string? networkNamespace)
     {
-        if (!NetworkName().IsMatch(name))
-        {
-            throw new QemuNetException("NatNameInvalid", QemuNetErrorCategory.InvalidArgument, name,
-                $"'{name}' is not a usable network name: a letter, then letters, digits, '_' or '-', at most 32 characters.",
-                "Give -Name a letter, then up to 31 letters, digits, '_' or '-', e.g. lab1.");
-        }
+        CheckName(name);
 
         var bridge = bridgeName ?? (name.Length <= 12 ? "qn-" + name : throw new QemuNetException("NatBridgeNameRequired",
             QemuNetErrorCategory.InvalidArgument, name, $"The network name '{name}' is too long to derive a bridge name from; give -BridgeName.",
@@ -162,25 +160,53 @@ public sealed partial class QemuNatNetwork
         };
     }
 
-    /// <summary>A copy with other reservations, forwards or forwarding flag; everything else stays.</summary>
-    public QemuNatNetwork With(IReadOnlyList<QemuNatReservation>? reservations = null, IReadOnlyList<QemuPortForward>? portForwards = null,
-        bool? restoreIpForward = null) => new()
+    /// <summary>A network name: a letter, then up to 31 letters, digits, '_' or '-' (it becomes part of nft and file names).</summary>
+    public static string CheckName(string name)
     {
-        Name = Name,
-        BridgeName = BridgeName,
-        Subnet = Subnet,
-        Gateway = Gateway,
-        Dhcp = Dhcp,
-        DhcpStart = DhcpStart,
-        DhcpEnd = DhcpEnd,
-        Dns = Dns,
-        DomainName = DomainName,
-        Uplink = Uplink,
-        Reservations = reservations ?? Reservations,
-        PortForwards = portForwards ?? PortForwards,
-        NetworkNamespace = NetworkNamespace,
-        RestoreIpForward = restoreIpForward ?? RestoreIpForward,
-    };
+        if (!NetworkName().IsMatch(name))
+        {
+            throw new QemuNetException("NatNameInvalid", QemuNetErrorCategory.InvalidArgument, name,
+                $"'{name}' is not a usable network name: a letter, then letters, digits, '_' or '-', at most 32 characters.",
+                "Give -Name a letter, then up to 31 letters, digits, '_' or '-', e.g. lab1.");
+        }
+
+        return name;
+    }
+
+    /// <summary>
+    /// A record read back from disk, checked like user input (it may have been torn, edited or planted): every
+    /// name, address, reservation and forward must be one Enable-QemuNat and its friends could have written.
+    /// </summary>
+    public static QemuNatNetwork Validated(QemuNatNetwork record)
+    {
+        var fresh = Create(record.Name, record.Subnet, record.BridgeName, record.Uplink, record.Dhcp ? record.DhcpStart : null,
+            record.Dhcp ? record.DhcpEnd : null, record.Dhcp, record.Dns, record.DomainName, null);
+        if (fresh.Subnet != record.Subnet || fresh.Gateway != record.Gateway || (record.Dhcp && (fresh.DhcpStart != record.DhcpStart || fresh.DhcpEnd != record.DhcpEnd)))
+        {
+            throw new QemuNetException("NatSubnetInvalid", QemuNetErrorCategory.InvalidData, record.Subnet,
+                $"subnet {record.Subnet}, gateway {record.Gateway} and DHCP range {record.DhcpStart}-{record.DhcpEnd} do not fit together",
+                "Remove the record.");
+        }
+
+        if (record.NetworkNamespace is not null && !NamespaceName().IsMatch(record.NetworkNamespace))
+        {
+            throw new QemuNetException("NetworkNamespaceInvalid", QemuNetErrorCategory.InvalidData, record.NetworkNamespace,
+                $"'{record.NetworkNamespace}' is not a namespace name", "Remove the record.");
+        }
+
+        var net = fresh with { NetworkNamespace = record.NetworkNamespace, RestoreIpForward = record.RestoreIpForward };
+        foreach (var r in record.Reservations)
+        {
+            net = Nat.NatChanges.AddReservation(net, r.MacAddress, r.IPAddress, r.HostName);
+        }
+
+        foreach (var f in record.PortForwards)
+        {
+            net = Nat.NatChanges.AddPortForward(net, f.Protocol, f.HostAddress, f.HostPort, f.GuestAddress, f.GuestPort);
+        }
+
+        return net;
+    }
 
     [JsonIgnore]
     public Ipv4Network Network => Ipv4Network.Parse(Subnet, "NatSubnetInvalid");
@@ -189,6 +215,9 @@ public sealed partial class QemuNatNetwork
 
     [GeneratedRegex("^[A-Za-z][A-Za-z0-9_-]{0,31}$", RegexOptions.CultureInvariant)]
     private static partial Regex NetworkName();
+
+    [GeneratedRegex("^[A-Za-z0-9_.-]{1,64}$", RegexOptions.CultureInvariant)]
+    private static partial Regex NamespaceName();
 
     [GeneratedRegex(@"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$", RegexOptions.CultureInvariant)]
     private static partial Regex DomainPattern();

@@ -1,3 +1,5 @@
+using QemuNet.Core.Engine;
+using QemuNet.Core.Nat;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -55,7 +57,7 @@ public sealed class QemuVmManager
     public async Task<QemuVm> StartAsync(QemuLaunchSpec resolvedSpec, string qemuPath, QemuAccelerator accelerator,
         IReadOnlyList<string> arguments, string? networkNamespace, CancellationToken cancellationToken)
     {
-        QemuStateDirectory.Ensure(StateDirectory);
+        Engine.StateDirectory.Open(StateDirectory);
         var paths = new QemuVmPaths(StateDirectory, resolvedSpec.Name);
         if (TryLoad(paths.RecordFile) is { } earlier)
         {

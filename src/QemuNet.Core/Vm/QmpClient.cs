@@ -1,3 +1,5 @@
+using QemuNet.Core.Engine;
+using QemuNet.Core.Nat;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;

@@ -1,3 +1,4 @@
+using QemuNet.Core.Host;
 using System.Management.Automation;
 using QemuNet.Core.Model;
 
@@ -23,39 +24,12 @@ public sealed class DisableQemuNatCommand : NatCmdlet
     protected override void ProcessRecord()
     {
         var manager = CreateManager();
-        IReadOnlyList<string> observedPorts(string bridge) => Run(ct => Core.Host.HostLinks.GetPortsAsync(manager.Host, bridge, ct));
         foreach (var name in Name)
         {
-            Locked(manager, () =>
+            if (RunOrWriteError(ct => manager.DisableAsync(name, Force, ConfirmStep, IsWhatIf, ct), "NatNotFound", "NatInUse") is { } removed && PassThru)
             {
-                if (!IsWhatIf)
-                {
-                    Run(async ct => { await manager.RecoverAsync(name).ConfigureAwait(false); return 0; });
-                }
-
-                var net = manager.Find(name);
-                if (net is null)
-                {
-                    WriteError(QemuCmdlet.ToErrorRecord(Fail("NatNotFound", Core.QemuNetErrorCategory.ObjectNotFound, name,
-                        $"There is no NAT network named '{name}'.", "Run Get-QemuNat to list the networks (add -NetworkNamespace for one in a namespace).")));
-                    return;
-                }
-
-                var ports = observedPorts(net.BridgeName);
-                if (ports.Count > 0 && !Force)
-                {
-                    WriteError(QemuCmdlet.ToErrorRecord(Fail("NatInUse", Core.QemuNetErrorCategory.ResourceExists, name,
-                        $"Guests are still on the NAT network '{name}' (ports of {net.BridgeName}: {string.Join(", ", ports)}).",
-                        "Stop those guests first (Get-QemuVm | Stop-QemuVm), or use -Force.")));
-                    return;
-                }
-
-                var observed = Run(ct => manager.ObserveAsync(net, ct));
-                if (ConfirmAndApply(manager, net, Invoke(() => manager.PlanDisable(net, observed))) && PassThru)
-                {
-                    WriteObject(net);
-                }
-            });
+                WriteObject(removed);
+            }
         }
     }
 }

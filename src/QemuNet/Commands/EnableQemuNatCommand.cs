@@ -63,23 +63,7 @@ public sealed class EnableQemuNatCommand : NatCmdlet
         var wanted = Invoke(() => QemuNatNetwork.Create(Name, Subnet, BridgeName, Uplink, DhcpRange?[0], DhcpRange?[1],
             !NoDhcp, Dns == QemuOnOff.On, DomainName, NetworkNamespace));
         var manager = CreateManager();
-        QemuNatNetwork? result = null;
-        Locked(manager, () =>
-        {
-            if (!IsWhatIf)
-            {
-                Run(async ct => { await manager.RecoverAsync(wanted.Name).ConfigureAwait(false); return 0; });
-            }
-
-            var net = Run(ct => manager.PrepareEnableAsync(wanted, ct));
-            var observed = Run(ct => manager.ObserveAsync(net, ct));
-            var steps = Invoke(() => manager.PlanEnable(net, observed));
-            if (ConfirmAndApply(manager, net, steps) && !IsWhatIf)
-            {
-                result = Run(ct => manager.RefreshAsync(manager.Get(net.Name), ct));
-            }
-        });
-
+        var result = Run(ct => manager.EnableAsync(wanted, ConfirmStep, IsWhatIf, ct));
         if (result is null)
         {
             return;

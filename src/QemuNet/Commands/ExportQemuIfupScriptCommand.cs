@@ -1,5 +1,5 @@
 using System.Management.Automation;
-using QemuNet.Core;
+using QemuNet.Core.Engine;
 using QemuNet.Core.Bridge;
 using QemuNet.Core.Model;
 
@@ -41,39 +41,17 @@ public sealed class ExportQemuIfupScriptCommand : QemuCmdlet
 
     protected override void ProcessRecord()
     {
-        if ((Network?.BridgeName ?? Bridge) is not { } bridge)
+        var up = Resolve(Path);
+        var down = DownPath is null ? null : Resolve(DownPath);
+        var files = Invoke(() => IfupScript.Files(Network?.BridgeName ?? Bridge, Network?.Name, up, down, Force));
+        var host = Invoke(() => new HostContext(Runner, (string?)null));
+        var store = Invoke(StateDirectory.Open);
+        var paths = files.Select(f => f.Path).ToArray();
+        var outcome = Run(ct => HostFiles.RunAsync(store, host, HostFiles.JournalName(paths), _ => files, paths,
+            step => ShouldProcess(step.Target, step.Action), IsWhatIf, ct));
+        if (PassThru && outcome is PlanOutcome.Applied or PlanOutcome.NothingToDo)
         {
-            ThrowTerminatingError(ToErrorRecord(new QemuNetException("IfupBridgeMissing", QemuNetErrorCategory.InvalidArgument, null,
-                "Export-QemuIfupScript needs the bridge the script attaches TAPs to.", "Give -Bridge br0, or pipe in a NAT network from Get-QemuNat.")));
-            return;
-        }
-
-        var files = new List<(string Path, string Text)>
-        {
-            (Resolve(Path), Invoke(() => IfupScript.RenderUp(bridge, Network?.Name))),
-        };
-        if (DownPath is not null)
-        {
-            files.Add((Resolve(DownPath), Invoke(() => IfupScript.RenderDown(bridge))));
-        }
-
-        foreach (var (path, _) in files.Where(f => File.Exists(f.Path) && !Force))
-        {
-            ThrowTerminatingError(ToErrorRecord(new QemuNetException("IfupScriptExists", QemuNetErrorCategory.ResourceExists, path,
-                $"{path} already exists.", "Add -Force to overwrite it, or choose another -Path.")));
-        }
-
-        foreach (var (path, text) in files)
-        {
-            if (!ShouldProcess(path, $"Write {(path == files[0].Path ? "qemu-ifup" : "qemu-ifdown")} script for bridge {bridge}"))
-            {
-                continue;
-            }
-
-            File.WriteAllText(path, text);
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
-                | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
-            if (PassThru)
+            foreach (var path in paths)
             {
                 // Through the provider, so the object carries PSPath and the usual file table.
                 WriteObject(InvokeProvider.Item.Get(path), enumerateCollection: true);

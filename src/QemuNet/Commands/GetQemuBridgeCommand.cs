@@ -1,3 +1,5 @@
+using QemuNet.Core.Engine;
+using QemuNet.Core.Nat;
 using System.Management.Automation;
 using QemuNet.Core.Bridge;
 using QemuNet.Core.Host;
@@ -20,7 +22,7 @@ public sealed class GetQemuBridgeCommand : HostCmdlet
 
     protected override void ProcessRecord()
     {
-        var manager = new BridgeManager(CreateHost(), QemuStateDirectory.Resolve());
+        var manager = new BridgeManager(CreateHost(), OpenStore());
         var bridges = Run(ct => ListAsync(Runner, manager, ct));
         WriteObject(SelectByName(bridges, Name ?? ["*"], b => b.Name, "BridgeNotFound", name => $"There is no bridge named '{name}'."),
             enumerateCollection: true);
@@ -30,7 +32,7 @@ public sealed class GetQemuBridgeCommand : HostCmdlet
     internal static async Task<IReadOnlyList<QemuBridge>> ListAsync(IProcessRunner runner, BridgeManager manager, CancellationToken ct)
     {
         var owners = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var vm in new QemuVmManager(runner, QemuStateDirectory.Resolve()).List().Where(v => v.State == QemuVmState.Running))
+        foreach (var vm in new QemuVmManager(runner, StateDirectory.Resolve()).List().Where(v => v.State == QemuVmState.Running))
         {
             foreach (var tap in vm.Nics.Select(n => n.Backend).OfType<QemuTapNet>().Where(t => t.IfName is not null))
             {
@@ -42,7 +44,7 @@ public sealed class GetQemuBridgeCommand : HostCmdlet
         }
 
         var bridges = await manager.ListAsync(owners, ct).ConfigureAwait(false);
-        var natNetworks = new NatManager(manager.Host, QemuStateDirectory.Resolve()).ListRecords();
+        var natNetworks = new NatManager(manager.Host, StateDirectory.Open()).ListRecords().Networks;
         foreach (var bridge in bridges)
         {
             if (natNetworks.FirstOrDefault(n => n.BridgeName == bridge.Name) is { } net)

@@ -3,7 +3,10 @@ using QemuNet.Core.Model;
 
 namespace QemuNet.Commands;
 
-/// <summary>Lists NAT networks with their state: bridge, subnet, dnsmasq pid, and drift from what was applied.</summary>
+/// <summary>
+/// Lists NAT networks with their state: bridge, subnet, dnsmasq pid, and drift from what was applied. It never
+/// changes the host: a network a killed command left half-made is reported as Incomplete, with what is left.
+/// </summary>
 [Cmdlet(VerbsCommon.Get, "QemuNat")]
 [OutputType(typeof(QemuNatNetwork))]
 public sealed class GetQemuNatCommand : NatCmdlet
@@ -17,8 +20,8 @@ public sealed class GetQemuNatCommand : NatCmdlet
     protected override void ProcessRecord()
     {
         var manager = CreateManager();
-        var selected = SelectByName(manager.ListRecords(), Name ?? ["*"], net => net.Name, "NatNotFound",
-            name => $"There is no NAT network named '{name}'.");
+        var selected = SelectByName(NetworksNamed(manager, null), Name ?? ["*"], net => net.Name, "NatNotFound",
+            name => manager.NotFound(name).Message);
         foreach (var net in selected)
         {
             WriteObject(Run(ct => manager.RefreshAsync(net, ct)));

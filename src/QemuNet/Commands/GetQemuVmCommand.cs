@@ -1,3 +1,5 @@
+using QemuNet.Core.Engine;
+using QemuNet.Core.Nat;
 using System.Management.Automation;
 using QemuNet.Core.Vm;
 
@@ -16,7 +18,7 @@ public sealed class GetQemuVmCommand : QemuCmdlet
 
     protected override void ProcessRecord()
     {
-        var manager = new QemuVmManager(Runner, QemuStateDirectory.Resolve());
+        var manager = new QemuVmManager(Runner, StateDirectory.Resolve());
         Run(async _ => { await manager.ReapExitedAsync().ConfigureAwait(false); return 0; });
         var vms = manager.List();
         WriteObject(SelectByName(vms, Name ?? ["*"], vm => vm.Name, "VmNotFound", name => $"No VM named '{name}' was started by QemuNet."),

@@ -16,9 +16,7 @@ public sealed class GrantQemuBridgeAccessCommand : BridgeAccessCmdlet
 
     protected override void ProcessRecord()
     {
-        var current = ReadAcl();
-        var next = Invoke(() => BridgeAcl.Grant(current, Bridge));
-        WriteAcl(current, next, $"Allow the bridge helper to use {Bridge}");
+        ChangeAcl(current => BridgeAcl.Grant(current, Bridge), $"Allow the bridge helper to use {Bridge}");
         WarnAboutHelper();
         if (IsWhatIf)
         {

@@ -1,6 +1,7 @@
+using QemuNet.Core.Engine;
+using QemuNet.Core.Nat;
 using System.Management.Automation;
 using QemuNet.Core.Bridge;
-using QemuNet.Core.Vm;
 
 namespace QemuNet.Commands;
 
@@ -32,51 +33,36 @@ public sealed class NewQemuBridgeCommand : HostCmdlet
 
     protected override void EndProcessing()
     {
-        var host = CreateHost();
-        var manager = new BridgeManager(host, QemuStateDirectory.Resolve());
+        var manager = new BridgeManager(CreateHost(), OpenStore());
         var wanted = new QemuBridge
         {
             Name = Name,
-            NetworkNamespace = NetworkNamespace,
+            NetworkNamespace = manager.Host.NetworkNamespace,
             Uplink = Uplink,
             Stp = Stp,
             ForwardDelay = MyInvocation.BoundParameters.ContainsKey(nameof(ForwardDelay)) ? ForwardDelay : null,
         };
 
-        Invoke(() => Core.Model.InterfaceName.Check(Name, "BridgeNameInvalid"));
-        Locked(manager.LockAsync, () =>
+        var (outcome, observed) = Run(ct => manager.CreateAsync(wanted, ConfirmStep, IsWhatIf, ct));
+        if (outcome is PlanOutcome.WhatIf or PlanOutcome.Declined)
         {
-            if (!IsWhatIf)
-            {
-                Run(async ct => { await manager.RecoverAsync(Name).ConfigureAwait(false); return 0; });
-            }
+            return;
+        }
 
-            var observation = Run(ct => manager.ObserveAsync(Name, Uplink, ct));
-            if (Invoke(() => manager.Check(wanted, observation)))
-            {
-                WriteVerbose($"Bridge {Name} already exists as asked.");
-            }
-            else
-            {
-                var steps = manager.PlanCreate(wanted, observation);
-                if (!ConfirmSteps($"bridge {Name}", steps) || IsWhatIf)
-                {
-                    return;
-                }
+        if (outcome == PlanOutcome.NothingToDo)
+        {
+            WriteVerbose($"Bridge {Name} already exists as asked.");
+        }
+        else if (observed is not null && observed.UplinkAddresses.Any(a => a.Dynamic))
+        {
+            WriteWarning($"The addresses of {Uplink} came from DHCP or SLAAC and were moved to {Name} as they are; point the DHCP client at {Name} (the seed's 'dhclient {Name}') so the lease is renewed there.");
+        }
 
-                Run(async ct => { await manager.ApplyAsync(Name, steps, ct).ConfigureAwait(false); return 0; });
-                if (observation.UplinkAddresses.Any(a => a.Dynamic))
-                {
-                    WriteWarning($"The addresses of {Uplink} came from DHCP or SLAAC and were moved to {Name} as they are; point the DHCP client at {Name} (the seed's 'dhclient {Name}') so the lease is renewed there.");
-                }
+        if (outcome == PlanOutcome.Applied && Stp && Uplink is not null)
+        {
+            WriteWarning($"With STP on, {Uplink} forwards only after listening and learning (2 x forward delay); until then {Name} passes no traffic.");
+        }
 
-                if (Stp && Uplink is not null)
-                {
-                    WriteWarning($"With STP on, {Uplink} forwards only after listening and learning (2 x forward delay); until then {Name} passes no traffic.");
-                }
-            }
-
-            WriteObject(Run(ct => GetQemuBridgeCommand.ListAsync(Runner, manager, ct)).First(b => b.Name == Name));
-        });
+        WriteObject(Run(ct => GetQemuBridgeCommand.ListAsync(Runner, manager, ct)).First(b => b.Name == Name));
     }
 }

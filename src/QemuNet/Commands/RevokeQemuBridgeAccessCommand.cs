@@ -13,9 +13,7 @@ public sealed class RevokeQemuBridgeAccessCommand : BridgeAccessCmdlet
 
     protected override void ProcessRecord()
     {
-        var current = ReadAcl();
-        var next = Invoke(() => BridgeAcl.Revoke(current, Bridge, BridgeAcl.Read));
-        WriteAcl(current, next, $"Stop the bridge helper from using {Bridge}");
+        ChangeAcl(current => BridgeAcl.Revoke(current, Bridge, BridgeAcl.Read), $"Stop the bridge helper from using {Bridge}");
         if (PassThru && !IsWhatIf)
         {
             WriteObject(Evaluate(Bridge));

@@ -1,3 +1,5 @@
+using QemuNet.Core.Engine;
+using QemuNet.Core.Nat;
 using System.Management.Automation;
 using QemuNet.Core;
 using QemuNet.Core.Bridge;
@@ -151,7 +153,7 @@ public sealed class StartQemuVmCommand : QemuCmdlet
             launching: !IsWhatIf, notes, ct));
         notes.ForEach(WriteVerbose);
         var accelerator = Invoke(() => QemuVmManager.ResolveAccelerator(Accelerator));
-        var manager = new QemuVmManager(Runner, QemuStateDirectory.Resolve());
+        var manager = new QemuVmManager(Runner, StateDirectory.Resolve());
         var arguments = QemuArgvRenderer.Render(spec, accelerator, new QemuVmPaths(manager.StateDirectory, spec.Name));
         System.Text.RegularExpressions.Regex? consolePattern = null;
         if (WaitForConsole is not null)
@@ -216,8 +218,8 @@ public sealed class StartQemuVmCommand : QemuCmdlet
     /// <summary>For each NIC on a NAT network: its MAC and the network (whose dnsmasq lease file the module can read).</summary>
     private List<(string Mac, NatManager Manager, QemuNatNetwork Net)> LeaseSources(QemuLaunchSpec spec, string? netns)
     {
-        var manager = Invoke(() => new NatManager(new HostContext(Runner, netns), QemuStateDirectory.Resolve()));
-        var networks = manager.ListRecords();
+        var manager = Invoke(() => new NatManager(new HostContext(Runner, netns), StateDirectory.Open()));
+        var networks = Invoke(manager.ListRecords).Networks;
         var sources = new List<(string, NatManager, QemuNatNetwork)>();
         foreach (var nic in spec.Nics)
         {

@@ -1,3 +1,5 @@
+using QemuNet.Core.Engine;
+using QemuNet.Core.Nat;
 using System.Management.Automation;
 using QemuNet.Core;
 using QemuNet.Core.Vm;
@@ -28,7 +30,7 @@ public sealed class StopQemuVmCommand : QemuCmdlet
 
     protected override void ProcessRecord()
     {
-        var manager = new QemuVmManager(Runner, QemuStateDirectory.Resolve());
+        var manager = new QemuVmManager(Runner, StateDirectory.Resolve());
         var targets = ParameterSetName == "InputObject"
             ? InputObject
             : SelectByName(manager.List(), Name, vm => vm.Name, "VmNotFound", name => $"No VM named '{name}' was started by QemuNet.");

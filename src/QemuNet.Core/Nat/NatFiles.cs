@@ -1,17 +1,19 @@
+using QemuNet.Core.Engine;
+using QemuNet.Core.Nat;
 using System.Globalization;
 using System.Text;
 using QemuNet.Core.Model;
 
-namespace QemuNet.Core.Host;
+namespace QemuNet.Core.Nat;
 
 /// <summary>
-/// Where a NAT network keeps its files: under nat/NAMESPACE/ of the state directory ("@" for the current
-/// namespace, a name no namespace can have), so networks of the same name in two namespaces never meet.
+/// Where a NAT network keeps its files. Its books (record, journal, dnsmasq's conf, pid and leases, the applied
+/// ruleset) are in the private state tree under nat/NAMESPACE-KEY/. The files dnsmasq reads again after it has
+/// dropped root for "nobody" (reservations, host names) live apart, in <see cref="ReadableDirectory"/>, whose
+/// every parent is searchable by anyone, whatever the umask and the state directory's mode.
 /// </summary>
-public sealed record NatPaths(string StateDirectory, string? NetworkNamespace, string Name)
+public sealed record NatPaths(string Directory, string ReadableDirectory, string Name)
 {
-    public string Directory => Path.Combine(StateDirectory, "nat", NetworkNamespace ?? "@");
-
     public string Record => Path.Combine(Directory, Name + ".json");
 
     public string Journal => Path.Combine(Directory, Name + ".journal");
@@ -22,8 +24,15 @@ public sealed record NatPaths(string StateDirectory, string? NetworkNamespace, s
 
     public string Leases => Path.Combine(Directory, Name + ".leases");
 
-    public string HostsFile => Path.Combine(Directory, Name + ".dhcp-hosts");
+    /// <summary>What nft listed right after the last apply, to tell drift.</summary>
+    public string AppliedRuleset => Path.Combine(Directory, Name + ".nft");
 
+    public string HostsFile => Path.Combine(ReadableDirectory, Name + ".dhcp-hosts");
+
+    public string AddnHostsFile => Path.Combine(ReadableDirectory, Name + ".hosts");
+
+    /// <summary>Every file of the network, in the order Disable removes them.</summary>
+    public IReadOnlyList<string> AllFiles => [DnsmasqConf, HostsFile, AddnHostsFile, Leases, DnsmasqPid, AppliedRuleset, Record];
 }
 
 /// <summary>The nftables table of one NAT network: libvirt's NAT rules, in one table the module owns.</summary>
@@ -131,6 +140,11 @@ public static class DnsmasqConfig
             s.Append(CultureInfo.InvariantCulture, $"dhcp-lease-max={hosts}\n");
             s.Append("dhcp-leasefile=").Append(paths.Leases).Append('\n');
             s.Append("dhcp-hostsfile=").Append(paths.HostsFile).Append('\n');
+            if (net.Dns)
+            {
+                // Reserved names resolve before their guest has ever asked for a lease.
+                s.Append("addn-hosts=").Append(paths.AddnHostsFile).Append('\n');
+            }
             if (!net.Dns)
             {
                 // No DNS here, so do not announce the host as the guests' name server.
@@ -144,4 +158,9 @@ public static class DnsmasqConfig
     /// <summary>The dhcp-hostsfile (reloaded on SIGHUP): "mac,ip[,name]" per reservation.</summary>
     public static string RenderHosts(QemuNatNetwork net) =>
         string.Concat(net.Reservations.Select(r => $"{r.MacAddress},{r.IPAddress}" + (r.HostName is null ? string.Empty : "," + r.HostName) + "\n"));
+
+    /// <summary>The addn-hosts file (also reloaded on SIGHUP): "ip name[.domain] name" per reservation with a host name.</summary>
+    public static string RenderAddnHosts(QemuNatNetwork net) =>
+        string.Concat(net.Reservations.Where(r => r.HostName is not null)
+            .Select(r => $"{r.IPAddress} " + (net.DomainName is null ? r.HostName : $"{r.HostName}.{net.DomainName} {r.HostName}") + "\n"));
 }

@@ -1,7 +1,9 @@
+using QemuNet.Core.Engine;
+using QemuNet.Core.Nat;
 using System.Text.RegularExpressions;
 using QemuNet.Core.Model;
 
-namespace QemuNet.Core.Host;
+namespace QemuNet.Core.Nat;
 
 /// <summary>Validated changes to a NAT network's reservations and port forwards; each returns the changed network.</summary>
 public static partial class NatChanges
@@ -40,7 +42,7 @@ public static partial class NatChanges
                 $"Network '{net.Name}' already has the reservation {clash}.", "Remove-QemuNatReservation it first.");
         }
 
-        return net.With(reservations: [.. net.Reservations, new QemuNatReservation { MacAddress = mac, IPAddress = ipAddress, HostName = hostName }]);
+        return net with { Reservations = [.. net.Reservations, new QemuNatReservation { MacAddress = mac, IPAddress = ipAddress, HostName = hostName }] };
     }
 
     public static QemuNatNetwork RemoveReservation(QemuNatNetwork net, string macOrAddress)
@@ -51,7 +53,7 @@ public static partial class NatChanges
             ?? throw new QemuNetException("NatReservationNotFound", QemuNetErrorCategory.ObjectNotFound, macOrAddress,
                 $"Network '{net.Name}' has no reservation for {macOrAddress}.",
                 $"Run Get-QemuNat {net.Name} to list its reservations, and give -MacAddress one of their MAC or IP addresses.");
-        return net.With(reservations: net.Reservations.Where(r => r != match).ToArray());
+        return net with { Reservations = net.Reservations.Where(r => r != match).ToArray() };
     }
 
     public static QemuNatNetwork AddPortForward(QemuNatNetwork net, QemuForwardProtocol protocol, string? hostAddress, int hostPort, string guest, int guestPort)
@@ -73,7 +75,7 @@ public static partial class NatChanges
         }
 
         var forward = new QemuPortForward { Protocol = protocol, HostAddress = hostAddress, HostPort = hostPort, GuestAddress = guestAddress, GuestPort = guestPort };
-        return net.With(portForwards: [.. net.PortForwards, forward]);
+        return net with { PortForwards = [.. net.PortForwards, forward] };
     }
 
     public static QemuNatNetwork RemovePortForward(QemuNatNetwork net, QemuForwardProtocol protocol, string? hostAddress, int hostPort)
@@ -82,7 +84,7 @@ public static partial class NatChanges
             ?? throw new QemuNetException("NatForwardNotFound", QemuNetErrorCategory.ObjectNotFound, hostPort,
                 $"Network '{net.Name}' has no {protocol.ToString().ToLowerInvariant()} forward of port {hostPort}{(hostAddress is null ? string.Empty : " on " + hostAddress)}.",
                 $"Run Get-QemuPortForward {net.Name} to list its forwards, and give that -Protocol, -HostPort and -HostAddress.");
-        return net.With(portForwards: net.PortForwards.Where(f => f != match).ToArray());
+        return net with { PortForwards = net.PortForwards.Where(f => f != match).ToArray() };
     }
 
     /// <summary>A guest given as an address of the subnet, or as the MAC of one of the network's reservations.</summary>

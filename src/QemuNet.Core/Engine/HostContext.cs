@@ -1,31 +1,46 @@
-using System.Globalization;
+using System.Text.Json;
 using QemuNet.Core.Processes;
-using QemuNet.Core.Vm;
 
-namespace QemuNet.Core.Host;
+namespace QemuNet.Core.Engine;
 
 /// <summary>
-/// Where host changes happen: the current network namespace, or a named one (every program then runs
-/// under `ip netns exec`, and sysctls are read and written there).
+/// Where host changes happen: the current network namespace, or a named one (every program then runs under
+/// `ip netns exec`). A named namespace that is the one this process already runs in (pwsh started under
+/// `ip netns exec NAME`) is treated as current: both ways in share one set of books.
 /// </summary>
 public sealed class HostContext
 {
     public HostContext(IProcessRunner runner, string? networkNamespace)
     {
         Runner = runner;
-        NetworkNamespace = networkNamespace;
-        if (networkNamespace is not null)
-        {
-            QemuVmManager.CheckNetworkNamespace(networkNamespace);
-        }
+        var current = NetworkNamespaceId.Current();
+        Id = networkNamespace is null ? current : NetworkNamespaceId.Named(networkNamespace);
+        ExecNamespace = Id.SameNamespace(current) ? null : networkNamespace;
+    }
+
+    /// <summary>A fixed identity, nothing probed (golden plans).</summary>
+    public HostContext(IProcessRunner runner, NetworkNamespaceId id, string? execNamespace)
+    {
+        Runner = runner;
+        Id = id;
+        ExecNamespace = execNamespace;
     }
 
     public IProcessRunner Runner { get; }
 
-    public string? NetworkNamespace { get; }
+    /// <summary>The namespace's identity; its books are kept under <see cref="NetworkNamespaceId.Key"/>.</summary>
+    public NetworkNamespaceId Id { get; }
+
+    /// <summary>The namespace's name for display and for objects (null for an unnamed one, such as the host's).</summary>
+    public string? NetworkNamespace => Id.Name;
+
+    /// <summary>The name passed to `ip netns exec`, or null when programs run directly (this process is already there).</summary>
+    public string? ExecNamespace { get; }
+
+    public string Where => NetworkNamespace is null ? string.Empty : $" in namespace {NetworkNamespace}";
 
     public (string Program, IReadOnlyList<string> Arguments) Wrap(string program, IReadOnlyList<string> arguments) =>
-        Wrap(NetworkNamespace, program, arguments);
+        Wrap(ExecNamespace, program, arguments);
 
     /// <summary>The argv to run <paramref name="program"/> in <paramref name="networkNamespace"/>: wrapped in `ip netns exec` unless null.</summary>
     public static (string Program, IReadOnlyList<string> Arguments) Wrap(string? networkNamespace, string program, IReadOnlyList<string> arguments) =>
@@ -52,7 +67,7 @@ public sealed class HostContext
     /// </summary>
     public async Task<string?> ReadFileAsync(string path, CancellationToken cancellationToken)
     {
-        if (NetworkNamespace is null)
+        if (ExecNamespace is null)
         {
             return File.Exists(path) ? await File.ReadAllTextAsync(path, cancellationToken).ConfigureAwait(false) : null;
         }
@@ -64,12 +79,12 @@ public sealed class HostContext
     public async Task<string> ReadSysctlAsync(string key, CancellationToken cancellationToken) =>
         (await ReadFileAsync(SysctlPath(key), cancellationToken).ConfigureAwait(false))?.Trim()
         ?? throw new QemuNetException("HostSysctlMissing", QemuNetErrorCategory.ObjectNotFound, key,
-            $"The sysctl {key} does not exist" + (NetworkNamespace is null ? "." : $" in namespace {NetworkNamespace}."),
+            $"The sysctl {key} does not exist{Where}.",
             "Load the kernel module that provides it (for net.bridge.*: modprobe br_netfilter).");
 
     public async Task WriteSysctlAsync(string key, string value, CancellationToken cancellationToken)
     {
-        if (NetworkNamespace is null)
+        if (ExecNamespace is null)
         {
             await File.WriteAllTextAsync(SysctlPath(key), value, cancellationToken).ConfigureAwait(false);
             return;
@@ -80,7 +95,7 @@ public sealed class HostContext
 
     public static string SysctlPath(string key) => "/proc/sys/" + key.Replace('.', '/');
 
-    /// <summary>Runs one action; failures of undo-style actions marked IgnoreFailure are swallowed.</summary>
+    /// <summary>Runs one action; failures of actions marked IgnoreFailure are swallowed.</summary>
     public async Task ExecuteAsync(HostAction action, CancellationToken cancellationToken)
     {
         switch (action)
@@ -89,8 +104,7 @@ public sealed class HostContext
                 await RunAsync(run.Program, run.Arguments, cancellationToken, run.StandardInput, throwOnFailure: !run.IgnoreFailure).ConfigureAwait(false);
                 break;
             case WriteFile write:
-                Directory.CreateDirectory(Path.GetDirectoryName(write.Path)!);
-                await File.WriteAllTextAsync(write.Path, write.Content, cancellationToken).ConfigureAwait(false);
+                StateStore.WriteAtomic(write.Path, write.Content, write.UnixMode);
                 break;
             case DeleteFile delete:
                 File.Delete(delete.Path);
@@ -101,9 +115,30 @@ public sealed class HostContext
             case SignalPidFile signal:
                 await SignalAsync(signal, cancellationToken).ConfigureAwait(false);
                 break;
+            case DeleteOwnedLink link:
+                if (await LinkAliasAsync(link.Name, cancellationToken).ConfigureAwait(false) == link.Alias)
+                {
+                    await RunAsync("ip", ["link", "del", link.Name], cancellationToken).ConfigureAwait(false);
+                }
+
+                break;
             default:
                 throw new NotSupportedException(action.GetType().Name);
         }
+    }
+
+    /// <summary>The alias (ifalias) of a link, or null when the link or its alias is missing.</summary>
+    public async Task<string?> LinkAliasAsync(string name, CancellationToken cancellationToken)
+    {
+        var shown = await RunAsync("ip", ["-json", "link", "show", "dev", name], cancellationToken, throwOnFailure: false).ConfigureAwait(false);
+        if (!shown.Succeeded)
+        {
+            return null;
+        }
+
+        using var doc = JsonDocument.Parse(shown.StandardOutput);
+        return doc.RootElement.EnumerateArray().FirstOrDefault() is { ValueKind: JsonValueKind.Object } link
+            && link.TryGetProperty("ifalias", out var alias) ? alias.GetString() : null;
     }
 
     /// <summary>The pid in a pid file when that process is alive and its command line contains <paramref name="mustContain"/>.</summary>

@@ -1,0 +1,98 @@
+using System.Text.Json.Serialization;
+
+namespace QemuNet.Core.Engine;
+
+/// <summary>
+/// One concrete host change, as data: it can be shown (-WhatIf), journaled (so an interrupted apply can be
+/// undone later) and executed. Programs always get an argument array, never a shell string.
+/// </summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "do")]
+[JsonDerivedType(typeof(RunProgram), "run")]
+[JsonDerivedType(typeof(WriteFile), "write")]
+[JsonDerivedType(typeof(DeleteFile), "delete")]
+[JsonDerivedType(typeof(SetSysctl), "sysctl")]
+[JsonDerivedType(typeof(SignalPidFile), "signal")]
+[JsonDerivedType(typeof(DeleteOwnedLink), "dellink")]
+public abstract record HostAction
+{
+    /// <summary>What the action does, for -WhatIf, -Verbose and golden plans.</summary>
+    public abstract string Describe();
+}
+
+/// <summary>Runs a program; <see cref="IgnoreFailure"/> for actions whose target may already be gone.</summary>
+public sealed record RunProgram(string Program, IReadOnlyList<string> Arguments, string? StandardInput = null, bool IgnoreFailure = false) : HostAction
+{
+    public override string Describe() =>
+        Processes.CommandLine.Format(Program, Arguments) + (StandardInput is null ? string.Empty : " <<EOF\n" + StandardInput.TrimEnd('\n') + "\nEOF");
+}
+
+/// <summary>Replaces a file atomically (temporary file, fsync, rename) with the given permission bits (octal text, 644 by default).</summary>
+public sealed record WriteFile(string Path, string Content, string Mode = "644") : HostAction
+{
+    public override string Describe() => $"write {Path}{(Mode == "644" ? string.Empty : " (mode " + Mode + ")")}:\n{Content.TrimEnd('\n')}";
+
+    [JsonIgnore]
+    public UnixFileMode UnixMode => (UnixFileMode)Convert.ToInt32(Mode, 8);
+}
+
+public sealed record DeleteFile(string Path) : HostAction
+{
+    public override string Describe() => $"delete {Path}";
+}
+
+public sealed record SetSysctl(string Key, string Value) : HostAction
+{
+    public override string Describe() => $"sysctl {Key}={Value}";
+}
+
+/// <summary>
+/// Signals the process named in a pid file, after checking /proc/PID/cmdline still contains
+/// <see cref="CommandLineMustContain"/> (so a recycled pid is never signalled); waits for it to exit on TERM.
+/// </summary>
+public sealed record SignalPidFile(string PidFile, string CommandLineMustContain, int Signal) : HostAction
+{
+    public override string Describe() => $"kill -{(Signal == 1 ? "HUP" : Signal == 15 ? "TERM" : Signal.ToString(System.Globalization.CultureInfo.InvariantCulture))} $(cat {PidFile})";
+}
+
+/// <summary>
+/// Deletes a link only when its alias says the module made it: the undo of a link the module created, safe even
+/// when the create never happened and someone else's link of that name is there.
+/// </summary>
+public sealed record DeleteOwnedLink(string Name, string Alias) : HostAction
+{
+    public override string Describe() => $"ip link del {Name} (only if its alias is '{Alias}')";
+}
+
+/// <summary>One host change and how to take it back; the undo is journaled only once the change has succeeded.</summary>
+public sealed record HostChange(HostAction Do, IReadOnlyList<HostAction> Undo)
+{
+    public HostChange(HostAction @do, params HostAction[] undo)
+        : this(@do, (IReadOnlyList<HostAction>)undo)
+    {
+    }
+}
+
+/// <summary>One step of a plan: a target and action text for ShouldProcess, and its changes in order.</summary>
+public sealed record HostStep(string Target, string Action, IReadOnlyList<HostChange> Changes)
+{
+    public HostStep(string target, string action, params HostChange[] changes)
+        : this(target, action, (IReadOnlyList<HostChange>)changes)
+    {
+    }
+
+    public string Describe() =>
+        $"[{Target}] {Action}\n" + string.Concat(Changes.Select(c => "  + " + Indent(c.Do.Describe()) + "\n"
+            + string.Concat(c.Undo.Select(u => "    undo: " + Indent(u.Describe()) + "\n"))));
+
+    private static string Indent(string text) => text.Replace("\n", "\n      ", StringComparison.Ordinal);
+}
+
+/// <summary>
+/// A plan for one object: its steps, what the journal records about the object (so a half-made object can be
+/// reported after a crash), and work to do under the lock once every step has succeeded.
+/// </summary>
+public sealed record HostPlan(string Kind, string Name, IReadOnlyList<HostStep> Steps, string? Subject = null,
+    Func<CancellationToken, Task>? AfterApply = null)
+{
+    public string Describe() => string.Concat(Steps.Select(s => s.Describe() + "\n"));
+}

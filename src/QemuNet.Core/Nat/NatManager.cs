@@ -1,0 +1,477 @@
+using System.Globalization;
+using System.Text.Json;
+using QemuNet.Core.Engine;
+using QemuNet.Core.Host;
+using QemuNet.Core.Model;
+
+namespace QemuNet.Core.Nat;
+
+public sealed class QemuNatLease
+{
+    public required string Network { get; init; }
+
+    public required string MacAddress { get; init; }
+
+    public required string IPAddress { get; init; }
+
+    public string? HostName { get; init; }
+
+    public DateTimeOffset? Expires { get; init; }
+
+    public bool Reserved { get; init; }
+}
+
+/// <summary>
+/// The NAT network driver: reads the books and the host (observe), hands <see cref="NatPlanner"/>'s steps to the
+/// engine's <see cref="PlanRunner"/>, and reports networks as they stand (including what a killed command left).
+/// </summary>
+public sealed class NatManager
+{
+    public const string Kind = "nat";
+
+    /// <summary>Overrides where the files dnsmasq reads as "nobody" live (tests); see <see cref="NatPaths"/>.</summary>
+    public const string ReadableDirectoryVariable = "QEMUNET_DNSMASQ_DIR";
+
+    private const UnixFileMode ReadableMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+        | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+
+    private readonly StateStore _store;
+
+    public NatManager(HostContext host, StateStore store)
+    {
+        Host = host;
+        _store = store;
+        Directory = store.PeekFolder(Kind, host.Id);
+        ReadableDirectory = Path.Combine(ReadableRoot(store), host.Id.Key);
+        Runner = new PlanRunner(host, Directory);
+    }
+
+    public HostContext Host { get; }
+
+    /// <summary>This namespace's NAT books.</summary>
+    public string Directory { get; }
+
+    public string ReadableDirectory { get; }
+
+    public PlanRunner Runner { get; }
+
+    public NatPaths PathsFor(string name) => new(Directory, ReadableDirectory, name);
+
+    /// <summary>/run/qemunet-dnsmasq for root (beside, not inside, a state tree that may be 0700), or $QEMUNET_DNSMASQ_DIR.</summary>
+    public static string ReadableRoot(StateStore store) =>
+        Environment.GetEnvironmentVariable(ReadableDirectoryVariable) is { Length: > 0 } dir ? Path.GetFullPath(dir)
+        : Environment.IsPrivilegedProcess ? "/run/qemunet-dnsmasq"
+        : Path.Combine(store.Root, "dnsmasq");
+
+    // ---- reading (never changes the host) ----
+
+    /// <summary>
+    /// The networks of this namespace as recorded, plus those only a journal knows (a killed Enable), and the records
+    /// that could not be trusted (each a StateRecordCorrupt/Invalid error naming its file).
+    /// </summary>
+    public (IReadOnlyList<QemuNatNetwork> Networks, IReadOnlyList<QemuNetException> Problems) ListRecords()
+    {
+        var networks = new List<QemuNatNetwork>();
+        var problems = new List<QemuNetException>();
+        if (!System.IO.Directory.Exists(Directory))
+        {
+            return (networks, problems);
+        }
+
+        var names = System.IO.Directory.EnumerateFiles(Directory, "*.json").Select(f => Path.GetFileNameWithoutExtension(f))
+            .Concat(System.IO.Directory.EnumerateFiles(Directory, "*.journal").Select(f => Path.GetFileNameWithoutExtension(f)))
+            .Distinct(StringComparer.Ordinal)
+            .Order(StringComparer.Ordinal);
+        foreach (var name in names)
+        {
+            try
+            {
+                if (Find(name) is { } net)
+                {
+                    networks.Add(net);
+                }
+            }
+            catch (QemuNetException ex)
+            {
+                problems.Add(ex);
+            }
+        }
+
+        return (networks, problems);
+    }
+
+    /// <summary>The network named <paramref name="name"/>: its record, or what an interrupted Enable's journal says it was making.</summary>
+    public QemuNatNetwork? Find(string name)
+    {
+        var paths = PathsFor(name);
+        var record = StateStore.Load<QemuNatNetwork>(paths.Record, NatPlanner.Json, r => CheckRecord(r, name));
+        var journal = Runner.JournalFor(name);
+        if (!journal.Exists)
+        {
+            return record is null ? null : record with { NetworkNamespace = Host.NetworkNamespace };
+        }
+
+        var entries = journal.Read();
+        var subject = record ?? (Journal.Begin(entries)?.Subject is { } text ? ParseSubject(text, journal.Path, name) : null);
+        if (subject is null)
+        {
+            return null;
+        }
+
+        var pending = Journal.Pending(entries);
+        return subject with
+        {
+            NetworkNamespace = Host.NetworkNamespace,
+            State = QemuNatState.Incomplete,
+            Drift = [$"a QemuNet command was interrupted (or is still running) after {pending.Count} change(s): {string.Join("; ", entries.Where(e => e.Type == "intent").Select(e => e.Text?.Split('\n')[0]))}. The next Enable-QemuNat or Disable-QemuNat of '{name}' finishes or undoes it."],
+        };
+    }
+
+    public QemuNatNetwork Get(string name) => Find(name) ?? throw NotFound(name);
+
+    public QemuNetException NotFound(string name) => new("NatNotFound", QemuNetErrorCategory.ObjectNotFound, name,
+        $"There is no NAT network named '{name}'{Host.Where}.",
+        "Run Get-QemuNat to list the networks (add -NetworkNamespace for one in a namespace), or create it with Enable-QemuNat.");
+
+    public async Task<NatObservation> ObserveAsync(QemuNatNetwork net, CancellationToken ct)
+    {
+        var paths = PathsFor(net.Name);
+        var link = await HostLinks.GetAsync(Host, net.BridgeName, ct).ConfigureAwait(false);
+        var hasAddress = link is not null && (await HostLinks.GetAddressesAsync(Host, net.BridgeName, ct).ConfigureAwait(false))
+            .Any(a => !a.IPv6 && a.Local == net.Gateway && a.PrefixLength == net.Network.PrefixLength);
+        var owned = link is not null && await Host.LinkAliasAsync(net.BridgeName, ct).ConfigureAwait(false) == NatPlanner.BridgeAlias(net);
+        var table = await Host.RunAsync("nft", ["list", "table", "inet", net.TableName], ct, throwOnFailure: false).ConfigureAwait(false);
+        var files = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var file in paths.AllFiles)
+        {
+            if (StateStore.ReadText(file) is { } text)
+            {
+                files[file] = text;
+            }
+        }
+
+        var others = ListRecords().Networks.Where(n => n.Name != net.Name && n.State != QemuNatState.Incomplete)
+            .Select(n => (n, PathsFor(n.Name).Record)).ToArray();
+        return new NatObservation(link is not null, link?.Kind == "bridge", owned, hasAddress, link?.Up == true,
+            await Host.ReadSysctlAsync(NatPlanner.IpForwardKey, ct).ConfigureAwait(false),
+            table.Succeeded, table.Succeeded ? table.StandardOutput : null, HostContext.LivePid(paths.DnsmasqPid, paths.DnsmasqConf))
+        {
+            Files = files,
+            Others = others,
+        };
+    }
+
+    /// <summary>The network as it stands: its record plus what is running and any drift from what was applied.</summary>
+    public async Task<QemuNatNetwork> RefreshAsync(QemuNatNetwork net, CancellationToken ct)
+    {
+        var o = await ObserveAsync(net, ct).ConfigureAwait(false);
+        var paths = PathsFor(net.Name);
+        var drift = new List<string>(net.Drift);
+        if (!o.BridgeExists)
+        {
+            drift.Add($"bridge {net.BridgeName} is missing");
+        }
+        else if (!o.BridgeOwned)
+        {
+            drift.Add($"the link {net.BridgeName} is not the bridge QemuNet made (its alias is not {NatPlanner.BridgeAlias(net)})");
+        }
+        else if (!o.BridgeHasAddress)
+        {
+            drift.Add($"bridge {net.BridgeName} lacks {net.Gateway}/{net.Network.PrefixLength}");
+        }
+
+        if (!o.TableExists)
+        {
+            drift.Add($"nftables table inet {net.TableName} is missing");
+        }
+        else if (o.FileText(paths.AppliedRuleset) is { } saved && saved != o.TableListing)
+        {
+            drift.Add($"nftables table inet {net.TableName} was changed since it was applied");
+        }
+
+        if ((net.Dhcp || net.Dns) && o.DnsmasqPid is null)
+        {
+            drift.Add("dnsmasq is not running");
+        }
+
+        if (net.Dhcp && o.DnsmasqPid is not null)
+        {
+            drift.AddRange(UnservedReservations(net, paths, o));
+        }
+
+        if (o.IpForward != "1")
+        {
+            drift.Add($"{NatPlanner.IpForwardKey} is {o.IpForward}");
+        }
+
+        return net with
+        {
+            DnsmasqPid = o.DnsmasqPid,
+            Drift = drift,
+            State = net.State == QemuNatState.Incomplete ? QemuNatState.Incomplete : drift.Count == 0 ? QemuNatState.Active : QemuNatState.Degraded,
+        };
+    }
+
+    /// <summary>
+    /// Reservations dnsmasq does not serve: after start-up it runs as "nobody" and re-reads the hosts files on
+    /// SIGHUP, so a file that differs from the record, or that nobody cannot reach, is a reservation not in effect.
+    /// </summary>
+    private static IEnumerable<string> UnservedReservations(QemuNatNetwork net, NatPaths paths, NatObservation o)
+    {
+        if (net.Reservations.Count == 0)
+        {
+            yield break;
+        }
+
+        if (o.FileText(paths.HostsFile) != DnsmasqConfig.RenderHosts(net) || (net.Dns && o.FileText(paths.AddnHostsFile) != DnsmasqConfig.RenderAddnHosts(net)))
+        {
+            yield return $"the reservations file {paths.HostsFile} differs from the record, so dnsmasq serves other reservations than Get-QemuNat lists";
+        }
+        else if (BlockedForOthers(paths.HostsFile) is { } blocked)
+        {
+            yield return $"dnsmasq (running as nobody) cannot read {paths.HostsFile} because {blocked} is not readable by others, so reservations are not in effect";
+        }
+    }
+
+    /// <summary>The first part of the path (a parent directory or the file) that others cannot search or read, or null.</summary>
+    private static string? BlockedForOthers(string file)
+    {
+        if (NativeMethods.Stat(file) is not { OthersCanRead: true })
+        {
+            return file;
+        }
+
+        for (var dir = Path.GetDirectoryName(file); !string.IsNullOrEmpty(dir); dir = Path.GetDirectoryName(dir))
+        {
+            if (NativeMethods.Stat(dir) is not { OthersCanSearch: true })
+            {
+                return dir;
+            }
+        }
+
+        return null;
+    }
+
+    public IReadOnlyList<QemuNatLease> GetLeases(QemuNatNetwork net)
+    {
+        var text = StateStore.ReadText(PathsFor(net.Name).Leases);
+        if (text is null)
+        {
+            return [];
+        }
+
+        return text.Split('\n')
+            .Select(line => line.Split(' '))
+            .Where(f => f.Length >= 4)
+            .Select(f => new QemuNatLease
+            {
+                Network = net.Name,
+                MacAddress = f[1],
+                IPAddress = f[2],
+                HostName = f[3] == "*" ? null : f[3],
+                Expires = long.TryParse(f[0], NumberStyles.None, CultureInfo.InvariantCulture, out var t) && t > 0 ? DateTimeOffset.FromUnixTimeSeconds(t) : null,
+                Reserved = net.Reservations.Any(r => r.MacAddress == f[1]),
+            })
+            .ToArray();
+    }
+
+    /// <summary>Warnings about other firewall tables that drop forwarded traffic (Docker sets FORWARD policy DROP).</summary>
+    public async Task<IReadOnlyList<string>> FindForwardDropsAsync(QemuNatNetwork net, CancellationToken ct)
+    {
+        var warnings = new List<string>();
+        foreach (var (family, table, name) in await HostProbe.FindForwardDropsAsync(Host, ct).ConfigureAwait(false))
+        {
+            warnings.Add($"The {family} table '{table}' chain '{name}' drops forwarded traffic by default (policy drop), so guests on {net.BridgeName} "
+                + $"cannot get out even with QemuNet's accept rules. {HostProbe.ForwardDropFix(family, table, name, net.BridgeName)}");
+        }
+
+        return warnings;
+    }
+
+    // ---- changing (through the engine's runner) ----
+
+    /// <summary>Enable-QemuNat: the network up as wanted (idempotent). Null for -WhatIf or a declined step.</summary>
+    public async Task<QemuNatNetwork?> EnableAsync(QemuNatNetwork wanted, Func<HostStep, bool> confirm, bool whatIf, CancellationToken ct)
+    {
+        var paths = PathsFor(wanted.Name);
+        var outcome = await RunAsync(wanted.Name, whatIf, async token =>
+        {
+            var net = await PrepareEnableAsync(wanted, token).ConfigureAwait(false);
+            var o = await ObserveAsync(net, token).ConfigureAwait(false);
+            return new HostPlan(Kind, net.Name, NatPlanner.PlanEnable(net, o, paths), NatPlanner.Serialize(net), SaveAppliedRulesetAsync(net, paths));
+        }, confirm, ct).ConfigureAwait(false);
+        return outcome is PlanOutcome.Applied or PlanOutcome.NothingToDo && !whatIf ? await RefreshAsync(Get(wanted.Name), ct).ConfigureAwait(false) : null;
+    }
+
+    /// <summary>
+    /// Disable-QemuNat: removes exactly what Enable made. A network only a journal knows (a killed Enable) is rolled
+    /// back by the recovery and reported as such. Null when nothing was removed (-WhatIf, declined).
+    /// </summary>
+    public async Task<QemuNatNetwork?> DisableAsync(string name, bool force, Func<HostStep, bool> confirm, bool whatIf, CancellationToken ct)
+    {
+        var known = Find(name) ?? throw NotFound(name);
+        var paths = PathsFor(name);
+        QemuNatNetwork? removed = known;
+        var outcome = await RunAsync(name, whatIf, async token =>
+        {
+            if (StateStore.Load<QemuNatNetwork>(paths.Record, NatPlanner.Json, r => CheckRecord(r, name)) is not { } net)
+            {
+                // Recovery already undid the interrupted Enable: nothing more to remove.
+                return new HostPlan(Kind, name, []);
+            }
+
+            removed = net;
+            var ports = await HostLinks.GetPortsAsync(Host, net.BridgeName, token).ConfigureAwait(false);
+            if (ports.Count > 0 && !force)
+            {
+                throw new QemuNetException("NatInUse", QemuNetErrorCategory.ResourceExists, name,
+                    $"Guests are still on the NAT network '{name}' (ports of {net.BridgeName}: {string.Join(", ", ports)}).",
+                    "Stop those guests first (Get-QemuVm | Stop-QemuVm), or use -Force.");
+            }
+
+            var o = await ObserveAsync(net, token).ConfigureAwait(false);
+            return new HostPlan(Kind, name, NatPlanner.PlanDisable(net, o, paths), NatPlanner.Serialize(net));
+        }, confirm, ct).ConfigureAwait(false);
+        return outcome is PlanOutcome.Applied or PlanOutcome.NothingToDo && !whatIf ? removed : null;
+    }
+
+    /// <summary>Changes reservations or forwards of an existing network. Null when nothing was applied.</summary>
+    public async Task<QemuNatNetwork?> UpdateAsync(string name, Func<QemuNatNetwork, QemuNatNetwork> change, Func<HostStep, bool> confirm, bool whatIf, CancellationToken ct)
+    {
+        QemuNatNetwork? next = null;
+        var paths = PathsFor(name);
+        var outcome = await RunAsync(name, whatIf, token =>
+        {
+            var current = StateStore.Load<QemuNatNetwork>(paths.Record, NatPlanner.Json, r => CheckRecord(r, name)) ?? throw NotFound(name);
+            next = change(current);
+            return Task.FromResult(new HostPlan(Kind, name, NatPlanner.PlanUpdate(current, next, paths), NatPlanner.Serialize(next), SaveAppliedRulesetAsync(next, paths)));
+        }, confirm, ct).ConfigureAwait(false);
+        return outcome is PlanOutcome.Applied or PlanOutcome.NothingToDo && !whatIf ? next : null;
+    }
+
+    private async Task<PlanOutcome> RunAsync(string name, bool whatIf, Func<CancellationToken, Task<HostPlan>> plan, Func<HostStep, bool> confirm, CancellationToken ct)
+    {
+        if (!whatIf)
+        {
+            _store.Folder(Kind, Host.Id);
+            StateStore.EnsureOwnDirectory(ReadableRoot(_store), isRoot: false, ReadableMode);
+            StateStore.EnsureOwnDirectory(ReadableDirectory, isRoot: false, ReadableMode);
+        }
+
+        return await Runner.RunAsync(name, plan, confirm, whatIf, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>What nft lists right after applying, to tell drift later.</summary>
+    private Func<CancellationToken, Task> SaveAppliedRulesetAsync(QemuNatNetwork net, NatPaths paths) => async token =>
+    {
+        var table = await Host.RunAsync("nft", ["list", "table", "inet", net.TableName], token, throwOnFailure: false).ConfigureAwait(false);
+        if (table.Succeeded)
+        {
+            StateStore.WriteAtomic(paths.AppliedRuleset, table.StandardOutput);
+        }
+    };
+
+    /// <summary>
+    /// The network to enable: the recorded one when it exists with the same settings (keeping its reservations,
+    /// forwards and forwarding duty), else the new one after checking it against the host.
+    /// </summary>
+    private async Task<QemuNatNetwork> PrepareEnableAsync(QemuNatNetwork wanted, CancellationToken ct)
+    {
+        var paths = PathsFor(wanted.Name);
+        if (StateStore.Load<QemuNatNetwork>(paths.Record, NatPlanner.Json, r => CheckRecord(r, wanted.Name)) is { } existing)
+        {
+            var settings = existing with { Reservations = [], PortForwards = [], RestoreIpForward = false, NetworkNamespace = null };
+            if (settings != wanted with { NetworkNamespace = null })
+            {
+                throw new QemuNetException("NatSettingsConflict", QemuNetErrorCategory.ResourceExists, wanted.Name,
+                    $"The NAT network '{wanted.Name}' exists with other settings ({existing.Subnet} on {existing.BridgeName}).",
+                    "Disable-QemuNat it first, or enable it with the same settings.");
+            }
+
+            return existing;
+        }
+
+        await CheckNewAsync(wanted, ct).ConfigureAwait(false);
+        return wanted with { NetworkNamespace = Host.NetworkNamespace };
+    }
+
+    /// <summary>Checks a new network against the host and the module's other networks; throws before anything changes.</summary>
+    private async Task CheckNewAsync(QemuNatNetwork net, CancellationToken ct)
+    {
+        foreach (var other in ListRecords().Networks.Where(o => o.Name != net.Name))
+        {
+            if (other.BridgeName == net.BridgeName)
+            {
+                throw new QemuNetException("NatBridgeNameInUse", QemuNetErrorCategory.ResourceExists, net.BridgeName,
+                    $"The bridge {net.BridgeName} already belongs to the NAT network '{other.Name}'.",
+                    "Give -BridgeName another name; Get-QemuNat shows the bridges already in use.");
+            }
+
+            if (other.TableName == net.TableName)
+            {
+                throw new QemuNetException("NatNameInUse", QemuNetErrorCategory.ResourceExists, net.Name,
+                    $"The name '{net.Name}' maps to the same firewall table as the network '{other.Name}'; choose another name.",
+                    "Give -Name another network name; Get-QemuNat lists the names in use.");
+            }
+
+            if (other.Network.Overlaps(net.Network))
+            {
+                throw new QemuNetException("NatSubnetOverlap", QemuNetErrorCategory.ResourceExists, net.Subnet,
+                    $"The subnet {net.Subnet} overlaps {other.Subnet} of the NAT network '{other.Name}'.",
+                    "Give -Subnet a network no other NAT network uses, e.g. 192.168.123.0/24; Get-QemuNat lists their subnets.");
+            }
+        }
+
+        if (await HostLinks.GetAsync(Host, net.BridgeName, ct).ConfigureAwait(false) is not null
+            && await Host.LinkAliasAsync(net.BridgeName, ct).ConfigureAwait(false) != NatPlanner.BridgeAlias(net))
+        {
+            throw new QemuNetException("NatBridgeNameInUse", QemuNetErrorCategory.ResourceExists, net.BridgeName,
+                $"A link named {net.BridgeName} already exists and is not a QemuNet network's bridge.",
+                "Choose another -BridgeName.");
+        }
+
+        var routes = await Host.RunAsync("ip", ["-json", "-4", "route", "show", "table", "main"], ct).ConfigureAwait(false);
+        foreach (var route in JsonDocument.Parse(routes.StandardOutput).RootElement.EnumerateArray())
+        {
+            var dst = route.GetProperty("dst").GetString();
+            if (dst is null or "default" || route.TryGetProperty("dev", out var routeDev) && routeDev.GetString() == net.BridgeName)
+            {
+                continue;
+            }
+
+            if (Ipv4Network.TryParse(dst.Contains('/', StringComparison.Ordinal) ? dst : dst + "/32", out var routed) && routed.Overlaps(net.Network))
+            {
+                var dev = route.TryGetProperty("dev", out var d) ? d.GetString() : "?";
+                throw new QemuNetException("NatSubnetOverlap", QemuNetErrorCategory.ResourceExists, net.Subnet,
+                    $"The subnet {net.Subnet} overlaps the route {dst} on {dev}; guests there could not reach that network.",
+                    "Choose a -Subnet that no route of this host covers.");
+            }
+        }
+    }
+
+    private static QemuNatNetwork CheckRecord(QemuNatNetwork record, string fileName)
+    {
+        var net = QemuNatNetwork.Validated(record);
+        if (net.Name != fileName)
+        {
+            throw new QemuNetException("NatNameInvalid", QemuNetErrorCategory.InvalidData, record.Name,
+                $"the record is named '{record.Name}' but its file is for '{fileName}'", "Remove the record.");
+        }
+
+        return net;
+    }
+
+    private static QemuNatNetwork ParseSubject(string text, string journalPath, string name)
+    {
+        try
+        {
+            return CheckRecord(JsonSerializer.Deserialize<QemuNatNetwork>(text, NatPlanner.Json) ?? throw new JsonException("empty"), name);
+        }
+        catch (Exception ex) when (ex is JsonException or QemuNetException)
+        {
+            throw new QemuNetException("StateJournalCorrupt", QemuNetErrorCategory.InvalidData, journalPath,
+                $"The journal '{journalPath}' does not describe a valid network ({ex.Message}).",
+                $"Read '{journalPath}', undo by hand what it lists, remove it, and run the command again.", ex);
+        }
+    }
+}

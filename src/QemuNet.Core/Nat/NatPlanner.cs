@@ -1,0 +1,223 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using QemuNet.Core.Engine;
+using QemuNet.Core.Model;
+
+namespace QemuNet.Core.Nat;
+
+/// <summary>What the host and the books look like for one NAT network, read before planning.</summary>
+public sealed record NatObservation(
+    bool BridgeExists,
+    bool IsBridge,
+    bool BridgeOwned,
+    bool BridgeHasAddress,
+    bool BridgeUp,
+    string IpForward,
+    bool TableExists,
+    string? TableListing,
+    int? DnsmasqPid)
+{
+    public static readonly NatObservation Empty = new(false, false, false, false, false, "0", false, null, null);
+
+    /// <summary>The network's files that exist, with their text (path → text).</summary>
+    public IReadOnlyDictionary<string, string> Files { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The other networks of the namespace, with the path of their records.</summary>
+    public IReadOnlyList<(QemuNatNetwork Network, string RecordPath)> Others { get; init; } = [];
+
+    public string? FileText(string path) => Files.TryGetValue(path, out var text) ? text : null;
+}
+
+/// <summary>The pure half of the NAT driver: (wanted, observed) → steps. Nothing here touches the disk or the host.</summary>
+public static class NatPlanner
+{
+    public const string IpForwardKey = "net.ipv4.ip_forward";
+
+    public static readonly JsonSerializerOptions Json = new() { WriteIndented = true, Converters = { new JsonStringEnumConverter() } };
+
+    /// <summary>The alias the module gives a NAT bridge: what makes it recognisably its own.</summary>
+    public static string BridgeAlias(QemuNatNetwork net) => "qemunet:nat:" + net.Name;
+
+    public static string Serialize(QemuNatNetwork net) => JsonSerializer.Serialize(net, Json);
+
+    /// <summary>The steps still needed to bring <paramref name="net"/> up: none when it already is.</summary>
+    public static IReadOnlyList<HostStep> PlanEnable(QemuNatNetwork net, NatObservation o, NatPaths paths)
+    {
+        var steps = new List<HostStep>();
+        var cidr = $"{net.Gateway}/{net.Network.PrefixLength.ToString(CultureInfo.InvariantCulture)}";
+        if (o.BridgeExists && (!o.IsBridge || !o.BridgeOwned))
+        {
+            throw new QemuNetException("NatBridgeNameInUse", QemuNetErrorCategory.ResourceExists, net.BridgeName,
+                $"The link {net.BridgeName} exists and is not this network's bridge ({(o.IsBridge ? "a bridge QemuNet did not make" : "not a bridge")}).",
+                "Give -BridgeName a name no link has yet; run 'ip link' to see the names in use.");
+        }
+
+        if (!o.BridgeExists)
+        {
+            steps.Add(new HostStep(net.BridgeName, "Create bridge",
+                new HostChange(Ip("link", "add", "name", net.BridgeName, "alias", BridgeAlias(net), "type", "bridge"),
+                    new DeleteOwnedLink(net.BridgeName, BridgeAlias(net)))));
+        }
+
+        if (!o.BridgeHasAddress)
+        {
+            steps.Add(new HostStep(net.BridgeName, $"Add address {cidr}",
+                new HostChange(Ip("addr", "add", cidr, "dev", net.BridgeName), Ip(true, "addr", "del", cidr, "dev", net.BridgeName))));
+        }
+
+        if (!o.BridgeUp)
+        {
+            steps.Add(new HostStep(net.BridgeName, "Set link up",
+                new HostChange(Ip("link", "set", "dev", net.BridgeName, "up"), Ip(true, "link", "set", "dev", net.BridgeName, "down"))));
+        }
+
+        var recorded = net;
+        if (o.IpForward != "1")
+        {
+            recorded = net with { RestoreIpForward = true };
+            steps.Add(new HostStep(IpForwardKey, "Turn on IPv4 forwarding",
+                new HostChange(new SetSysctl(IpForwardKey, "1"), new SetSysctl(IpForwardKey, o.IpForward))));
+        }
+
+        var oldRecord = o.FileText(paths.Record) is { } oldText ? JsonSerializer.Deserialize<QemuNatNetwork>(oldText, Json) : null;
+        var firewallCurrent = o.TableExists && o.FileText(paths.AppliedRuleset) is { } saved && saved == o.TableListing
+            && oldRecord is not null && NftRuleset.Render(oldRecord) == NftRuleset.Render(recorded);
+        if (!firewallCurrent)
+        {
+            steps.Add(new HostStep($"nftables table inet {net.TableName}", "Install masquerade and forward rules",
+                new HostChange(Nft(NftRuleset.ReplaceTransaction(recorded)),
+                    o.TableExists && oldRecord is not null ? Nft(NftRuleset.ReplaceTransaction(oldRecord), ignore: true) : DeleteTable(recorded))));
+        }
+
+        AddDnsmasqStep(steps, recorded, o, paths);
+        var record = Serialize(recorded);
+        if (o.FileText(paths.Record) != record)
+        {
+            steps.Add(new HostStep(paths.Record, "Save network record", Replace(paths.Record, record, o)));
+        }
+
+        return steps;
+    }
+
+    /// <summary>The steps that remove exactly what Enable created.</summary>
+    public static IReadOnlyList<HostStep> PlanDisable(QemuNatNetwork net, NatObservation o, NatPaths paths)
+    {
+        var steps = new List<HostStep>();
+        if (o.DnsmasqPid is not null)
+        {
+            steps.Add(new HostStep($"dnsmasq (pid {o.DnsmasqPid})", "Stop dnsmasq",
+                new HostChange(new SignalPidFile(paths.DnsmasqPid, paths.DnsmasqConf, NativeMethods.SIGTERM), StartDnsmasq(paths, ignore: true))));
+        }
+
+        if (o.TableExists)
+        {
+            steps.Add(new HostStep($"nftables table inet {net.TableName}", "Delete firewall table",
+                new HostChange(new RunProgram("nft", ["delete", "table", "inet", net.TableName]), Nft(NftRuleset.ReplaceTransaction(net), ignore: true))));
+        }
+
+        if (net.RestoreIpForward && o.Others.Count == 0 && o.IpForward == "1")
+        {
+            steps.Add(new HostStep(IpForwardKey, "Turn off IPv4 forwarding (QemuNet turned it on)",
+                new HostChange(new SetSysctl(IpForwardKey, "0"), new SetSysctl(IpForwardKey, "1"))));
+        }
+        else if (net.RestoreIpForward && o.Others.Count > 0)
+        {
+            // Another network still needs forwarding: it inherits the duty to turn it off.
+            var (heir, heirPath) = o.Others[0];
+            steps.Add(new HostStep(heirPath, $"Hand the IPv4 forwarding setting to network '{heir.Name}'",
+                new HostChange(new WriteFile(heirPath, Serialize(heir with { RestoreIpForward = true })), new WriteFile(heirPath, Serialize(heir)))));
+        }
+
+        if (o.BridgeExists && o.BridgeOwned)
+        {
+            var cidr = $"{net.Gateway}/{net.Network.PrefixLength.ToString(CultureInfo.InvariantCulture)}";
+            steps.Add(new HostStep(net.BridgeName, "Delete bridge",
+                new HostChange(new DeleteOwnedLink(net.BridgeName, BridgeAlias(net)),
+                    Ip(true, "link", "add", "name", net.BridgeName, "alias", BridgeAlias(net), "type", "bridge"),
+                    Ip(true, "addr", "add", cidr, "dev", net.BridgeName),
+                    Ip(true, "link", "set", "dev", net.BridgeName, "up"))));
+        }
+
+        var files = paths.AllFiles.Where(o.Files.ContainsKey).ToList();
+        if (files.Count > 0)
+        {
+            steps.Add(new HostStep(paths.Directory, $"Remove the network's files ({string.Join(", ", files.Select(Path.GetFileName))})",
+                files.Select(f => new HostChange(new DeleteFile(f), new WriteFile(f, o.Files[f]))).ToArray()));
+        }
+
+        return steps;
+    }
+
+    /// <summary>Steps that change only reservations and forwards of an active network.</summary>
+    public static IReadOnlyList<HostStep> PlanUpdate(QemuNatNetwork current, QemuNatNetwork next, NatPaths paths)
+    {
+        var steps = new List<HostStep>();
+        if (NftRuleset.Render(current) != NftRuleset.Render(next))
+        {
+            steps.Add(new HostStep($"nftables table inet {next.TableName}", "Replace firewall rules (port forwards)",
+                new HostChange(Nft(NftRuleset.ReplaceTransaction(next)), Nft(NftRuleset.ReplaceTransaction(current), ignore: true))));
+        }
+
+        if (DnsmasqConfig.RenderHosts(current) != DnsmasqConfig.RenderHosts(next) || DnsmasqConfig.RenderAddnHosts(current) != DnsmasqConfig.RenderAddnHosts(next))
+        {
+            var reload = new SignalPidFile(paths.DnsmasqPid, paths.DnsmasqConf, 1);
+            steps.Add(new HostStep(paths.HostsFile, "Update DHCP reservations and reload dnsmasq (SIGHUP)",
+                new HostChange(new WriteFile(paths.HostsFile, DnsmasqConfig.RenderHosts(next)), new WriteFile(paths.HostsFile, DnsmasqConfig.RenderHosts(current))),
+                new HostChange(new WriteFile(paths.AddnHostsFile, DnsmasqConfig.RenderAddnHosts(next)), new WriteFile(paths.AddnHostsFile, DnsmasqConfig.RenderAddnHosts(current))),
+                new HostChange(reload, reload)));
+        }
+
+        steps.Add(new HostStep(paths.Record, "Save network record",
+            new HostChange(new WriteFile(paths.Record, Serialize(next)), new WriteFile(paths.Record, Serialize(current)))));
+        return steps;
+    }
+
+    private static void AddDnsmasqStep(List<HostStep> steps, QemuNatNetwork net, NatObservation o, NatPaths paths)
+    {
+        if (!net.Dhcp && !net.Dns)
+        {
+            return;
+        }
+
+        var conf = DnsmasqConfig.Render(net, paths);
+        var hosts = DnsmasqConfig.RenderHosts(net);
+        var addn = DnsmasqConfig.RenderAddnHosts(net);
+        if (o.DnsmasqPid is not null && o.FileText(paths.DnsmasqConf) == conf && o.FileText(paths.HostsFile) == hosts && o.FileText(paths.AddnHostsFile) == addn)
+        {
+            return;
+        }
+
+        var changes = new List<HostChange>();
+        if (o.DnsmasqPid is not null)
+        {
+            changes.Add(new HostChange(new SignalPidFile(paths.DnsmasqPid, paths.DnsmasqConf, NativeMethods.SIGTERM), StartDnsmasq(paths, ignore: true)));
+        }
+
+        changes.Add(Replace(paths.DnsmasqConf, conf, o));
+        changes.Add(Replace(paths.HostsFile, hosts, o));
+        changes.Add(Replace(paths.AddnHostsFile, addn, o));
+        List<HostAction> stop = [new SignalPidFile(paths.DnsmasqPid, paths.DnsmasqConf, NativeMethods.SIGTERM), new DeleteFile(paths.DnsmasqPid)];
+        if (o.FileText(paths.Leases) is null)
+        {
+            stop.Add(new DeleteFile(paths.Leases));
+        }
+
+        changes.Add(new HostChange(StartDnsmasq(paths, ignore: false), stop));
+        steps.Add(new HostStep($"dnsmasq on {net.BridgeName}", $"Start dnsmasq for DHCP{(net.Dns ? " and DNS" : string.Empty)}", changes));
+    }
+
+    /// <summary>Writes a file; the undo puts back what was there (or removes it when nothing was).</summary>
+    private static HostChange Replace(string path, string text, NatObservation o) =>
+        new(new WriteFile(path, text), o.FileText(path) is { } old ? new WriteFile(path, old) : new DeleteFile(path));
+
+    private static RunProgram StartDnsmasq(NatPaths paths, bool ignore) => new("dnsmasq", ["--conf-file=" + paths.DnsmasqConf], IgnoreFailure: ignore);
+
+    private static RunProgram Nft(string transaction, bool ignore = false) => new("nft", ["-f", "-"], transaction, ignore);
+
+    private static RunProgram DeleteTable(QemuNatNetwork net) => new("nft", ["delete", "table", "inet", net.TableName], IgnoreFailure: true);
+
+    private static RunProgram Ip(params string[] args) => new("ip", args);
+
+    private static RunProgram Ip(bool ignore, params string[] args) => new("ip", args, IgnoreFailure: ignore);
+}
