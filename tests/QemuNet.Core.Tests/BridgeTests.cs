@@ -2,6 +2,7 @@ using QemuNet.Core.Engine;
 using QemuNet.Core.Nat;
 using QemuNet.Core.Bridge;
 using QemuNet.Core.Host;
+using QemuNet.Core.Model;
 using QemuNet.Core.Processes;
 
 namespace QemuNet.Core.Tests;
@@ -10,7 +11,8 @@ namespace QemuNet.Core.Tests;
 public sealed class BridgeTests : IDisposable
 {
     private const string State = "/tmp/qemunet-golden-bridge";
-    private readonly BridgeManager _manager = new(new HostContext(new RecordingProcessRunner(), null), State);
+    private static readonly NetworkNamespaceId GoldenNamespace = new(4026532000, 7, null);
+    private readonly BridgeManager _manager = new(new HostContext(new RecordingProcessRunner(), GoldenNamespace, null), State);
 
     private static readonly LinkState Eth0 = new("eth0", null, null, "52:54:00:aa:bb:cc", true, false);
 
@@ -117,6 +119,44 @@ public sealed class BridgeTests : IDisposable
         Assert.Equal("allow br1\n", BridgeAcl.Revoke("allow br0\nallow br1\n", "br0", _ => []));
         Assert.Equal("allow all\ndeny br0\n", BridgeAcl.Revoke("allow all\nallow br0\n", "br0", _ => []));
     }
+
+    [Fact]
+    public void AclGrantAndRevokeArePlansOfTheFileDriver()
+    {
+        const string acl = "/etc/qemu/bridge.conf";
+        var none = new Dictionary<string, string?> { [acl] = null };
+        var grant = HostFiles.Plan([new HostFileChange(acl, BridgeAcl.Grant(null, "br0"), Action: "Allow the bridge helper to use br0")], none);
+        var granted = new Dictionary<string, string?> { [acl] = "allow br0\n" };
+        var revoked = BridgeAcl.Revoke("allow br0\n", "br0", _ => []);
+        // Revoking the only rule removes the file Grant made, rather than leaving it holding a newline.
+        var revoke = HostFiles.Plan([new HostFileChange(acl, revoked.Trim().Length == 0 ? null : revoked, Action: "Stop the bridge helper from using br0")], granted);
+        Golden.AssertMatches("bridge/acl-grant.plan", Render(grant));
+        Golden.AssertMatches("bridge/acl-revoke.plan", Render(revoke));
+        Assert.Empty(HostFiles.Plan([new HostFileChange(acl, "allow br0\n")], granted));
+    }
+
+    [Fact]
+    public void IfupExportIsAPlanOfTheFileDriver()
+    {
+        var files = IfupScript.Files("br0", null, "/tmp/qemunet-golden-none/qemu-ifup", "/tmp/qemunet-golden-none/qemu-ifdown", force: false);
+        var current = files.ToDictionary(f => f.Path, _ => (string?)null);
+        Golden.AssertMatches("bridge/ifup-export.plan", Render(HostFiles.Plan(files, current)));
+        Assert.Equal("IfupBridgeMissing", Assert.Throws<QemuNetException>(() => IfupScript.Files(null, null, "/tmp/x", null, false)).ErrorId);
+    }
+
+    [Theory]
+    [InlineData("$(touch /tmp/pwned)")]
+    [InlineData("lab`id`")]
+    [InlineData("lab\"; id; \"")]
+    public void IfupScriptRefusesANetworkNameThatIsNotOne(string name) =>
+        Assert.Equal("NatNameInvalid", Assert.Throws<QemuNetException>(() => IfupScript.RenderUp("qn-lab", name)).ErrorId);
+
+    [Theory]
+    [InlineData("help")]
+    [InlineData("dev")]
+    [InlineData("type")]
+    public void LinkNamesThatAreIpKeywordsAreRefused(string name) =>
+        Assert.Equal("BridgeNameInvalid", Assert.Throws<QemuNetException>(() => InterfaceName.Check(name, "BridgeNameInvalid")).ErrorId);
 
     [Fact]
     public void IfupScripts()

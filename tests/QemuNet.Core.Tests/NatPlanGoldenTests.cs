@@ -7,28 +7,30 @@ using QemuNet.Core.Processes;
 namespace QemuNet.Core.Tests;
 
 /// <summary>Golden plans (bridge, address, sysctl, nft ruleset, dnsmasq config) for NAT networks; nothing is applied.</summary>
-public sealed class NatPlanGoldenTests : IDisposable
+public sealed class NatPlanGoldenTests
 {
-    // A fixed path so the golden files can name it; only this class uses it.
-    private const string State = "/tmp/qemunet-golden-state";
-    private readonly NatManager _manager = new(new HostContext(new RecordingProcessRunner(), null), State);
-
-    public NatPlanGoldenTests() => Dispose();
-
-    public void Dispose()
-    {
-        if (Directory.Exists(State))
-        {
-            Directory.Delete(State, recursive: true);
-        }
-    }
+    // Fixed paths so the golden files can name them; planning is pure, so nothing is created there.
+    private static readonly NatPaths Paths = new("/run/qemunet/nat/4026532000-7", "/run/qemunet-dnsmasq/4026532000-7", "lab");
 
     private static QemuNatNetwork Lab(bool dhcp = true, bool dns = true, string? domain = null, string? uplink = null) =>
         QemuNatNetwork.Create("lab", "192.0.2.0/24", null, uplink, null, null, dhcp, dns, domain, null);
 
     private static string Render(IEnumerable<HostStep> steps) => string.Concat(steps.Select(s => s.Describe() + "\n"));
 
-    private string PlanFresh(QemuNatNetwork net) => Render(_manager.PlanEnable(net, NatObservation.Empty));
+    private static string PlanFresh(QemuNatNetwork net) => Render(NatPlanner.PlanEnable(net, NatObservation.Empty, Paths));
+
+    private static NatObservation Applied(QemuNatNetwork recorded) => new(true, true, true, true, true, "1", true, "listing\n", 4242)
+    {
+        Files = new Dictionary<string, string>
+        {
+            [Paths.Record] = NatPlanner.Serialize(recorded),
+            [Paths.AppliedRuleset] = "listing\n",
+            [Paths.DnsmasqConf] = DnsmasqConfig.Render(recorded, Paths),
+            [Paths.HostsFile] = DnsmasqConfig.RenderHosts(recorded),
+            [Paths.AddnHostsFile] = DnsmasqConfig.RenderAddnHosts(recorded),
+            [Paths.Leases] = "1700000000 52:54:00:00:00:10 192.0.2.10 web *\n",
+        },
+    };
 
     [Fact]
     public void DefaultNetwork() => Golden.AssertMatches("nat/default.plan", PlanFresh(Lab()));
@@ -45,13 +47,21 @@ public sealed class NatPlanGoldenTests : IDisposable
     }
 
     [Fact]
-    public void AReservationChangesOnlyTheHostsFileSoDnsmasqIsReloadedNotRestarted()
+    public void AReservationChangesOnlyTheHostsFilesSoDnsmasqIsReloadedNotRestarted()
     {
         var net = Lab();
-        var paths = _manager.PathsFor("lab");
         var reserved = NatChanges.AddReservation(net, "52:54:00:00:00:10", "192.0.2.10", "web");
-        Assert.Equal(DnsmasqConfig.Render(net, paths), DnsmasqConfig.Render(reserved, paths));
+        Assert.Equal(DnsmasqConfig.Render(net, Paths), DnsmasqConfig.Render(reserved, Paths));
         Assert.NotEqual(DnsmasqConfig.RenderHosts(net), DnsmasqConfig.RenderHosts(reserved));
+        Assert.Equal("192.0.2.10 web\n", DnsmasqConfig.RenderAddnHosts(reserved));
+    }
+
+    [Fact]
+    public void FilesDnsmasqRereadsAsNobodyLiveOutsideThePrivateBooks()
+    {
+        Assert.StartsWith("/run/qemunet-dnsmasq/", Paths.HostsFile, StringComparison.Ordinal);
+        Assert.StartsWith("/run/qemunet-dnsmasq/", Paths.AddnHostsFile, StringComparison.Ordinal);
+        Assert.StartsWith("/run/qemunet/", Paths.DnsmasqConf, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -69,38 +79,55 @@ public sealed class NatPlanGoldenTests : IDisposable
     {
         var net = Lab();
         var next = NatChanges.AddPortForward(net, QemuForwardProtocol.Tcp, null, 8080, "192.0.2.10", 80);
-        Golden.AssertMatches("nat/add-forward.plan", Render(_manager.PlanUpdate(net, next)));
+        Golden.AssertMatches("nat/add-forward.plan", Render(NatPlanner.PlanUpdate(net, next, Paths)));
+    }
+
+    [Fact]
+    public void UpdateOfReservationsRewritesTheHostsFilesAndReloads()
+    {
+        var net = Lab(domain: "lab.test");
+        var next = NatChanges.AddReservation(net, "52:54:00:00:00:10", "192.0.2.10", "webby");
+        Golden.AssertMatches("nat/add-reservation.plan", Render(NatPlanner.PlanUpdate(net, next, Paths)));
     }
 
     [Fact]
     public void AlreadyAppliedNetworkHasAnEmptyPlan()
     {
-        var net = Lab();
-        var paths = _manager.PathsFor("lab");
-        Directory.CreateDirectory(paths.Directory);
-        var recorded = net.With(restoreIpForward: true);
-        File.WriteAllText(paths.Record, NatManager.Serialize(recorded));
-        File.WriteAllText(Path.Combine(paths.Directory, "lab.nft"), "listing\n");
-        File.WriteAllText(paths.DnsmasqConf, DnsmasqConfig.Render(recorded, paths));
-        File.WriteAllText(paths.HostsFile, string.Empty);
-        var applied = new NatObservation(true, true, true, true, "1", true, "listing\n", 4242);
-        Assert.Empty(_manager.PlanEnable(recorded, applied));
+        var recorded = Lab() with { RestoreIpForward = true };
+        Assert.Empty(NatPlanner.PlanEnable(recorded, Applied(recorded), Paths));
     }
 
     [Fact]
     public void HalfAppliedNetworkPlansOnlyWhatIsMissing()
     {
         // Bridge and address made, forwarding on; firewall, dnsmasq and record missing (a killed Enable, say).
-        var half = new NatObservation(true, true, true, true, "1", false, null, null);
-        Golden.AssertMatches("nat/half-applied.plan", Render(_manager.PlanEnable(Lab(), half)));
+        var half = new NatObservation(true, true, true, true, true, "1", false, null, null);
+        Golden.AssertMatches("nat/half-applied.plan", Render(NatPlanner.PlanEnable(Lab(), half, Paths)));
+    }
+
+    [Fact]
+    public void ABridgeOfTheSameNameTheModuleDidNotMakeIsNeverAdopted()
+    {
+        var foreign = new NatObservation(true, true, false, false, true, "1", false, null, null);
+        Assert.Equal("NatBridgeNameInUse", Assert.Throws<QemuNetException>(() => NatPlanner.PlanEnable(Lab(), foreign, Paths)).ErrorId);
     }
 
     [Fact]
     public void DisableRemovesExactlyWhatEnableMade()
     {
-        var net = Lab().With(restoreIpForward: true);
-        var applied = new NatObservation(true, true, true, true, "1", true, "listing\n", 4242);
-        Golden.AssertMatches("nat/disable.plan", Render(_manager.PlanDisable(net, applied)));
+        var net = NatChanges.AddReservation(Lab(), "52:54:00:00:00:10", "192.0.2.10", "web") with { RestoreIpForward = true };
+        Golden.AssertMatches("nat/disable.plan", Render(NatPlanner.PlanDisable(net, Applied(net), Paths)));
+    }
+
+    [Theory]
+    [InlineData("{\"Name\":\"sy; add table ip pwned\",\"BridgeName\":\"qn-x\",\"Subnet\":\"192.0.2.0/24\",\"Gateway\":\"192.0.2.1\"}")]
+    [InlineData("{\"Name\":\"lab\",\"BridgeName\":\"$(id)\",\"Subnet\":\"192.0.2.0/24\",\"Gateway\":\"192.0.2.1\"}")]
+    [InlineData("{\"Name\":\"lab\",\"BridgeName\":\"qn-lab\",\"Subnet\":\"192.0.2.0/24\",\"Gateway\":\"192.0.2.1\",\"DomainName\":\"a\\nserver=/x/\"}")]
+    [InlineData("{\"Name\":\"lab\",\"BridgeName\":\"qn-lab\",\"Subnet\":\"192.0.2.0/24\",\"Gateway\":\"192.0.2.7\"}")]
+    public void ForgedRecordsAreRefusedOnLoad(string json)
+    {
+        var record = System.Text.Json.JsonSerializer.Deserialize<QemuNatNetwork>(json, NatPlanner.Json)!;
+        Assert.Throws<QemuNetException>(() => QemuNatNetwork.Validated(record));
     }
 
     [Fact]

@@ -49,24 +49,6 @@ public sealed class CliProcessRunner : IProcessRunner
     }
 }
 
-/// <summary>Records each call and answers from a script: the test double for golden tests of exact command lines.</summary>
-public sealed class RecordingProcessRunner : IProcessRunner
-{
-    private readonly Func<string, IReadOnlyList<string>, ProcessResult> _answer;
-
-    public RecordingProcessRunner(Func<string, IReadOnlyList<string>, ProcessResult>? answer = null) =>
-        _answer = answer ?? ((_, _) => new ProcessResult(0, string.Empty, string.Empty));
-
-    public List<(string FileName, IReadOnlyList<string> Arguments, string? StandardInput)> Calls { get; } = [];
-
-    public Task<ProcessResult> RunAsync(string fileName, IReadOnlyList<string> arguments, CancellationToken cancellationToken,
-        string? standardInput = null)
-    {
-        Calls.Add((fileName, arguments.ToArray(), standardInput));
-        return Task.FromResult(_answer(fileName, arguments));
-    }
-}
-
 public static class CommandLine
 {
     /// <summary>A readable, copy-pasteable rendering for logs and -WhatIf (POSIX single quotes); never executed.</summary>
