@@ -42,6 +42,9 @@ $systemPackages = [ordered]@{
     'iproute2'          = { [bool](Get-Command ip -CommandType Application -ErrorAction Ignore) }
     'dnsmasq-base'      = { [bool](Get-Command dnsmasq -CommandType Application -ErrorAction Ignore) }
     'nftables'          = { [bool](Get-Command nft -CommandType Application -ErrorAction Ignore) }
+    # Real clients for the NAT tests: ISC dhclient and dig against the network's dnsmasq.
+    'isc-dhcp-client'   = { Test-DebianPackage 'isc-dhcp-client' }
+    'bind9-dnsutils'    = { Test-DebianPackage 'bind9-dnsutils' }
 }
 
 function Test-DebianPackage([string]$Name) {

@@ -133,10 +133,11 @@ Describe 'Formatted output' {
 Describe 'Tab completion' {
     BeforeAll {
         $script:state = New-TestStateDirectory
-        $null = New-Item -ItemType Directory -Path (Join-Path $state 'nat/@'), (Join-Path $state 'nat/otherns')
-        '{}' | Set-Content (Join-Path $state 'nat/@/lab.json')
-        '{}' | Set-Content (Join-Path $state 'nat/@/lan2.json')
-        '{}' | Set-Content (Join-Path $state 'nat/otherns/lab9.json')
+        # Books are kept per namespace identity (inode and cookie), the current one's as the module computes it.
+        $here = [QemuNet.Core.Engine.NetworkNamespaceId]::Current().Key
+        $null = New-Item -ItemType Directory -Path (Join-Path $state "nat/$here")
+        '{}' | Set-Content (Join-Path $state "nat/$here/lab.json")
+        '{}' | Set-Content (Join-Path $state "nat/$here/lan2.json")
         @{ Name = 'web01'; Pid = 0; QemuPath = '/usr/bin/qemu-system-x86_64'; Arguments = @(); StateDirectory = $state } | ConvertTo-Json |
             Set-Content (Join-Path $state 'web01.vm.json')
     }
@@ -158,8 +159,19 @@ Describe 'Tab completion' {
         @((TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches | ForEach-Object CompletionText) | Should -Be 'lab', 'lan2'
         $line = 'Disable-QemuNat -Name lan'
         @((TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches | ForEach-Object CompletionText) | Should -Be 'lan2'
-        $line = 'Get-QemuNat -NetworkNamespace otherns -Name la'
-        @((TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches | ForEach-Object CompletionText) | Should -Be 'lab9' -Because 'names come from the namespace given'
+    }
+
+    It 'completes NAT network names of the namespace given' -Skip:(-not $IsRoot) {
+        $otherNs = New-TestNamespace 'qnt-compl'
+        try {
+            $dir = Join-Path $state "nat/$(Get-NamespaceKey $otherNs)"
+            $null = New-Item -ItemType Directory -Path $dir
+            '{}' | Set-Content (Join-Path $dir 'lab9.json')
+            $line = "Get-QemuNat -NetworkNamespace $otherNs -Name la"
+            @((TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches | ForEach-Object CompletionText) | Should -Be 'lab9' -Because 'names come from the namespace given'
+        } finally {
+            Remove-TestNamespace $otherNs
+        }
     }
 
     It 'completes -Uplink from host links' {

@@ -20,7 +20,7 @@ BeforeAll {
             Ruleset = (& ip netns exec $hostNs nft list ruleset | Out-String)
             Forward = (& ip netns exec $hostNs sysctl -n net.ipv4.ip_forward | Out-String)
             Dnsmasq = @(& pgrep -f "dnsmasq --conf-file=$state" 2>$null).Count
-            Files   = @(Get-ChildItem (Join-Path $state 'nat') -Recurse -File -Exclude '.lock' -ErrorAction Ignore).Count
+            Files   = @(Get-ChildItem (Join-Path $state 'nat'), "$state-dnsmasq" -Recurse -File -Exclude '.lock' -ErrorAction Ignore).Count
         }
     }
 
@@ -62,7 +62,7 @@ Describe 'NAT networks in a namespace' -Skip:([bool]$skip) {
         Remove-TestNamespace $upNs
     }
     AfterEach {
-        Remove-Item Env:QEMUNET_TEST_FAIL_STEP -ErrorAction Ignore
+        Remove-Item Env:QEMUNET_TEST_FAULT -ErrorAction Ignore
         Get-QemuVm | Stop-QemuVm -Confirm:$false -TimeoutSec 2
     }
 
@@ -102,7 +102,7 @@ Describe 'NAT networks in a namespace' -Skip:([bool]$skip) {
     }
 
     It 'undoes everything when a middle step fails' {
-        $env:QEMUNET_TEST_FAIL_STEP = 'Install masquerade'
+        $env:QEMUNET_TEST_FAULT = 'Install masquerade'
         $err = Get-Failure { Enable-QemuNat -Name lab -Subnet 192.0.2.0/24 -NetworkNamespace $hostNs -Confirm:$false }
         ($err.FullyQualifiedErrorId -split ',')[0] | Should -Be 'HostStepFailed'
         $err.Exception.Message | Should -Match 'Install masquerade and forward rules'
@@ -189,7 +189,7 @@ Describe 'NAT networks in a namespace' -Skip:([bool]$skip) {
         Get-QemuPortForward -Network lab -NetworkNamespace $hostNs | Remove-QemuPortForward -Confirm:$false
         Invoke-HttpGet -Namespace $upNs -Address 203.0.113.1 -Port 8080 | Should -Not -Match 'QEMUNET-HTTP-OK'
         Remove-QemuNatReservation -Network lab -MacAddress $mac -NetworkNamespace $hostNs -Confirm:$false
-        (Get-Content (Join-Path $state "nat/$hostNs/lab.dhcp-hosts") -Raw) | Should -BeNullOrEmpty
+        (Get-Content (Join-Path $env:QEMUNET_DNSMASQ_DIR '*/lab.dhcp-hosts') -Raw) | Should -BeNullOrEmpty
         $vm | Stop-QemuVm -Confirm:$false
     }
 

@@ -32,13 +32,15 @@ function New-TestStateDirectory {
     $dir = Join-Path ([IO.Path]::GetTempPath()) ("qemunet-test-" + [guid]::NewGuid().ToString('n').Substring(0, 8))
     $null = New-Item -ItemType Directory -Path $dir
     $env:QEMUNET_STATE_DIR = $dir
+    # dnsmasq's reservation files (read as "nobody") live beside the private books, not inside them.
+    $env:QEMUNET_DNSMASQ_DIR = "$dir-dnsmasq"
     return $dir
 }
 
 function Remove-TestStateDirectory([string]$Path) {
     Get-QemuVm -ErrorAction Ignore | Stop-QemuVm -Confirm:$false -TimeoutSec 2 -ErrorAction Continue
-    Remove-Item $Path -Recurse -Force -ErrorAction Ignore
-    Remove-Item Env:QEMUNET_STATE_DIR -ErrorAction Ignore
+    Remove-Item $Path, "$Path-dnsmasq" -Recurse -Force -ErrorAction Ignore
+    Remove-Item Env:QEMUNET_STATE_DIR, Env:QEMUNET_DNSMASQ_DIR -ErrorAction Ignore
 }
 
 function New-TestNamespace([string]$Prefix = 'qnt') {
@@ -67,6 +69,11 @@ function Invoke-HttpGet {
     param([Parameter(Mandatory)][string]$Namespace, [Parameter(Mandatory)][string]$Address, [Parameter(Mandatory)][int]$Port)
     $response = "GET / HTTP/1.0`r`nHost: $Address`r`n`r`n" | & ip netns exec $Namespace busybox nc -w 10 $Address $Port 2>&1
     return ($response | Out-String)
+}
+
+function Get-NamespaceKey([string]$Namespace) {
+    <# The folder name of a namespace's books: its inode and cookie, as the module computes them. #>
+    return [QemuNet.Core.Engine.NetworkNamespaceId]::Named($Namespace).Key
 }
 
 function Get-Failure([scriptblock]$Script) {
@@ -100,6 +107,35 @@ function ConvertFrom-GuestLine([string]$Line) {
     $fields = @{ Kind = ($Line -split ' ')[0] -replace '^QEMUNET-' }
     foreach ($m in [regex]::Matches($Line, '(\w+)=(\S+)')) { $fields[$m.Groups[1].Value] = $m.Groups[2].Value }
     return $fields
+}
+
+function Start-ChildPwsh {
+    <#
+    Starts a script in a fresh pwsh with the module imported, with extra environment variables, without waiting:
+    for the crash harness, which kills it mid-plan. Output goes to files (no pipe can fill up and block it).
+    #>
+    param([Parameter(Mandatory)][string]$Script, [hashtable]$Environment = @{}, [string]$Umask)
+    $dotnet = (Get-Process -Id $PID).Path
+    $pwshDll = [Environment]::GetCommandLineArgs()[0]
+    $full = "`$ErrorActionPreference = 'Stop'; Import-Module '$ModuleManifest'; $Script"
+    $psi = [Diagnostics.ProcessStartInfo]::new()
+    $pwshArgs = @(if ($pwshDll -like '*.dll') { $pwshDll }) + @('-NoProfile', '-NonInteractive', '-Command', $full)
+    if ($Umask) {
+        # sh sets the umask, then becomes pwsh (exec), so the pid is pwsh's.
+        $psi.FileName = '/bin/sh'
+        foreach ($a in @('-c', "umask $Umask && exec `"`$0`" `"`$@`"", $(if ($pwshDll -like '*.dll') { $dotnet } else { $pwshDll })) + $pwshArgs) { $psi.ArgumentList.Add($a) }
+    } else {
+        $psi.FileName = if ($pwshDll -like '*.dll') { $dotnet } else { $pwshDll }
+        foreach ($a in $pwshArgs) { $psi.ArgumentList.Add($a) }
+    }
+    foreach ($k in $Environment.Keys) { $psi.Environment[$k] = [string]$Environment[$k] }
+    $psi.RedirectStandardOutput = $true
+    $psi.RedirectStandardError = $true
+    $process = [Diagnostics.Process]::Start($psi)
+    # Drain both streams in the background.
+    $null = $process.StandardOutput.ReadToEndAsync()
+    $null = $process.StandardError.ReadToEndAsync()
+    return $process
 }
 
 function Invoke-ChildPwsh {

@@ -42,7 +42,7 @@ public abstract class BridgeAccessCmdlet : QemuCmdlet
         }
     }
 
-    private bool ConfirmStep(HostStep step) => ShouldProcess(step.Describe().TrimEnd(), $"{step.Action} on {step.Target}?\n{step.Describe().TrimEnd()}", step.Action);
+    private bool ConfirmStep(HostStep step) => OnPipelineThread(() => ShouldProcess(step.Describe().TrimEnd(), $"{step.Action} on {step.Target}?\n{step.Describe().TrimEnd()}", step.Action));
 
     protected QemuBridgeAccess Evaluate(string bridge) => BridgeAcl.Evaluate(AclPath, bridge, BridgeHelper.Find());
 

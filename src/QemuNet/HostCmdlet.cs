@@ -16,7 +16,7 @@ public abstract class HostCmdlet : QemuCmdlet
     [AllowEmptyString]
     public string? NetworkNamespace { get => _networkNamespace; set => _networkNamespace = string.IsNullOrEmpty(value) ? null : value; }
 
-    protected HostContext CreateHost() => Invoke(() => new HostContext(Runner, NetworkNamespace));
+    protected HostContext CreateHost() => Invoke(() => new HostContext(Runner, NetworkNamespace) { Log = QueueVerbose });
 
     protected StateStore OpenStore() => Invoke(StateDirectory.Open);
 
@@ -24,7 +24,9 @@ public abstract class HostCmdlet : QemuCmdlet
     /// The engine's confirm callback: one ShouldProcess per step (so -WhatIf prints the whole plan and -Verbose shows
     /// each step). The first "No" cancels the whole plan, and the engine asks nothing more.
     /// </summary>
-    protected bool ConfirmStep(HostStep step)
+    protected bool ConfirmStep(HostStep step) => OnPipelineThread(() => ConfirmOnPipeline(step));
+
+    private bool ConfirmOnPipeline(HostStep step)
     {
         var text = step.Describe().TrimEnd();
         if (ShouldProcess(text, $"{step.Action} on {step.Target}?\n{text}", step.Action))

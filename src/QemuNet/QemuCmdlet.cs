@@ -13,6 +13,8 @@ public abstract class QemuCmdlet : PSCmdlet, IDisposable
 {
     private readonly CancellationTokenSource _stopping = new();
     private readonly ConcurrentQueue<string> _verbose = new();
+    private BlockingCollection<Action>? _pump;
+    private int _pipelineThread;
     private bool _disposed;
 
     protected QemuCmdlet() => Runner = new CliProcessRunner(line => _verbose.Enqueue(line));
@@ -24,12 +26,16 @@ public abstract class QemuCmdlet : PSCmdlet, IDisposable
     /// <summary>-WhatIf was given (and not as -WhatIf:$false).</summary>
     protected bool IsWhatIf => MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) && w is SwitchParameter { IsPresent: true };
 
-    /// <summary>Runs Core work to completion on the pipeline thread; Core failures become terminating errors.</summary>
+    /// <summary>
+    /// Runs Core work to completion; Core failures become terminating errors. The work runs on the thread pool while
+    /// this (the pipeline) thread serves its callbacks (<see cref="OnPipelineThread{T}"/>): ShouldProcess and the
+    /// Write methods may only be called here.
+    /// </summary>
     protected T Run<T>(Func<CancellationToken, Task<T>> work)
     {
         try
         {
-            return work(CancelToken).GetAwaiter().GetResult();
+            return Pump(work);
         }
         catch (OperationCanceledException) when (CancelToken.IsCancellationRequested)
         {
@@ -46,12 +52,59 @@ public abstract class QemuCmdlet : PSCmdlet, IDisposable
         }
     }
 
+    /// <summary>Calls <paramref name="call"/> on the pipeline thread (from Core work started by Run), and waits for its answer.</summary>
+    protected T OnPipelineThread<T>(Func<T> call)
+    {
+        var pump = _pump;
+        if (pump is null || Environment.CurrentManagedThreadId == _pipelineThread)
+        {
+            return call();
+        }
+
+        var answer = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        pump.Add(() =>
+        {
+            try
+            {
+                answer.SetResult(call());
+            }
+            catch (Exception ex)
+            {
+                answer.SetException(ex);
+            }
+        });
+        return answer.Task.GetAwaiter().GetResult();
+    }
+
+    private T Pump<T>(Func<CancellationToken, Task<T>> work)
+    {
+        using var queue = new BlockingCollection<Action>();
+        var previous = (_pump, _pipelineThread);
+        (_pump, _pipelineThread) = (queue, Environment.CurrentManagedThreadId);
+        try
+        {
+            var task = Task.Run(() => work(CancelToken));
+            task.ContinueWith(_ => queue.CompleteAdding(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            foreach (var callback in queue.GetConsumingEnumerable())
+            {
+                callback();
+                FlushVerbose();
+            }
+
+            return task.GetAwaiter().GetResult();
+        }
+        finally
+        {
+            (_pump, _pipelineThread) = previous;
+        }
+    }
+
     /// <summary>As <see cref="Run{T}"/>, but failures with one of <paramref name="nonTerminating"/> ids are written as errors (default returned) so the next input still runs.</summary>
     protected T? RunOrWriteError<T>(Func<CancellationToken, Task<T>> work, params string[] nonTerminating)
     {
         try
         {
-            return work(CancelToken).GetAwaiter().GetResult();
+            return Pump(work);
         }
         catch (QemuNetException ex) when (nonTerminating.Contains(ex.ErrorId))
         {
@@ -86,6 +139,9 @@ public abstract class QemuCmdlet : PSCmdlet, IDisposable
             throw;
         }
     }
+
+    /// <summary>A -Verbose line from any thread; written on the pipeline thread at the next flush.</summary>
+    protected void QueueVerbose(string line) => _verbose.Enqueue(line);
 
     protected void FlushVerbose()
     {

@@ -197,7 +197,7 @@ public sealed class BridgeManager
     public IReadOnlyList<HostStep> PlanCreate(QemuBridge wanted, BridgeObservation o)
     {
         var name = wanted.Name;
-        var create = new List<string> { "link", "add", "name", name, "alias", Alias };
+        var create = new List<string> { "link", "add", "name", name };
         if (o.Uplink?.MacAddress is { } mac)
         {
             // The uplink's MAC keeps the host's DHCP lease and neighbours' ARP entries valid, and pins it
@@ -213,7 +213,8 @@ public sealed class BridgeManager
 
         var steps = new List<HostStep>
         {
-            new(name, $"Create bridge (STP {(wanted.Stp ? "on" : "off")})", new HostChange(Ip(create), new DeleteOwnedLink(name, Alias))),
+            new(name, $"Create bridge (STP {(wanted.Stp ? "on" : "off")})", new HostChange(Ip(create), new DeleteOwnedLink(name, Alias)),
+                new HostChange(Ip("link", "set", "dev", name, "alias", Alias))),
             new(name, "Set link up", new HostChange(Ip("link", "set", "dev", name, "up"), Ip(true, "link", "set", "dev", name, "down"))),
         };
 
@@ -240,14 +241,15 @@ public sealed class BridgeManager
 
         if (o.Bridge is not null)
         {
-            var recreate = new List<string> { "link", "add", "name", name, "alias", Alias };
+            var recreate = new List<string> { "link", "add", "name", name };
             if (o.Bridge.MacAddress is { } mac)
             {
                 recreate.AddRange(["address", mac]);
             }
 
             recreate.AddRange(["type", "bridge", "stp_state", record.Stp ? "1" : "0"]);
-            steps.Add(new HostStep(name, "Delete bridge", new HostChange(new DeleteOwnedLink(name, Alias), Ip(true, recreate), Ip(true, "link", "set", "dev", name, "up"))));
+            steps.Add(new HostStep(name, "Delete bridge", new HostChange(new DeleteOwnedLink(name, Alias),
+                Ip(true, recreate), Ip(true, "link", "set", "dev", name, "alias", Alias), Ip(true, "link", "set", "dev", name, "up"))));
         }
 
         if (o.RecordText is { } recordText)

@@ -55,12 +55,13 @@ public sealed record SignalPidFile(string PidFile, string CommandLineMustContain
 }
 
 /// <summary>
-/// Deletes a link only when its alias says the module made it: the undo of a link the module created, safe even
-/// when the create never happened and someone else's link of that name is there.
+/// Deletes a link unless its alias shows it is someone else's: the module marks what it creates with an alias
+/// (set right after `ip link add`, which cannot set one), so a link with another alias is never deleted, and one
+/// with none is the module's own half-made link.
 /// </summary>
 public sealed record DeleteOwnedLink(string Name, string Alias) : HostAction
 {
-    public override string Describe() => $"ip link del {Name} (only if its alias is '{Alias}')";
+    public override string Describe() => $"ip link del {Name} (unless its alias is not '{Alias}')";
 }
 
 /// <summary>One host change and how to take it back; the undo is journaled only once the change has succeeded.</summary>

@@ -28,6 +28,9 @@ public sealed class HostContext
 
     public IProcessRunner Runner { get; }
 
+    /// <summary>Where the engine says what it decided (the cmdlets send it to -Verbose).</summary>
+    public Action<string> Log { get; init; } = _ => { };
+
     /// <summary>The namespace's identity; its books are kept under <see cref="NetworkNamespaceId.Key"/>.</summary>
     public NetworkNamespaceId Id { get; }
 
@@ -104,6 +107,8 @@ public sealed class HostContext
                 await RunAsync(run.Program, run.Arguments, cancellationToken, run.StandardInput, throwOnFailure: !run.IgnoreFailure).ConfigureAwait(false);
                 break;
             case WriteFile write:
+                // The books' folders exist already (made safely by the store); this is for host files such as /etc/qemu.
+                Directory.CreateDirectory(Path.GetDirectoryName(write.Path)!);
                 StateStore.WriteAtomic(write.Path, write.Content, write.UnixMode);
                 break;
             case DeleteFile delete:
@@ -116,7 +121,8 @@ public sealed class HostContext
                 await SignalAsync(signal, cancellationToken).ConfigureAwait(false);
                 break;
             case DeleteOwnedLink link:
-                if (await LinkAliasAsync(link.Name, cancellationToken).ConfigureAwait(false) == link.Alias)
+                if (await LinkAliasAsync(link.Name, cancellationToken).ConfigureAwait(false) is var alias && (alias is null || alias == link.Alias)
+                    && await LinkExistsAsync(link.Name, cancellationToken).ConfigureAwait(false))
                 {
                     await RunAsync("ip", ["link", "del", link.Name], cancellationToken).ConfigureAwait(false);
                 }
@@ -126,6 +132,9 @@ public sealed class HostContext
                 throw new NotSupportedException(action.GetType().Name);
         }
     }
+
+    private async Task<bool> LinkExistsAsync(string name, CancellationToken cancellationToken) =>
+        (await RunAsync("ip", ["link", "show", "dev", name], cancellationToken, throwOnFailure: false).ConfigureAwait(false)).Succeeded;
 
     /// <summary>The alias (ifalias) of a link, or null when the link or its alias is missing.</summary>
     public async Task<string?> LinkAliasAsync(string name, CancellationToken cancellationToken)

@@ -9,7 +9,8 @@ public sealed record JournalEntry(string Type, string? At = null, IReadOnlyList<
 
 /// <summary>
 /// The on-disk log of a plan being applied: a "begin" line (what is being made), then for every change an
-/// "intent" line with its undo before it runs and a "done" line once it has succeeded, each fsynced. A process
+/// "intent" line with its undo before it runs and a "done" line once it has succeeded, each fsynced, and an "end"
+/// line once the whole plan has succeeded (the file is deleted right after). A process
 /// killed anywhere leaves enough to finish the undo: done changes are undone, and so is the one in flight
 /// (its undo is written to be harmless when the change never happened).
 /// </summary>

@@ -27,7 +27,10 @@ public sealed class PlanRunner
     /// <summary>Test hook: "STEP.CHANGE" (1-based) of a plan of KIND ("nat:3.1") fails before it runs.</summary>
     public const string FaultVariable = "QEMUNET_TEST_FAULT";
 
-    /// <summary>Test hook: "KIND:STEP.CHANGE:before|after" writes $QEMUNET_TEST_PAUSE_FILE and waits there to be killed.</summary>
+    /// <summary>
+    /// Test hook: "KIND:STEP.CHANGE:before|after" writes $QEMUNET_TEST_PAUSE_FILE (the pid) and waits there until the
+    /// file is removed (or the process is killed): the crash harness kills it, the foreign-object test changes the host meanwhile.
+    /// </summary>
     public const string PauseVariable = "QEMUNET_TEST_PAUSE";
 
     public const string PauseFileVariable = "QEMUNET_TEST_PAUSE_FILE";
@@ -69,10 +72,15 @@ public sealed class PlanRunner
         }
 
         using var held = await LockAsync(cancellationToken).ConfigureAwait(false);
-        await RecoverAsync(name).ConfigureAwait(false);
+        if (await RecoverAsync(name).ConfigureAwait(false))
+        {
+            _host.Log($"Undid what an interrupted QemuNet command left for '{name}'{_host.Where} (its journal {JournalFor(name).Path}).");
+        }
+
         var plan = await observeAndPlan(cancellationToken).ConfigureAwait(false);
         if (plan.Steps.Count == 0)
         {
+            _host.Log($"{plan.Kind} '{plan.Name}'{_host.Where}: nothing to change.");
             return PlanOutcome.NothingToDo;
         }
 
@@ -102,9 +110,13 @@ public sealed class PlanRunner
             return false;
         }
 
-        foreach (var (_, undo) in Journal.Pending(journal.Read()))
+        var entries = journal.Read();
+        if (entries.Count == 0 || entries[^1].Type != "end")
         {
-            await UndoAsync(undo).ConfigureAwait(false);
+            foreach (var (_, undo) in Journal.Pending(entries))
+            {
+                await UndoAsync(undo).ConfigureAwait(false);
+            }
         }
 
         journal.Delete();
@@ -159,6 +171,8 @@ public sealed class PlanRunner
                 "Fix the cause named above and run the command again; the Get- cmdlet shows what is there now.", ex);
         }
 
+        // A process killed between here and the delete must not have the next run undo a finished plan.
+        journal.Append(new JournalEntry("end"));
         journal.Delete();
     }
 
@@ -223,8 +237,10 @@ public sealed class PlanRunner
             }
 
             File.WriteAllText(_pauseFile, Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
-            // The harness kills the process here; it never resumes.
-            Thread.Sleep(Timeout.Infinite);
+            while (File.Exists(_pauseFile))
+            {
+                Thread.Sleep(20);
+            }
         }
     }
 }

@@ -112,6 +112,11 @@ public sealed class NatManager
         }
 
         var entries = journal.Read();
+        if (entries.Count > 0 && entries[^1].Type == "end")
+        {
+            return record is null ? null : record with { NetworkNamespace = Host.NetworkNamespace };
+        }
+
         var subject = record ?? (Journal.Begin(entries)?.Subject is { } text ? ParseSubject(text, journal.Path, name) : null);
         if (subject is null)
         {

@@ -56,8 +56,8 @@ public static class NatPlanner
         if (!o.BridgeExists)
         {
             steps.Add(new HostStep(net.BridgeName, "Create bridge",
-                new HostChange(Ip("link", "add", "name", net.BridgeName, "alias", BridgeAlias(net), "type", "bridge"),
-                    new DeleteOwnedLink(net.BridgeName, BridgeAlias(net)))));
+                new HostChange(Ip("link", "add", "name", net.BridgeName, "type", "bridge"), new DeleteOwnedLink(net.BridgeName, BridgeAlias(net))),
+                new HostChange(Ip("link", "set", "dev", net.BridgeName, "alias", BridgeAlias(net)))));
         }
 
         if (!o.BridgeHasAddress)
@@ -134,7 +134,8 @@ public static class NatPlanner
             var cidr = $"{net.Gateway}/{net.Network.PrefixLength.ToString(CultureInfo.InvariantCulture)}";
             steps.Add(new HostStep(net.BridgeName, "Delete bridge",
                 new HostChange(new DeleteOwnedLink(net.BridgeName, BridgeAlias(net)),
-                    Ip(true, "link", "add", "name", net.BridgeName, "alias", BridgeAlias(net), "type", "bridge"),
+                    Ip(true, "link", "add", "name", net.BridgeName, "type", "bridge"),
+                    Ip(true, "link", "set", "dev", net.BridgeName, "alias", BridgeAlias(net)),
                     Ip(true, "addr", "add", cidr, "dev", net.BridgeName),
                     Ip(true, "link", "set", "dev", net.BridgeName, "up"))));
         }

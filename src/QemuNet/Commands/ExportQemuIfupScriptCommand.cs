@@ -48,7 +48,7 @@ public sealed class ExportQemuIfupScriptCommand : QemuCmdlet
         var store = Invoke(StateDirectory.Open);
         var paths = files.Select(f => f.Path).ToArray();
         var outcome = Run(ct => HostFiles.RunAsync(store, host, HostFiles.JournalName(paths), _ => files, paths,
-            step => ShouldProcess(step.Target, step.Action), IsWhatIf, ct));
+            step => OnPipelineThread(() => ShouldProcess(step.Target, step.Action)), IsWhatIf, ct));
         if (PassThru && outcome is PlanOutcome.Applied or PlanOutcome.NothingToDo)
         {
             foreach (var path in paths)
