@@ -129,6 +129,23 @@ Describe 'NAT networks in a namespace' -Skip:([bool]$skip) {
         ([regex]::Matches($twice.Ruleset, 'table inet qemunet_lab')).Count | Should -Be 1
     }
 
+    It 'takes the network by name: Start-QemuVm -Network lab and Export-QemuIfupScript -Network lab' {
+        # Both used to fail with a raw parameter-binding error: -Network took only an object.
+        $run = Invoke-ChildPwsh "Start-QemuVm -Name byname -Network lab -NetworkNamespace $hostNs -Kernel '$kernel' -Initrd '$initrd' -Accelerator Tcg -WhatIf"
+        $run.ExitCode | Should -Be 0 -Because $run.Output
+        $run.Output | Should -Match "Start VM 'byname'"
+        $run.Output | Should -Match '-netdev tap,id=net0' -Because 'the network by name gives the VM a NIC on a TAP'
+        $script = Join-Path $state 'byname-ifup'
+        Export-QemuIfupScript -Network lab -NetworkNamespace $hostNs -Path $script -Confirm:$false
+        Get-Content -Raw $script | Should -Match "bridge='qn-lab'"
+        Get-Content -Raw $script | Should -Match "network='lab'"
+        Remove-Item $script
+        $err = Get-Failure { Export-QemuIfupScript -Network nosuch -NetworkNamespace $hostNs -Path $script -Confirm:$false }
+        ($err.FullyQualifiedErrorId -split ',')[0] | Should -Be 'NatNotFound'
+        $err.TargetObject | Should -Be 'nosuch'
+        Test-Path $script | Should -BeFalse
+    }
+
     It 'gives a guest a lease; it pings its gateway and reaches upstream through masquerade' {
         $vm = Get-QemuNat -Name lab -NetworkNamespace $hostNs | New-QemuNic -Model virtio |
             Start-QemuVm -Name natguest -Kernel $kernel -Initrd $initrd -Accelerator Tcg -WaitForLease `

@@ -23,6 +23,11 @@ public abstract class BridgeAccessCmdlet : QemuCmdlet
     protected void ChangeAcl(Func<string?, string> edit, string action)
     {
         Invoke(() => InterfaceName.Check(Bridge, "BridgeAccessNameInvalid"));
+        if (!IsWhatIf)
+        {
+            Invoke(() => { BridgeAcl.CheckWritable(AclPath); return 0; });
+        }
+
         var host = Invoke(() => new HostContext(Runner, (string?)null));
         var store = Invoke(StateDirectory.Open);
         var outcome = Run(ct => HostFiles.RunAsync(store, host, "bridge-acl", current =>

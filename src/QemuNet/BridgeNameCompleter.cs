@@ -1,4 +1,4 @@
-using QemuNet.Core.Host;
+using QemuNet.Core.Engine;
 using System.Collections;
 using System.Management.Automation;
 using System.Management.Automation.Language;

@@ -1,4 +1,4 @@
-using QemuNet.Core.Host;
+using QemuNet.Core.Engine;
 using System.Management.Automation;
 
 namespace QemuNet.Commands;

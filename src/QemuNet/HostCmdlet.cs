@@ -14,7 +14,7 @@ public abstract class HostCmdlet : QemuCmdlet
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [AllowNull]
     [AllowEmptyString]
-    public string? NetworkNamespace { get => _networkNamespace; set => _networkNamespace = string.IsNullOrEmpty(value) ? null : value; }
+    public string? NetworkNamespace { get => _networkNamespace; set => _networkNamespace = NotGiven(value); }
 
     protected HostContext CreateHost() => Invoke(() => new HostContext(Runner, NetworkNamespace) { Log = QueueVerbose });
 

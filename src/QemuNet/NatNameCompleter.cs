@@ -3,9 +3,6 @@ using QemuNet.Core.Nat;
 using System.Collections;
 using System.Management.Automation;
 using System.Management.Automation.Language;
-using QemuNet.Core.Host;
-using QemuNet.Core.Processes;
-using QemuNet.Core.Vm;
 
 namespace QemuNet.Commands;
 

@@ -1,6 +1,9 @@
 using System.Collections.Concurrent;
 using System.Management.Automation;
 using QemuNet.Core;
+using QemuNet.Core.Engine;
+using QemuNet.Core.Model;
+using QemuNet.Core.Nat;
 using QemuNet.Core.Processes;
 
 namespace QemuNet.Commands;
@@ -176,6 +179,21 @@ public abstract class QemuCmdlet : PSCmdlet, IDisposable
 
         return selected;
     }
+
+    /// <summary>A -Network argument as a network: the object given, or the one of that name in <paramref name="networkNamespace"/>.</summary>
+    protected QemuNatNetwork ResolveNetwork(QemuNatNetworkArgument argument, string? networkNamespace)
+    {
+        if (argument.Network is { } given)
+        {
+            return given;
+        }
+
+        var host = Invoke(() => new HostContext(Runner, networkNamespace));
+        return Invoke(() => new NatManager(host, StateDirectory.Open()).Get(argument.Name));
+    }
+
+    /// <summary>The one rule for optional string parameters bound by property name: empty means not given.</summary>
+    protected static string? NotGiven(string? value) => string.IsNullOrEmpty(value) ? null : value;
 
     internal static ErrorRecord ToErrorRecord(QemuNetException ex)
     {

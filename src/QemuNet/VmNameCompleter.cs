@@ -1,5 +1,4 @@
 using QemuNet.Core.Engine;
-using QemuNet.Core.Nat;
 using System.Collections;
 using System.Management.Automation;
 using System.Management.Automation.Language;

@@ -1,9 +1,7 @@
 using QemuNet.Core.Engine;
 using QemuNet.Core.Nat;
 using QemuNet.Core.Bridge;
-using QemuNet.Core.Host;
 using QemuNet.Core.Model;
-using QemuNet.Core.Processes;
 
 namespace QemuNet.Core.Tests;
 

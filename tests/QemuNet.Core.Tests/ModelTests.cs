@@ -1,5 +1,4 @@
 using QemuNet.Core.Model;
-using QemuNet.Core.Qemu;
 
 namespace QemuNet.Core.Tests;
 

@@ -1,8 +1,6 @@
 using QemuNet.Core.Engine;
 using QemuNet.Core.Nat;
-using QemuNet.Core.Host;
 using QemuNet.Core.Model;
-using QemuNet.Core.Processes;
 
 namespace QemuNet.Core.Tests;
 
@@ -127,7 +125,7 @@ public sealed class NatPlanGoldenTests
     public void ForgedRecordsAreRefusedOnLoad(string json)
     {
         var record = System.Text.Json.JsonSerializer.Deserialize<QemuNatNetwork>(json, NatPlanner.Json)!;
-        Assert.Throws<QemuNetException>(() => QemuNatNetwork.Validated(record));
+        Assert.Throws<QemuNetException>(() => NatChanges.Validate(record));
     }
 
     [Fact]

@@ -1,5 +1,3 @@
-using QemuNet.Core.Engine;
-using QemuNet.Core.Nat;
 using QemuNet.Core.Model;
 using QemuNet.Core.Processes;
 using QemuNet.Core.Qemu;

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using QemuNet.Core.Engine;
 using QemuNet.Core.Model;
 
 namespace QemuNet.Core.Bridge;
@@ -68,6 +69,19 @@ public static partial class BridgeAcl
             HelperPath = helper?.Path,
             HelperProblem = helper is null ? $"qemu-bridge-helper is not installed (looked in {string.Join(", ", BridgeHelper.KnownPaths)})." : helper.ProblemForUsers,
         };
+    }
+
+    /// <summary>Stops a change of the ACL before any step when this user cannot write it (it belongs to root).</summary>
+    public static void CheckWritable(string path)
+    {
+        var dir = Path.GetDirectoryName(path)!;
+        var existing = System.IO.File.Exists(path) ? path : Directory.Exists(dir) ? dir : Path.GetDirectoryName(dir)!;
+        if (!Environment.IsPrivilegedProcess && NativeMethods.Stat(existing) is { } status && status.Owner != NativeMethods.GetEffectiveUserId())
+        {
+            throw new QemuNetException("BridgeAccessWriteFailed", QemuNetErrorCategory.PermissionDenied, path,
+                $"Cannot change {path}: it belongs to user id {status.Owner}, and this process is not root.",
+                "Run as root (the ACL belongs to root): sudo pwsh, then the same command.");
+        }
     }
 
     /// <summary>The main file's text with an allow line for <paramref name="bridge"/> and without its deny lines.</summary>

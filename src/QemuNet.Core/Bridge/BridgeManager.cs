@@ -1,8 +1,6 @@
 using QemuNet.Core.Engine;
-using QemuNet.Core.Nat;
 using System.Globalization;
 using System.Text.Json;
-using QemuNet.Core.Host;
 using QemuNet.Core.Model;
 
 namespace QemuNet.Core.Bridge;

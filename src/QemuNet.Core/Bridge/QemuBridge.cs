@@ -1,7 +1,5 @@
 using QemuNet.Core.Engine;
-using QemuNet.Core.Nat;
 using System.Text.Json.Serialization;
-using QemuNet.Core.Host;
 
 namespace QemuNet.Core.Bridge;
 

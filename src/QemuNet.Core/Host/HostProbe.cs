@@ -48,39 +48,10 @@ public sealed class QemuHostCheck
     public override string ToString() => $"{Check}: {Status}";
 }
 
-/// <summary>A forward-hook chain of someone else's table whose policy drops (Docker's FORWARD DROP, for one).</summary>
-public sealed record ForwardDrop(string Family, string Table, string Chain);
 
 /// <summary>Reads what the host offers the three network modes, as findings; changes nothing.</summary>
 public static class HostProbe
 {
-    /// <summary>How to let a bridge's traffic through another table's dropping forward chain (nft, and Docker's iptables chain).</summary>
-    public static string ForwardDropFix(string family, string table, string chain, string bridge) =>
-        $"Fix: 'nft insert rule {family} {table} {chain} iifname \"{bridge}\" accept' and 'nft insert rule {family} {table} {chain} oifname \"{bridge}\" accept' "
-        + $"(for Docker: iptables -I DOCKER-USER -i {bridge} -j ACCEPT and -o {bridge} -j ACCEPT).";
-
-    public static async Task<IReadOnlyList<ForwardDrop>> FindForwardDropsAsync(HostContext host, CancellationToken ct)
-    {
-        var result = await host.RunAsync("nft", ["-j", "list", "chains"], ct, throwOnFailure: false).ConfigureAwait(false);
-        if (!result.Succeeded)
-        {
-            return [];
-        }
-
-        var drops = new List<ForwardDrop>();
-        foreach (var item in JsonDocument.Parse(result.StandardOutput).RootElement.GetProperty("nftables").EnumerateArray())
-        {
-            if (item.TryGetProperty("chain", out var chain)
-                && chain.TryGetProperty("hook", out var hook) && hook.GetString() == "forward"
-                && chain.TryGetProperty("policy", out var policy) && policy.GetString() == "drop"
-                && !chain.GetProperty("table").GetString()!.StartsWith("qemunet_", StringComparison.Ordinal))
-            {
-                drops.Add(new ForwardDrop(chain.GetProperty("family").GetString()!, chain.GetProperty("table").GetString()!, chain.GetProperty("name").GetString()!));
-            }
-        }
-
-        return drops;
-    }
 
     public static async Task<IReadOnlyList<QemuHostCheck>> RunAsync(HostContext host, string? qemuPath, CancellationToken ct)
     {
@@ -107,7 +78,7 @@ public static class HostProbe
         checks.Add(Tool("dnsmasq", "dnsmasq-base", QemuNetMode.Nat));
         checks.Add(await IptablesCheckAsync(host, ct).ConfigureAwait(false));
 
-        var drops = await FindForwardDropsAsync(host, ct).ConfigureAwait(false);
+        var drops = await ForwardDrops.FindAsync(host, ct).ConfigureAwait(false);
         checks.Add(drops.Count == 0
             ? Ok("Forward drop policy", "none", "No other firewall table drops forwarded traffic by default.")
             : new QemuHostCheck
@@ -115,7 +86,7 @@ public static class HostProbe
                 Check = "Forward drop policy", Status = QemuHostCheckStatus.Warning, Blocks = QemuNetMode.Nat,
                 Value = string.Join(", ", drops.Select(d => $"{d.Family} {d.Table} {d.Chain}")),
                 Detail = "Another table's forward chain has policy drop (Docker sets one): it drops NAT guests' traffic even though QemuNet's own table accepts it.",
-                Fix = string.Join(" ", drops.Select(d => ForwardDropFix(d.Family, d.Table, d.Chain, "qn-*"))),
+                Fix = string.Join(" ", drops.Select(d => ForwardDrops.Fix(d.Family, d.Table, d.Chain, "qn-*"))),
             });
 
         checks.Add(await BrNetfilterCheckAsync(host, drops.Count > 0, ct).ConfigureAwait(false));

@@ -26,6 +26,46 @@ public sealed partial class QemuHostForward
 
     public int GuestPort { get; init; }
 
+    /// <summary>
+    /// A forward from what a user may give: a forward object, "tcp:127.0.0.1:8080-:80", a port number (same port
+    /// both sides), or something with properties Protocol, HostAddress, HostPort, GuestAddress, GuestPort
+    /// (<paramref name="property"/> reads them from a hashtable or an object).
+    /// </summary>
+    public static QemuHostForward From(object value, Func<string, object?>? property) => value switch
+    {
+        QemuHostForward forward => Create(forward.Protocol, forward.HostAddress, forward.HostPort, forward.GuestAddress, forward.GuestPort),
+        string text => Parse(text),
+        int port => Create(QemuForwardProtocol.Tcp, null, port, null, port),
+        _ when property is not null => FromProperties(property, value),
+        _ => throw new QemuNetException("UserNetHostForwardInvalid", QemuNetErrorCategory.InvalidArgument, value,
+            $"'{value}' is not a host forward; give a string such as 'tcp:127.0.0.1:8080-:80' or '8080:80', or a hashtable with HostPort and GuestPort.",
+            "Give -HostForward as 'tcp:127.0.0.1:8080-:80', '8080:80', or @{ HostPort = 8080; GuestPort = 80 }."),
+    };
+
+    private static QemuHostForward FromProperties(Func<string, object?> get, object whole)
+    {
+        var protocolText = get("Protocol")?.ToString();
+        var protocol = QemuForwardProtocol.Tcp;
+        if (protocolText is not null && !Enum.TryParse(protocolText, ignoreCase: true, out protocol))
+        {
+            throw new QemuNetException("UserNetHostForwardInvalid", QemuNetErrorCategory.InvalidArgument, protocolText,
+                $"The forward protocol '{protocolText}' is neither Tcp nor Udp.", "Set Protocol to Tcp or Udp (or leave it out for Tcp).");
+        }
+
+        return Create(protocol, get("HostAddress")?.ToString(), PortOf(get("HostPort"), whole), get("GuestAddress")?.ToString(), PortOf(get("GuestPort"), whole));
+    }
+
+    private static int PortOf(object? value, object whole) => value switch
+    {
+        null => throw new QemuNetException("UserNetHostForwardInvalid", QemuNetErrorCategory.InvalidArgument, whole,
+            "A host forward needs both HostPort and GuestPort.", "Give -HostForward as 'tcp:127.0.0.1:8080-:80', '8080:80', or @{ HostPort = 8080; GuestPort = 80 }."),
+        int i => i,
+        long l when l is >= int.MinValue and <= int.MaxValue => (int)l,
+        _ when int.TryParse(value.ToString(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var p) => p,
+        _ => throw new QemuNetException("UserNetHostForwardInvalid", QemuNetErrorCategory.InvalidArgument, value,
+            $"The port '{value}' is not a number.", "Give ports as numbers from 1 to 65535."),
+    };
+
     /// <summary>Builds a validated forward; ports must be 1-65535 and addresses dotted IPv4.</summary>
     public static QemuHostForward Create(QemuForwardProtocol protocol, string? hostAddress, int hostPort, string? guestAddress, int guestPort)
     {

@@ -173,41 +173,6 @@ public sealed partial record QemuNatNetwork
         return name;
     }
 
-    /// <summary>
-    /// A record read back from disk, checked like user input (it may have been torn, edited or planted): every
-    /// name, address, reservation and forward must be one Enable-QemuNat and its friends could have written.
-    /// </summary>
-    public static QemuNatNetwork Validated(QemuNatNetwork record)
-    {
-        var fresh = Create(record.Name, record.Subnet, record.BridgeName, record.Uplink, record.Dhcp ? record.DhcpStart : null,
-            record.Dhcp ? record.DhcpEnd : null, record.Dhcp, record.Dns, record.DomainName, null);
-        if (fresh.Subnet != record.Subnet || fresh.Gateway != record.Gateway || (record.Dhcp && (fresh.DhcpStart != record.DhcpStart || fresh.DhcpEnd != record.DhcpEnd)))
-        {
-            throw new QemuNetException("NatSubnetInvalid", QemuNetErrorCategory.InvalidData, record.Subnet,
-                $"subnet {record.Subnet}, gateway {record.Gateway} and DHCP range {record.DhcpStart}-{record.DhcpEnd} do not fit together",
-                "Remove the record.");
-        }
-
-        if (record.NetworkNamespace is not null && !NamespaceName().IsMatch(record.NetworkNamespace))
-        {
-            throw new QemuNetException("NetworkNamespaceInvalid", QemuNetErrorCategory.InvalidData, record.NetworkNamespace,
-                $"'{record.NetworkNamespace}' is not a namespace name", "Remove the record.");
-        }
-
-        var net = fresh with { NetworkNamespace = record.NetworkNamespace, RestoreIpForward = record.RestoreIpForward };
-        foreach (var r in record.Reservations)
-        {
-            net = Nat.NatChanges.AddReservation(net, r.MacAddress, r.IPAddress, r.HostName);
-        }
-
-        foreach (var f in record.PortForwards)
-        {
-            net = Nat.NatChanges.AddPortForward(net, f.Protocol, f.HostAddress, f.HostPort, f.GuestAddress, f.GuestPort);
-        }
-
-        return net;
-    }
-
     [JsonIgnore]
     public Ipv4Network Network => Ipv4Network.Parse(Subnet, "NatSubnetInvalid");
 
@@ -215,9 +180,6 @@ public sealed partial record QemuNatNetwork
 
     [GeneratedRegex("^[A-Za-z][A-Za-z0-9_-]{0,31}$", RegexOptions.CultureInvariant)]
     private static partial Regex NetworkName();
-
-    [GeneratedRegex("^[A-Za-z0-9_.-]{1,64}$", RegexOptions.CultureInvariant)]
-    private static partial Regex NamespaceName();
 
     [GeneratedRegex(@"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$", RegexOptions.CultureInvariant)]
     private static partial Regex DomainPattern();

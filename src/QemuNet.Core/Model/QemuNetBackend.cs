@@ -1,5 +1,4 @@
 using System.Text.Json.Serialization;
-using QemuNet.Core.Qemu;
 
 namespace QemuNet.Core.Model;
 
@@ -21,5 +20,4 @@ public abstract class QemuNetBackend
     public abstract QemuBackendKind Kind { get; }
 
     /// <summary>Writes the -netdev option string, e.g. "user,id=net0,restrict=on".</summary>
-    internal abstract void WriteNetdevOptions(QemuOptionBuilder options, string id);
 }

@@ -61,7 +61,7 @@ public sealed class QemuNic
         {
             Model = model.Equals("virtio", StringComparison.OrdinalIgnoreCase) ? "virtio" : device,
             MacAddress = macAddress is null ? null : QemuNet.Core.Model.MacAddress.Normalize(macAddress),
-            Id = id is null ? null : QemuNet.Core.Qemu.QemuOptionBuilder.CheckId(id, "NicIdInvalid"),
+            Id = id is null ? null : QemuId.Check(id, "NicIdInvalid"),
             PciAddress = pciAddress is null ? null : QemuNet.Core.Model.PciAddress.Normalize(pciAddress),
             Vectors = vectors,
             BootIndex = bootIndex,

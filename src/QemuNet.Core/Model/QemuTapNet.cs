@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using QemuNet.Core.Qemu;
 
 namespace QemuNet.Core.Model;
 
@@ -69,7 +68,7 @@ public sealed class QemuTapNet : QemuNetBackend
     {
         if (Id is not null)
         {
-            QemuOptionBuilder.CheckId(Id, "TapIdInvalid");
+            QemuId.Check(Id, "TapIdInvalid");
         }
 
         if (IfName is not null)
@@ -164,44 +163,11 @@ public sealed class QemuTapNet : QemuNetBackend
         Queues = Queues,
     };
 
-    internal override void WriteNetdevOptions(QemuOptionBuilder options, string id)
-    {
-        options.Add("tap");
-        options.Add("id", id);
-        if (Fd is not null)
-        {
-            options.Add("fd", Fd);
-        }
-        else if (Helper is not null)
-        {
-            options.Add("br", Bridge);
-            options.Add("helper", Helper);
-        }
-        else
-        {
-            options.Add("ifname", IfName);
-
-            // QEMU would otherwise run /etc/qemu-ifup and /etc/qemu-ifdown.
-            options.Add("script", Script ?? "no");
-            options.Add("downscript", DownScript ?? "no");
-        }
-
-        options.Add("sndbuf", SndBuf?.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        options.Add("vnet_hdr", OnOff(VnetHdr));
-        options.Add("vhost", Vhost switch { QemuVhostMode.On => "on", QemuVhostMode.Off => "off", _ => null });
-        if (Queues > 1)
-        {
-            options.Add("queues", Queues);
-        }
-    }
-
     public override string ToString()
     {
         var how = Fd is not null ? $"fd {Fd}" : Helper is not null ? "via helper" : Script is not null ? $"script {Script}" : null;
         return $"tap {IfName ?? "(auto)"}" + (Bridge is null ? string.Empty : $" on {Bridge}") + (how is null ? string.Empty : $" ({how})");
     }
-
-    private static string? OnOff(bool? value) => value switch { true => "on", false => "off", null => null };
 
     private static List<string> Named(params (string Name, object? Value)[] options) =>
         options.Where(o => o.Value is not null).Select(o => o.Name).ToList();

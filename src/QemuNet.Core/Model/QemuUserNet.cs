@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using QemuNet.Core.Qemu;
 
 namespace QemuNet.Core.Model;
 
@@ -49,7 +48,7 @@ public sealed partial class QemuUserNet : QemuNetBackend
     {
         if (id is not null)
         {
-            QemuOptionBuilder.CheckId(id, "UserNetIdInvalid");
+            QemuId.Check(id, "UserNetIdInvalid");
         }
 
         var network = Ipv4Network.Parse(subnet ?? DefaultSubnet, "UserNetSubnetInvalid");
@@ -114,26 +113,6 @@ public sealed partial class QemuUserNet : QemuNetBackend
             DomainName = domainName,
             HostForward = forwards.ToArray(),
         };
-    }
-
-    internal override void WriteNetdevOptions(QemuOptionBuilder options, string id)
-    {
-        options.Add("user");
-        options.Add("id", id);
-        if (Restrict)
-        {
-            options.Add("restrict", "on");
-        }
-
-        options.Add("net", Subnet);
-        options.Add("dhcpstart", DhcpStart);
-        options.Add("dns", Dns);
-        options.Add("hostname", HostName);
-        options.Add("domainname", DomainName);
-        foreach (var forward in HostForward)
-        {
-            options.Add("hostfwd", forward.ToQemuString());
-        }
     }
 
     public override string ToString() => "user" + (HostForward.Count > 0 ? $" ({string.Join(", ", HostForward)})" : string.Empty);

@@ -1,5 +1,3 @@
-using QemuNet.Core.Engine;
-using QemuNet.Core.Nat;
 using System.Text.RegularExpressions;
 using QemuNet.Core.Model;
 
@@ -8,6 +6,41 @@ namespace QemuNet.Core.Nat;
 /// <summary>Validated changes to a NAT network's reservations and port forwards; each returns the changed network.</summary>
 public static partial class NatChanges
 {
+    /// <summary>
+    /// A record read back from disk, checked like user input (it may have been torn, edited or planted): every
+    /// name, address, reservation and forward must be one Enable-QemuNat and its friends could have written.
+    /// </summary>
+    public static QemuNatNetwork Validate(QemuNatNetwork record)
+    {
+        var fresh = QemuNatNetwork.Create(record.Name, record.Subnet, record.BridgeName, record.Uplink, record.Dhcp ? record.DhcpStart : null,
+            record.Dhcp ? record.DhcpEnd : null, record.Dhcp, record.Dns, record.DomainName, null);
+        if (fresh.Subnet != record.Subnet || fresh.Gateway != record.Gateway || (record.Dhcp && (fresh.DhcpStart != record.DhcpStart || fresh.DhcpEnd != record.DhcpEnd)))
+        {
+            throw new QemuNetException("NatSubnetInvalid", QemuNetErrorCategory.InvalidData, record.Subnet,
+                $"subnet {record.Subnet}, gateway {record.Gateway} and DHCP range {record.DhcpStart}-{record.DhcpEnd} do not fit together",
+                "Remove the record.");
+        }
+
+        if (record.NetworkNamespace is not null && !NamespaceName().IsMatch(record.NetworkNamespace))
+        {
+            throw new QemuNetException("NetworkNamespaceInvalid", QemuNetErrorCategory.InvalidData, record.NetworkNamespace,
+                $"'{record.NetworkNamespace}' is not a namespace name", "Remove the record.");
+        }
+
+        var net = fresh with { NetworkNamespace = record.NetworkNamespace, RestoreIpForward = record.RestoreIpForward };
+        foreach (var r in record.Reservations)
+        {
+            net = AddReservation(net, r.MacAddress, r.IPAddress, r.HostName);
+        }
+
+        foreach (var f in record.PortForwards)
+        {
+            net = AddPortForward(net, f.Protocol, f.HostAddress, f.HostPort, f.GuestAddress, f.GuestPort);
+        }
+
+        return net;
+    }
+
     public static QemuNatNetwork AddReservation(QemuNatNetwork net, string macAddress, string ipAddress, string? hostName)
     {
         string mac;
@@ -133,4 +166,7 @@ public static partial class NatChanges
 
     [GeneratedRegex("^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$", RegexOptions.CultureInvariant)]
     private static partial Regex HostLabel();
+
+    [GeneratedRegex("^[A-Za-z0-9_.-]{1,64}$", RegexOptions.CultureInvariant)]
+    private static partial Regex NamespaceName();
 }

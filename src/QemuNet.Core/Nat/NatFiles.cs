@@ -1,5 +1,4 @@
 using QemuNet.Core.Engine;
-using QemuNet.Core.Nat;
 using System.Globalization;
 using System.Text;
 using QemuNet.Core.Model;

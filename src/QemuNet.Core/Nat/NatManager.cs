@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
 using QemuNet.Core.Engine;
-using QemuNet.Core.Host;
 using QemuNet.Core.Model;
 
 namespace QemuNet.Core.Nat;
@@ -284,10 +283,10 @@ public sealed class NatManager
     public async Task<IReadOnlyList<string>> FindForwardDropsAsync(QemuNatNetwork net, CancellationToken ct)
     {
         var warnings = new List<string>();
-        foreach (var (family, table, name) in await HostProbe.FindForwardDropsAsync(Host, ct).ConfigureAwait(false))
+        foreach (var (family, table, name) in await ForwardDrops.FindAsync(Host, ct).ConfigureAwait(false))
         {
             warnings.Add($"The {family} table '{table}' chain '{name}' drops forwarded traffic by default (policy drop), so guests on {net.BridgeName} "
-                + $"cannot get out even with QemuNet's accept rules. {HostProbe.ForwardDropFix(family, table, name, net.BridgeName)}");
+                + $"cannot get out even with QemuNet's accept rules. {ForwardDrops.Fix(family, table, name, net.BridgeName)}");
         }
 
         return warnings;
@@ -456,7 +455,7 @@ public sealed class NatManager
 
     private static QemuNatNetwork CheckRecord(QemuNatNetwork record, string fileName)
     {
-        var net = QemuNatNetwork.Validated(record);
+        var net = NatChanges.Validate(record);
         if (net.Name != fileName)
         {
             throw new QemuNetException("NatNameInvalid", QemuNetErrorCategory.InvalidData, record.Name,

@@ -56,7 +56,17 @@ public static class QemuArgvRenderer
             var backend = nic.Backend ?? new QemuUserNet();
             var netdevId = backend.Id ?? $"net{i}";
             var netdev = new QemuOptionBuilder();
-            backend.WriteNetdevOptions(netdev, netdevId);
+            switch (backend)
+            {
+                case QemuTapNet tapBackend:
+                    WriteTap(netdev, netdevId, tapBackend);
+                    break;
+                case QemuUserNet userBackend:
+                    WriteUser(netdev, netdevId, userBackend);
+                    break;
+                default:
+                    throw new NotSupportedException(backend.GetType().Name);
+            }
             argv.Add("-netdev");
             argv.Add(netdev.ToString());
 
@@ -107,4 +117,57 @@ public static class QemuArgvRenderer
             argv.Add(path);
         }
     }
+
+    private static void WriteTap(QemuOptionBuilder options, string id, QemuTapNet tap)
+    {
+        options.Add("tap");
+        options.Add("id", id);
+        if (tap.Fd is not null)
+        {
+            options.Add("fd", tap.Fd);
+        }
+        else if (tap.Helper is not null)
+        {
+            options.Add("br", tap.Bridge);
+            options.Add("helper", tap.Helper);
+        }
+        else
+        {
+            options.Add("ifname", tap.IfName);
+
+            // QEMU would otherwise run /etc/qemu-ifup and /etc/qemu-ifdown.
+            options.Add("script", tap.Script ?? "no");
+            options.Add("downscript", tap.DownScript ?? "no");
+        }
+
+        options.Add("sndbuf", tap.SndBuf?.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        options.Add("vnet_hdr", OnOff(tap.VnetHdr));
+        options.Add("vhost", tap.Vhost switch { QemuVhostMode.On => "on", QemuVhostMode.Off => "off", _ => null });
+        if (tap.Queues > 1)
+        {
+            options.Add("queues", tap.Queues);
+        }
+    }
+
+    private static void WriteUser(QemuOptionBuilder options, string id, QemuUserNet user)
+    {
+        options.Add("user");
+        options.Add("id", id);
+        if (user.Restrict)
+        {
+            options.Add("restrict", "on");
+        }
+
+        options.Add("net", user.Subnet);
+        options.Add("dhcpstart", user.DhcpStart);
+        options.Add("dns", user.Dns);
+        options.Add("hostname", user.HostName);
+        options.Add("domainname", user.DomainName);
+        foreach (var forward in user.HostForward)
+        {
+            options.Add("hostfwd", forward.ToQemuString());
+        }
+    }
+
+    private static string? OnOff(bool? value) => value switch { true => "on", false => "off", null => null };
 }

@@ -1,5 +1,4 @@
 using QemuNet.Core.Engine;
-using QemuNet.Core.Nat;
 using System.Text.Json.Serialization;
 using QemuNet.Core.Model;
 

@@ -1,12 +1,9 @@
 using QemuNet.Core.Engine;
-using QemuNet.Core.Nat;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using QemuNet.Core.Host;
 using QemuNet.Core.Model;
 using QemuNet.Core.Processes;
-using QemuNet.Core.Qemu;
 
 namespace QemuNet.Core.Vm;
 

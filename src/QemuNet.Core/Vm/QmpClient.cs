@@ -1,5 +1,3 @@
-using QemuNet.Core.Engine;
-using QemuNet.Core.Nat;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;

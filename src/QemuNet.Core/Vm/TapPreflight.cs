@@ -1,7 +1,5 @@
 using QemuNet.Core.Engine;
-using QemuNet.Core.Nat;
 using QemuNet.Core.Bridge;
-using QemuNet.Core.Host;
 using QemuNet.Core.Model;
 
 namespace QemuNet.Core.Vm;

@@ -1,7 +1,5 @@
-using QemuNet.Core.Engine;
 using QemuNet.Core.Nat;
 using System.Management.Automation;
-using QemuNet.Core.Host;
 using QemuNet.Core.Model;
 
 namespace QemuNet.Commands;
@@ -32,7 +30,7 @@ public sealed class AddQemuNatReservationCommand : NatCmdlet
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [AllowNull]
     [AllowEmptyString]
-    public string? HostName { get => _hostName; set => _hostName = string.IsNullOrEmpty(value) ? null : value; }
+    public string? HostName { get => _hostName; set => _hostName = NotGiven(value); }
 
     protected override void ProcessRecord()
     {

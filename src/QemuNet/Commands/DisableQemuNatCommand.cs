@@ -1,4 +1,3 @@
-using QemuNet.Core.Host;
 using System.Management.Automation;
 using QemuNet.Core.Model;
 

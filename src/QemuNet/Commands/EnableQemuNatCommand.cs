@@ -40,7 +40,7 @@ public sealed class EnableQemuNatCommand : NatCmdlet
     [ArgumentCompleter(typeof(LinkNameCompleter))]
     [AllowNull]
     [AllowEmptyString]
-    public string? Uplink { get => _uplink; set => _uplink = string.IsNullOrEmpty(value) ? null : value; }
+    public string? Uplink { get => _uplink; set => _uplink = NotGiven(value); }
 
     /// <summary>First and last DHCP address; the subnet's .2 to the last host by default.</summary>
     [Parameter]
@@ -56,7 +56,7 @@ public sealed class EnableQemuNatCommand : NatCmdlet
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [AllowNull]
     [AllowEmptyString]
-    public string? DomainName { get => _domainName; set => _domainName = string.IsNullOrEmpty(value) ? null : value; }
+    public string? DomainName { get => _domainName; set => _domainName = NotGiven(value); }
 
     protected override void ProcessRecord()
     {

@@ -1,7 +1,6 @@
 using System.Management.Automation;
 using QemuNet.Core.Engine;
 using QemuNet.Core.Bridge;
-using QemuNet.Core.Model;
 
 namespace QemuNet.Commands;
 
@@ -13,6 +12,8 @@ namespace QemuNet.Commands;
 [OutputType(typeof(FileInfo))]
 public sealed class ExportQemuIfupScriptCommand : QemuCmdlet
 {
+    private string? _networkNamespace;
+
     /// <summary>The bridge to attach to; bound by property name from Get-QemuBridge (a piped NAT network uses -Network instead).</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [Alias("BridgeName")]
@@ -20,9 +21,16 @@ public sealed class ExportQemuIfupScriptCommand : QemuCmdlet
     [ValidateNotNullOrEmpty]
     public string? Bridge { get; set; }
 
-    /// <summary>A NAT network (from Enable-QemuNat or Get-QemuNat): the script attaches to its bridge.</summary>
+    /// <summary>A NAT network (an object from Enable-QemuNat or Get-QemuNat, or its name): the script attaches to its bridge.</summary>
     [Parameter(ValueFromPipeline = true)]
-    public QemuNatNetwork? Network { get; set; }
+    [ArgumentCompleter(typeof(NatNameCompleter))]
+    public QemuNatNetworkArgument? Network { get; set; }
+
+    /// <summary>Where a -Network given by name is looked up (its namespace); the current namespace when left out.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [AllowNull]
+    [AllowEmptyString]
+    public string? NetworkNamespace { get => _networkNamespace; set => _networkNamespace = NotGiven(value); }
 
     [Parameter(Mandatory = true, Position = 0)]
     [ValidateNotNullOrEmpty]
@@ -43,7 +51,8 @@ public sealed class ExportQemuIfupScriptCommand : QemuCmdlet
     {
         var up = Resolve(Path);
         var down = DownPath is null ? null : Resolve(DownPath);
-        var files = Invoke(() => IfupScript.Files(Network?.BridgeName ?? Bridge, Network?.Name, up, down, Force));
+        var network = Network is null ? null : ResolveNetwork(Network, NetworkNamespace);
+        var files = Invoke(() => IfupScript.Files(network?.BridgeName ?? Bridge, network?.Name, up, down, Force));
         var host = Invoke(() => new HostContext(Runner, (string?)null));
         var store = Invoke(StateDirectory.Open);
         var paths = files.Select(f => f.Path).ToArray();

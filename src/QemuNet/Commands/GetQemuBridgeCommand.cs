@@ -2,7 +2,6 @@ using QemuNet.Core.Engine;
 using QemuNet.Core.Nat;
 using System.Management.Automation;
 using QemuNet.Core.Bridge;
-using QemuNet.Core.Host;
 using QemuNet.Core.Model;
 using QemuNet.Core.Processes;
 using QemuNet.Core.Vm;

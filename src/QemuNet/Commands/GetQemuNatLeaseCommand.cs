@@ -1,7 +1,5 @@
-using QemuNet.Core.Engine;
 using QemuNet.Core.Nat;
 using System.Management.Automation;
-using QemuNet.Core.Host;
 
 namespace QemuNet.Commands;
 

@@ -1,5 +1,4 @@
 using QemuNet.Core.Engine;
-using QemuNet.Core.Nat;
 using System.Management.Automation;
 using QemuNet.Core.Vm;
 

@@ -25,7 +25,7 @@ public sealed class NewQemuTapCommand : QemuCmdlet
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [AllowNull]
     [AllowEmptyString]
-    public string? NetworkNamespace { get => _networkNamespace; set => _networkNamespace = string.IsNullOrEmpty(value) ? null : value; }
+    public string? NetworkNamespace { get => _networkNamespace; set => _networkNamespace = NotGiven(value); }
 
     [Parameter]
     [ValidateNotNullOrEmpty]

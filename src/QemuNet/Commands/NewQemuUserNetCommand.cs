@@ -1,7 +1,6 @@
 using System.Collections;
 using System.Globalization;
 using System.Management.Automation;
-using QemuNet.Core;
 using QemuNet.Core.Model;
 
 namespace QemuNet.Commands;
@@ -54,44 +53,17 @@ public sealed class NewQemuUserNetCommand : QemuCmdlet
         WriteObject(Invoke(() => QemuUserNet.Create(Id, Restrict, Subnet, DhcpStart, Dns, HostName, DomainName, forwards)));
     }
 
-    private QemuHostForward ToForward(object value) => Invoke(() => (value is PSObject ps ? ps.BaseObject : value) switch
+    private QemuHostForward ToForward(object value)
     {
-        QemuHostForward forward => QemuHostForward.Create(forward.Protocol, forward.HostAddress, forward.HostPort, forward.GuestAddress, forward.GuestPort),
-        string text => QemuHostForward.Parse(text),
-        int port => QemuHostForward.Create(QemuForwardProtocol.Tcp, null, port, null, port),
-        IDictionary table => FromProperties(k => table.Contains(k) ? table[k] : null, value),
-        PSCustomObject => FromProperties(k => ((PSObject)value).Properties[k]?.Value, value),
-        _ => throw new QemuNetException("UserNetHostForwardInvalid", QemuNetErrorCategory.InvalidArgument, value,
-            $"'{value}' is not a host forward; give a string such as 'tcp:127.0.0.1:8080-:80' or '8080:80', or a hashtable with HostPort and GuestPort.",
-            "Give -HostForward as 'tcp:127.0.0.1:8080-:80', '8080:80', or @{ HostPort = 8080; GuestPort = 80 }."),
-    });
-
-    private static QemuHostForward FromProperties(Func<string, object?> get, object whole)
-    {
-        var protocolText = get("Protocol")?.ToString();
-        var protocol = QemuForwardProtocol.Tcp;
-        if (protocolText is not null && !Enum.TryParse(protocolText, ignoreCase: true, out protocol))
+        var raw = Unwrap(value)!;
+        Func<string, object?>? property = raw switch
         {
-            throw new QemuNetException("UserNetHostForwardInvalid", QemuNetErrorCategory.InvalidArgument, protocolText,
-                $"The forward protocol '{protocolText}' is neither Tcp nor Udp.", "Set Protocol to Tcp or Udp (or leave it out for Tcp).");
-        }
-
-        return QemuHostForward.Create(protocol, get("HostAddress")?.ToString(), Port(get("HostPort"), whole),
-            get("GuestAddress")?.ToString(), Port(get("GuestPort"), whole));
-    }
-
-    private static int Port(object? value, object whole)
-    {
-        value = value is PSObject ps ? ps.BaseObject : value;
-        return value switch
-        {
-            null => throw new QemuNetException("UserNetHostForwardInvalid", QemuNetErrorCategory.InvalidArgument, whole,
-                "A host forward needs both HostPort and GuestPort.", "Give -HostForward as 'tcp:127.0.0.1:8080-:80', '8080:80', or @{ HostPort = 8080; GuestPort = 80 }."),
-            int i => i,
-            long l when l is >= int.MinValue and <= int.MaxValue => (int)l,
-            _ when int.TryParse(value.ToString(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var p) => p,
-            _ => throw new QemuNetException("UserNetHostForwardInvalid", QemuNetErrorCategory.InvalidArgument, value,
-                $"The port '{value}' is not a number.", "Give ports as numbers from 1 to 65535."),
+            IDictionary table => key => table.Contains(key) ? Unwrap(table[key]) : null,
+            PSCustomObject => key => Unwrap(((PSObject)value).Properties[key]?.Value),
+            _ => null,
         };
+        return Invoke(() => QemuHostForward.From(raw, property));
     }
+
+    private static object? Unwrap(object? value) => value is PSObject ps ? ps.BaseObject : value;
 }

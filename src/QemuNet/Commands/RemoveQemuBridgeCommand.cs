@@ -1,9 +1,5 @@
-using QemuNet.Core.Engine;
-using QemuNet.Core.Nat;
 using System.Management.Automation;
-using QemuNet.Core;
 using QemuNet.Core.Bridge;
-using QemuNet.Core.Vm;
 
 namespace QemuNet.Commands;
 

@@ -1,9 +1,7 @@
 using QemuNet.Core.Engine;
 using QemuNet.Core.Nat;
 using System.Management.Automation;
-using QemuNet.Core;
 using QemuNet.Core.Bridge;
-using QemuNet.Core.Host;
 using QemuNet.Core.Model;
 using QemuNet.Core.Processes;
 using QemuNet.Core.Qemu;
@@ -26,9 +24,10 @@ public sealed class StartQemuVmCommand : QemuCmdlet
     [Parameter(ValueFromPipeline = true)]
     public QemuNetBackend[]? Backend { get; set; }
 
-    /// <summary>A NAT network piped on its own gets a NIC of the default model with a TAP on its bridge.</summary>
+    /// <summary>A NAT network (an object, or its name) given on its own gets a NIC of the default model with a TAP on its bridge.</summary>
     [Parameter(ValueFromPipeline = true)]
-    public QemuNatNetwork[]? Network { get; set; }
+    [ArgumentCompleter(typeof(NatNameCompleter))]
+    public QemuNatNetworkArgument[]? Network { get; set; }
 
     [Parameter(Position = 0)]
     [ValidateNotNullOrEmpty]
@@ -100,7 +99,8 @@ public sealed class StartQemuVmCommand : QemuCmdlet
     {
         _nics.AddRange(Nic ?? []);
         _nics.AddRange((Backend ?? []).Select(b => new QemuNic { Backend = b }));
-        _nics.AddRange((Network ?? []).Select(n => new QemuNic { Backend = QemuTapNet.ForBridge(n.BridgeName, n.NetworkNamespace) }));
+        _nics.AddRange((Network ?? []).Select(a => ResolveNetwork(a, NetworkNamespace))
+            .Select(n => new QemuNic { Backend = QemuTapNet.ForBridge(n.BridgeName, n.NetworkNamespace) }));
     }
 
     protected override void EndProcessing()
@@ -119,34 +119,12 @@ public sealed class StartQemuVmCommand : QemuCmdlet
             NoNetwork = NoNetwork,
             Nics = _nics,
         }));
-        if (spec.Initrd is not null && spec.Kernel is null || spec.Append is not null && spec.Kernel is null)
-        {
-            ThrowTerminatingError(ToErrorRecord(new QemuNetException("VmKernelMissing", QemuNetErrorCategory.InvalidArgument, spec.Initrd ?? spec.Append,
-                "-Initrd and -Append need -Kernel (QEMU boots them only with a kernel given directly).", "Add -Kernel with the path of a kernel image, or leave out -Initrd and -Append.")));
-        }
-
-        // A TAP must be made where its bridge is: QEMU runs in the NAT network's namespace.
-        var tapNamespaces = spec.Nics.Select(n => n.Backend).OfType<QemuTapNet>().Select(t => t.NetworkNamespace).OfType<string>().Distinct().ToList();
-        if (tapNamespaces.Count > 1 || (tapNamespaces.Count == 1 && NetworkNamespace is not null && tapNamespaces[0] != NetworkNamespace))
-        {
-            ThrowTerminatingError(ToErrorRecord(new QemuNetException("VmNamespaceConflict", QemuNetErrorCategory.InvalidArgument, NetworkNamespace,
-                "The NICs' bridges live in different network namespaces (or not in -NetworkNamespace); one QEMU runs in one namespace.",
-                "Put all of the VM's NICs on networks of one namespace, and give that namespace (or none) as -NetworkNamespace.")));
-        }
-
-        var netns = NetworkNamespace ?? tapNamespaces.FirstOrDefault();
-        if (netns is not null)
-        {
-            Invoke(() => { QemuVmManager.CheckNetworkNamespace(netns); return 0; });
-        }
+        Invoke(() => { QemuLaunchChecks.CheckKernel(spec); return 0; });
+        var netns = Invoke(() => QemuLaunchChecks.ResolveNamespace(spec, NetworkNamespace));
 
         var qemu = Invoke(() => QemuBinary.Resolve(QemuPath is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(QemuPath)));
         var supported = Run(ct => QemuBinary.GetNicModelsAsync(Runner, qemu, ct));
-        foreach (var nic in spec.Nics.Where(n => !supported.Any(m => m.Device == n.Device)))
-        {
-            ThrowTerminatingError(QemuCmdlet.ToErrorRecord(new QemuNetException("NicModelUnsupported", QemuNetErrorCategory.InvalidArgument,
-                nic.Model, $"{qemu} does not emulate the NIC model '{nic.Model}'.", "Run Get-QemuNicModel to see the models it has.")));
-        }
+        Invoke(() => { QemuLaunchChecks.CheckModels(spec, supported, qemu); return 0; });
 
         var notes = new List<string>();
         spec = Run(ct => TapPreflight.CheckAsync(spec, new HostContext(Runner, netns), BridgeAcl.DefaultPath,
@@ -155,26 +133,9 @@ public sealed class StartQemuVmCommand : QemuCmdlet
         var accelerator = Invoke(() => QemuVmManager.ResolveAccelerator(Accelerator));
         var manager = new QemuVmManager(Runner, StateDirectory.Resolve());
         var arguments = QemuArgvRenderer.Render(spec, accelerator, new QemuVmPaths(manager.StateDirectory, spec.Name));
-        System.Text.RegularExpressions.Regex? consolePattern = null;
-        if (WaitForConsole is not null)
-        {
-            try
-            {
-                consolePattern = new System.Text.RegularExpressions.Regex(WaitForConsole, System.Text.RegularExpressions.RegexOptions.Multiline);
-            }
-            catch (ArgumentException ex)
-            {
-                ThrowTerminatingError(new ErrorRecord(ex, "VmWaitPatternInvalid", ErrorCategory.InvalidArgument, WaitForConsole)
-                {
-                    ErrorDetails = new ErrorDetails($"-WaitForConsole '{WaitForConsole}' is not a valid regular expression: {ex.Message}")
-                    {
-                        RecommendedAction = "Escape regex characters, e.g. with [regex]::Escape('text').",
-                    },
-                });
-            }
-        }
-
-        var leaseNics = WaitForLease ? LeaseSources(spec, netns) : [];
+        var waiter = WaitForConsole is not null || WaitForLease
+            ? Invoke(() => ReadinessWaiter.Create(spec, WaitForConsole, WaitForLease ? new NatManager(new HostContext(Runner, netns), StateDirectory.Open()) : null))
+            : null;
         var (fileName, argv) = HostContext.Wrap(netns, qemu, arguments);
         var commandLine = CommandLine.Format(fileName, argv);
         if (!ShouldProcess($"Start VM '{spec.Name}': {commandLine}", $"Start VM '{spec.Name}' with: {commandLine}", "Start-QemuVm"))
@@ -183,9 +144,9 @@ public sealed class StartQemuVmCommand : QemuCmdlet
         }
 
         var vm = Run(ct => manager.StartAsync(spec, qemu, accelerator, arguments, netns, ct));
-        if (consolePattern is not null || WaitForLease)
+        if (waiter is not null)
         {
-            WaitUntilReady(manager, vm, consolePattern, leaseNics);
+            WaitUntilReady(manager, vm, waiter);
         }
 
         if (!Wait)
@@ -215,103 +176,41 @@ public sealed class StartQemuVmCommand : QemuCmdlet
         }
     }
 
-    /// <summary>For each NIC on a NAT network: its MAC and the network (whose dnsmasq lease file the module can read).</summary>
-    private List<(string Mac, NatManager Manager, QemuNatNetwork Net)> LeaseSources(QemuLaunchSpec spec, string? netns)
-    {
-        var manager = Invoke(() => new NatManager(new HostContext(Runner, netns), StateDirectory.Open()));
-        var networks = Invoke(manager.ListRecords).Networks;
-        var sources = new List<(string, NatManager, QemuNatNetwork)>();
-        foreach (var nic in spec.Nics)
-        {
-            if (nic.Backend is QemuTapNet { Bridge: { } bridge } && networks.FirstOrDefault(n => n.BridgeName == bridge && n.Dhcp) is { } net)
-            {
-                sources.Add((nic.MacAddress!, manager, net));
-            }
-        }
-
-        if (sources.Count == 0)
-        {
-            ThrowTerminatingError(ToErrorRecord(new QemuNetException("VmLeaseNotObservable", QemuNetErrorCategory.InvalidArgument, spec.Name,
-                "-WaitForLease watches the DHCP leases of QemuNet's NAT networks, and no NIC of this VM is on one with DHCP.",
-                "Use -WaitForConsole with a line your guest prints once its network is up; user-mode guests get 10.0.2.15 unless -DhcpStart says otherwise; on a bridge, ask the LAN's DHCP server.")));
-        }
-
-        return sources;
-    }
-
     /// <summary>
-    /// Polls the console log and the lease files with Write-Progress until everything asked for is there; a
-    /// timeout is a non-terminating error (the guest keeps running); Ctrl+C stops the guest.
+    /// Waits (with Write-Progress) until the guest is ready; a timeout is a non-terminating error (the guest keeps
+    /// running); Ctrl+C abandons the start, so the guest is stopped.
     /// </summary>
-    private void WaitUntilReady(QemuVmManager manager, QemuVm vm, System.Text.RegularExpressions.Regex? console, List<(string Mac, NatManager Manager, QemuNatNetwork Net)> leases)
+    private void WaitUntilReady(QemuVmManager manager, QemuVm vm, ReadinessWaiter waiter)
     {
-        var started = DateTime.UtcNow;
         var progress = new ProgressRecord(1, $"Starting VM '{vm.Name}'", "Waiting") { PercentComplete = 0 };
-        var addresses = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        var consoleSeen = console is null;
         try
         {
-            while (true)
+            var failure = Run(ct => waiter.WaitAsync(vm, TimeSpan.FromSeconds(TimeoutSec), p => OnPipelineThread(() =>
             {
-                if (!consoleSeen && File.Exists(vm.ConsoleLog))
-                {
-                    using var stream = new FileStream(vm.ConsoleLog, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-                    consoleSeen = console!.IsMatch(new StreamReader(stream).ReadToEnd());
-                }
-
-                foreach (var (mac, natManager, net) in leases.Where(l => !addresses.ContainsKey(l.Mac)))
-                {
-                    if (natManager.GetLeases(net).FirstOrDefault(l => string.Equals(l.MacAddress, mac, StringComparison.OrdinalIgnoreCase)) is { } lease)
-                    {
-                        addresses[mac] = lease.IPAddress;
-                    }
-                }
-
-                if (consoleSeen && addresses.Count == leases.Count)
-                {
-                    break;
-                }
-
-                var elapsed = DateTime.UtcNow - started;
-                if (!QemuVmManager.IsAlive(vm) || elapsed.TotalSeconds > TimeoutSec)
-                {
-                    var what = !consoleSeen ? $"a console line matching '{WaitForConsole}'" : $"DHCP leases ({addresses.Count} of {leases.Count})";
-                    var reason = QemuVmManager.IsAlive(vm) ? $"did not show {what} within {TimeoutSec} s; it keeps running" : $"exited before it showed {what}";
-                    WriteError(ToErrorRecord(new QemuNetException("VmWaitTimeout", QemuNetErrorCategory.OperationTimeout, vm.Name,
-                        $"VM '{vm.Name}' {reason}.", $"Read its console: Get-Content {vm.ConsoleLog}. Raise -TimeoutSec for slow (TCG) boots.")));
-                    break;
-                }
-
-                progress.StatusDescription = !consoleSeen ? $"Waiting for the console to print '{WaitForConsole}'" : $"Waiting for DHCP leases ({addresses.Count} of {leases.Count})";
-                progress.SecondsRemaining = (int)Math.Max(0, TimeoutSec - elapsed.TotalSeconds);
-                progress.PercentComplete = (int)Math.Min(99, elapsed.TotalSeconds * 100 / TimeoutSec);
+                progress.StatusDescription = p.Status;
+                progress.SecondsRemaining = (int)Math.Max(0, (p.Timeout - p.Elapsed).TotalSeconds);
+                progress.PercentComplete = (int)Math.Min(99, p.Elapsed.TotalSeconds * 100 / p.Timeout.TotalSeconds);
                 WriteProgress(progress);
-                if (CancelToken.WaitHandle.WaitOne(250))
-                {
-                    // Ctrl+C: the start is abandoned, so the guest goes too.
-                    manager.StopAsync(vm, TimeSpan.FromSeconds(3), CancellationToken.None).GetAwaiter().GetResult();
-                    throw new PipelineStoppedException();
-                }
+                return 0;
+            }), ct));
+            if (failure is not null)
+            {
+                WriteError(ToErrorRecord(failure));
             }
+        }
+        catch (PipelineStoppedException)
+        {
+            manager.StopAsync(vm, TimeSpan.FromSeconds(3), CancellationToken.None).GetAwaiter().GetResult();
+            throw;
         }
         finally
         {
             progress.RecordType = ProgressRecordType.Completed;
             WriteProgress(progress);
         }
-
-        vm.IPAddress = leases.Select(l => addresses.GetValueOrDefault(l.Mac)).OfType<string>().ToArray();
     }
 
-    private string ExistingFile(string path, string parameter)
-    {
-        var full = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
-        if (!File.Exists(full))
-        {
-            throw new QemuNetException("VmFileNotFound", QemuNetErrorCategory.ObjectNotFound, path,
-                $"The -{parameter} file '{full}' does not exist.", $"Check the path given to -{parameter}; relative paths start at the current location ({SessionState.Path.CurrentFileSystemLocation}).");
-        }
-
-        return full;
-    }
+    private string ExistingFile(string path, string parameter) =>
+        Invoke(() => QemuLaunchChecks.ExistingFile(SessionState.Path.GetUnresolvedProviderPathFromPSPath(path), path, parameter,
+            SessionState.Path.CurrentFileSystemLocation.ProviderPath));
 }

@@ -1,4 +1,3 @@
-using QemuNet.Core.Engine;
 using QemuNet.Core.Nat;
 using System.Management.Automation;
 using QemuNet.Core.Host;

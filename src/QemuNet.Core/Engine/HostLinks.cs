@@ -1,9 +1,7 @@
-using QemuNet.Core.Engine;
-using QemuNet.Core.Nat;
 using System.Globalization;
 using System.Text.Json;
 
-namespace QemuNet.Core.Host;
+namespace QemuNet.Core.Engine;
 
 /// <summary>One link as `ip -json -details link show` reports it.</summary>
 public sealed record LinkState(string Name, string? Kind, string? Master, string? MacAddress, bool Up, bool Loopback);

@@ -1,6 +1,4 @@
-using QemuNet.Core.Engine;
-using QemuNet.Core.Nat;
-namespace QemuNet.Core.Host;
+namespace QemuNet.Core.Engine;
 
 public static class HostDevice
 {
