@@ -9,7 +9,7 @@ public enum QemuAccelerator
 }
 
 /// <summary>Everything needed to start one guest; no host side effects until Start-QemuVm runs it.</summary>
-public sealed class QemuLaunchSpec
+public sealed record QemuLaunchSpec
 {
     public string Name { get; init; } = "vm";
 
@@ -31,20 +31,6 @@ public sealed class QemuLaunchSpec
 
     /// <summary>The guest NICs in order; empty means one virtio NIC on user-mode networking unless NoNetwork.</summary>
     public IReadOnlyList<QemuNic> Nics { get; init; } = [];
-
-    public QemuLaunchSpec WithNics(IReadOnlyList<QemuNic> nics) => new()
-    {
-        Name = Name,
-        MemoryMiB = MemoryMiB,
-        CpuCount = CpuCount,
-        Disk = Disk,
-        Kernel = Kernel,
-        Initrd = Initrd,
-        Append = Append,
-        Accelerator = Accelerator,
-        NoNetwork = NoNetwork,
-        Nics = nics,
-    };
 }
 
 /// <summary>Where a running VM keeps its files (pid, QMP socket, console log) inside the state directory.</summary>

@@ -16,7 +16,7 @@ public enum QemuNatState
 }
 
 /// <summary>A DHCP reservation: this MAC always gets this address (and optionally this host name).</summary>
-public sealed class QemuNatReservation
+public sealed record QemuNatReservation
 {
     public required string MacAddress { get; init; }
 
@@ -28,7 +28,7 @@ public sealed class QemuNatReservation
 }
 
 /// <summary>A port forward (DNAT) from the host into a guest on a NAT network.</summary>
-public sealed class QemuPortForward
+public sealed record QemuPortForward
 {
     public QemuForwardProtocol Protocol { get; init; } = QemuForwardProtocol.Tcp;
 

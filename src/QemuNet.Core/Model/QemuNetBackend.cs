@@ -12,12 +12,10 @@ public enum QemuBackendKind
 [JsonPolymorphic(TypeDiscriminatorPropertyName = "kind")]
 [JsonDerivedType(typeof(QemuUserNet), "user")]
 [JsonDerivedType(typeof(QemuTapNet), "tap")]
-public abstract class QemuNetBackend
+public abstract record QemuNetBackend
 {
     /// <summary>The netdev id; assigned (net0, net1, …) at launch when left empty.</summary>
     public string? Id { get; init; }
 
     public abstract QemuBackendKind Kind { get; }
-
-    /// <summary>Writes the -netdev option string, e.g. "user,id=net0,restrict=on".</summary>
 }

@@ -1,7 +1,7 @@
 namespace QemuNet.Core.Model;
 
 /// <summary>A guest NIC: a device model plus the backend it talks to (user-mode when none is given).</summary>
-public sealed class QemuNic
+public sealed record QemuNic
 {
     /// <summary>The model as named (seed name or device name), e.g. virtio or e1000.</summary>
     public string Model { get; init; } = QemuNicModels.DefaultModel;
@@ -68,18 +68,6 @@ public sealed class QemuNic
             Backend = backend,
         };
     }
-
-    /// <summary>A copy with launch-time values filled in.</summary>
-    public QemuNic With(string macAddress, string id, QemuNetBackend? backend) => new()
-    {
-        Model = Model,
-        MacAddress = macAddress,
-        Id = id,
-        PciAddress = PciAddress,
-        Vectors = Vectors,
-        BootIndex = BootIndex,
-        Backend = backend,
-    };
 
     public override string ToString() => $"{Model} {MacAddress} on {Backend?.ToString() ?? "user"}".Replace("  ", " ", StringComparison.Ordinal);
 }

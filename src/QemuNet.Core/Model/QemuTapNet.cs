@@ -17,7 +17,7 @@ public enum QemuVhostMode
 /// -Bridge, removed again when the guest stops), QEMU's bridge helper (-Helper), an ifup script (-Script),
 /// or whoever opened the descriptor handed over with -Fd.
 /// </summary>
-public sealed class QemuTapNet : QemuNetBackend
+public sealed record QemuTapNet : QemuNetBackend
 {
     public const int MaxQueues = 256;
 
@@ -145,23 +145,6 @@ public sealed class QemuTapNet : QemuNetBackend
     /// <summary>A stable TAP name for NIC <paramref name="index"/> of VM <paramref name="vmName"/>: "qt" + 8 hex digits.</summary>
     public static string DeriveIfName(string vmName, int index) =>
         "qt" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"qemunet-tap/{vmName}/{index}")))[..8];
-
-    public QemuTapNet With(string? ifName = null, QemuVhostMode? vhost = null) => new()
-    {
-        Id = Id,
-        IfName = ifName ?? IfName,
-        Bridge = Bridge,
-        NetworkNamespace = NetworkNamespace,
-        Script = Script,
-        DownScript = DownScript,
-        Helper = Helper,
-        Fd = Fd,
-        SndBuf = SndBuf,
-        VnetHdr = VnetHdr,
-        Hub = Hub,
-        Vhost = vhost ?? Vhost,
-        Queues = Queues,
-    };
 
     public override string ToString()
     {

@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 namespace QemuNet.Core.Model;
 
 /// <summary>QEMU's built-in user-mode (slirp) network: no root, NAT to the host's own sockets.</summary>
-public sealed partial class QemuUserNet : QemuNetBackend
+public sealed partial record QemuUserNet : QemuNetBackend
 {
     public const string DefaultSubnet = "10.0.2.0/24";
 

@@ -81,9 +81,9 @@ public static partial class QemuLaunchPlanner
 
             // A named TAP can be created, attached and cleaned up; with a helper or an fd there is no name to give.
             var resolvedBackend = nic.Backend is QemuTapNet { IfName: null, Helper: null, Fd: null } tap
-                ? tap.With(ifName: QemuTapNet.DeriveIfName(spec.Name, i))
+                ? tap with { IfName = QemuTapNet.DeriveIfName(spec.Name, i) }
                 : nic.Backend;
-            resolved.Add(nic.With(mac, id, resolvedBackend));
+            resolved.Add(nic with { MacAddress = mac, Id = id, Backend = resolvedBackend });
         }
 
         var netdevIds = resolved.Select((n, i) => n.Backend?.Id ?? $"net{i}").ToList();
@@ -95,7 +95,7 @@ public static partial class QemuLaunchPlanner
                 "Give each backend its own -Id in New-QemuTap or New-QemuUserNet, or leave -Id out.");
         }
 
-        return spec.WithNics(resolved);
+        return spec with { Nics = resolved };
     }
 
     public static string CheckName(string name)

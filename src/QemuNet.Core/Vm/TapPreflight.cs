@@ -68,10 +68,10 @@ public static class TapPreflight
                 notes.Add($"TAP {tap.IfName ?? "(helper)"}: vhost-net {(vhostUsable.Value ? "on" : "off")} ({VhostDevice} {(vhostUsable.Value ? "is usable" : "cannot be opened")}).");
             }
 
-            nics.Add(nic.With(nic.MacAddress!, nic.Id!, tap.With(vhost: vhost)));
+            nics.Add(nic with { Backend = tap with { Vhost = vhost } });
         }
 
-        return spec.WithNics(nics);
+        return spec with { Nics = nics };
     }
 
     private static async Task CheckHelperAsync(QemuTapNet tap, HostContext host, string aclPath, List<string> notes, CancellationToken ct)
