@@ -70,6 +70,19 @@ BeforeAll {
         & ip -n $hostNs link del qn-lab 2>$null
     }
 
+    function Start-PlanCase($Setup, [string]$Command, [string]$Kind, [string]$Inverse) {
+        # Brings the base state, learns the plan's changes from a clean traced run and what it leaves, and checks
+        # that the inverse goes back to the base.
+        foreach ($setupCommand in $Setup) { Invoke-Quiet $setupCommand }
+        $base = Get-HostSnapshot
+        $changes = @(Get-PlanTrace $Command $Kind)
+        $changes.Count | Should -BeGreaterThan 0
+        $after = Get-HostSnapshot
+        Invoke-Quiet $Inverse
+        Compare-HostSnapshot $base 'the inverse of a clean run'
+        [pscustomobject]@{ Base = $base; After = $after; Changes = $changes }
+    }
+
     function Get-PlanTrace([string]$Command, [string]$Kind) {
         # The changes a command's plan makes, as the runner traces them: "KIND NAME STEP.CHANGE description".
         $trace = Join-Path $scratch 'trace.txt'
@@ -135,31 +148,30 @@ Describe 'Crash: kill -9 while a host action is in progress' -Skip:([bool]$skip)
     AfterEach { Reset-TestHost }
 
     It '<Name>: the next run and then its inverse converge, at every point tried' -TestCases $planKinds {
-        foreach ($setupCommand in $Setup) { Invoke-Quiet $setupCommand }
-        $base = Get-HostSnapshot
-        $changes = @(Get-PlanTrace $Command $Kind)
-        $changes.Count | Should -BeGreaterThan 0
-        $after = Get-HostSnapshot
-        Invoke-Quiet $Inverse
-        Compare-HostSnapshot $base 'the inverse of a clean run'
-
+        $case = Start-PlanCase $Setup $Command $Kind $Inverse
+        $changes = $case.Changes
         $points = if ($fullMatrix) {
             foreach ($c in $changes) { "${Kind}:${c}:before"; "${Kind}:${c}:after" }
         } else {
             # First change after it ran, a middle one before it runs, the last one after it ran.
             @("${Kind}:$($changes[0]):after", "${Kind}:$($changes[[int][math]::Floor($changes.Count / 2)]):before", "${Kind}:$($changes[-1]):after") | Select-Object -Unique
         }
-        $runs = 0
-        foreach ($point in $points) {
-            Invoke-KilledRun $Command $point | Should -BeTrue -Because "the run must reach $point"
-            Invoke-Quiet $Command
-            Compare-HostSnapshot $after "the same command after a kill at $point"
-            Invoke-Quiet $Inverse
-            Compare-HostSnapshot $base "the inverse after a kill at $point"
-            $runs++
+        $failures = foreach ($point in $points) {
+            try {
+                Invoke-KilledRun $Command $point | Should -BeTrue -Because "the run must reach $point"
+                Invoke-Quiet $Command
+                Compare-HostSnapshot $case.After "the same command after a kill at $point"
+                Invoke-Quiet $Inverse
+                Compare-HostSnapshot $case.Base "the inverse after a kill at $point"
+            } catch {
+                "${point}: $_"
+                Reset-TestHost
+                foreach ($setupCommand in $Setup) { Invoke-Quiet $setupCommand }
+            }
         }
-        Write-Host "    crash ${Name}: $runs run(s), 0 failure(s) ($($changes.Count) changes in the plan)"
-        foreach ($cleanup in $teardown) { try { Invoke-Quiet $cleanup } catch { Write-Verbose "teardown: $_" } }
+        Write-Host "    crash ${Name}: $(@($points).Count) run(s), $(@($failures).Count) failure(s) ($($changes.Count) changes in the plan)"
+        $failures | Should -BeNullOrEmpty
+        Reset-TestHost
         Compare-HostSnapshot $initial 'after the case'
     }
 
@@ -176,25 +188,41 @@ Describe 'Crash: kill -9 while a host action is in progress' -Skip:([bool]$skip)
         $problems | Should -BeNullOrEmpty
         Compare-HostSnapshot $initial 'Disable-QemuNat undid the half-made network'
     }
+
+    It 'Get-QemuBridge reports a bridge a killed New-QemuBridge left, changes nothing, and Remove-QemuBridge undoes it' {
+        Invoke-KilledRun 'New-QemuBridge -Name br0 -Uplink eth0 @NS' 'bridge:3.1:after' | Should -BeTrue
+        $left = Get-HostSnapshot
+        $bridge = Get-QemuBridge -Name br0 -NetworkNamespace $hostNs
+        $bridge.Managed | Should -BeTrue
+        $bridge.Interrupted | Should -Match 'interrupted'
+        Compare-HostSnapshot $left 'Get-QemuBridge changes nothing'
+        Remove-QemuBridge -Name br0 -NetworkNamespace $hostNs -Confirm:$false -ErrorVariable problems
+        $problems | Should -BeNullOrEmpty
+        Compare-HostSnapshot $initial 'Remove-QemuBridge undid the half-made bridge'
+    }
 }
 
 Describe 'Faults: a failure injected at every action of every plan kind' -Skip:([bool]$skip) {
     AfterEach { Reset-TestHost }
 
     It '<Name>: the error names the step, and the host is as it was' -TestCases $planKinds {
-        foreach ($setupCommand in $Setup) { Invoke-Quiet $setupCommand }
-        $base = Get-HostSnapshot
-        $changes = @(Get-PlanTrace $Command $Kind)
-        Invoke-Quiet $Inverse
-        foreach ($change in $changes) {
-            $env:QEMUNET_TEST_FAULT = "${Kind}:$change"
-            try { $err = Get-Failure { Invoke-Quiet $Command } } finally { Remove-Item Env:QEMUNET_TEST_FAULT }
-            ($err.FullyQualifiedErrorId -split ',')[0] | Should -Be 'HostStepFailed' -Because "a fault at $change"
-            $err.Exception.Message | Should -Match "^Step '.+' on .+ failed" -Because "a fault at $change"
-            Compare-HostSnapshot $base "a fault at $change"
+        $case = Start-PlanCase $Setup $Command $Kind $Inverse
+        $failures = foreach ($change in $case.Changes) {
+            try {
+                $env:QEMUNET_TEST_FAULT = "${Kind}:$change"
+                try { $err = Get-Failure { Invoke-Quiet $Command } } finally { Remove-Item Env:QEMUNET_TEST_FAULT }
+                ($err.FullyQualifiedErrorId -split ',')[0] | Should -Be 'HostStepFailed' -Because "a fault at $change"
+                $err.Exception.Message | Should -Match "^Step '.+' on .+ failed" -Because "a fault at $change"
+                Compare-HostSnapshot $case.Base "a fault at $change"
+            } catch {
+                "${change}: $_"
+                Reset-TestHost
+                foreach ($setupCommand in $Setup) { Invoke-Quiet $setupCommand }
+            }
         }
-        Write-Host "    faults ${Name}: $($changes.Count) run(s), 0 failure(s)"
-        foreach ($cleanup in $teardown) { try { Invoke-Quiet $cleanup } catch { Write-Verbose "teardown: $_" } }
+        Write-Host "    faults ${Name}: $($case.Changes.Count) run(s), $(@($failures).Count) failure(s)"
+        $failures | Should -BeNullOrEmpty
+        Reset-TestHost
         Compare-HostSnapshot $initial 'after the case'
     }
 

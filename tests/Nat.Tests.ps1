@@ -135,15 +135,15 @@ Describe 'NAT networks in a namespace' -Skip:([bool]$skip) {
         $run.ExitCode | Should -Be 0 -Because $run.Output
         $run.Output | Should -Match "Start VM 'byname'"
         $run.Output | Should -Match '-netdev tap,id=net0' -Because 'the network by name gives the VM a NIC on a TAP'
-        $script = Join-Path $state 'byname-ifup'
-        Export-QemuIfupScript -Network lab -NetworkNamespace $hostNs -Path $script -Confirm:$false
-        Get-Content -Raw $script | Should -Match "bridge='qn-lab'"
-        Get-Content -Raw $script | Should -Match "network='lab'"
-        Remove-Item $script
-        $err = Get-Failure { Export-QemuIfupScript -Network nosuch -NetworkNamespace $hostNs -Path $script -Confirm:$false }
+        $ifupPath = Join-Path $state 'byname-ifup'
+        Export-QemuIfupScript -Network lab -NetworkNamespace $hostNs -Path $ifupPath -Confirm:$false
+        Get-Content -Raw $ifupPath | Should -Match "bridge='qn-lab'"
+        Get-Content -Raw $ifupPath | Should -Match "network='lab'"
+        Remove-Item $ifupPath
+        $err = Get-Failure { Export-QemuIfupScript -Network nosuch -NetworkNamespace $hostNs -Path $ifupPath -Confirm:$false }
         ($err.FullyQualifiedErrorId -split ',')[0] | Should -Be 'NatNotFound'
         $err.TargetObject | Should -Be 'nosuch'
-        Test-Path $script | Should -BeFalse
+        Test-Path $ifupPath | Should -BeFalse
     }
 
     It 'gives a guest a lease; it pings its gateway and reaches upstream through masquerade' {

@@ -76,10 +76,17 @@ public sealed class BridgeManager
     public async Task<PlanOutcome> RemoveAsync(string name, bool force, Func<HostStep, bool> confirm, bool whatIf, CancellationToken ct)
     {
         EnsureBooks(whatIf);
+        var interrupted = Runner.JournalFor(name).Exists;
         return await Runner.RunAsync(name, async token =>
         {
             if (FindRecord(name) is not { } record)
             {
+                if (interrupted && !whatIf)
+                {
+                    // The recovery undid what a killed New-QemuBridge had made: nothing more to remove.
+                    return new HostPlan(Kind, name, []);
+                }
+
                 throw new QemuNetException("BridgeNotManaged", QemuNetErrorCategory.ObjectNotFound, name,
                     $"QemuNet did not create a bridge named '{name}'{Host.Where}.",
                     $"List bridges with Get-QemuBridge; delete other bridges with 'ip link del {name}'.");
@@ -260,21 +267,33 @@ public sealed class BridgeManager
     }
 
     /// <summary>The bridges of this namespace with their ports; guest TAPs are named after their VM.</summary>
-    public async Task<IReadOnlyList<QemuBridge>> ListAsync(IReadOnlyDictionary<string, string> tapOwners, CancellationToken ct)
+    /// <remarks>
+    /// Reads only: a bridge a killed New-/Remove-QemuBridge left (its journal is still there) is listed with what
+    /// that command did in <see cref="QemuBridge.Interrupted"/>; a record that cannot be trusted is added to
+    /// <paramref name="problems"/> and its bridge listed as not managed.
+    /// </remarks>
+    public async Task<IReadOnlyList<QemuBridge>> ListAsync(IReadOnlyDictionary<string, string> tapOwners, List<QemuNetException> problems, CancellationToken ct)
     {
         var links = await HostLinks.ListAsync(Host, [], ct).ConfigureAwait(false);
         var bridges = new List<QemuBridge>();
         foreach (var link in links.Where(l => l.Kind == "bridge").OrderBy(l => l.Name, StringComparer.Ordinal))
         {
-            QemuBridge? record;
+            QemuBridge? record = null;
+            string? interrupted = null;
             try
             {
                 record = FindRecord(link.Name);
+                var journal = Runner.JournalFor(link.Name);
+                if (journal.Exists && journal.Read() is { Count: > 0 } entries && entries[^1].Type != "end")
+                {
+                    interrupted = $"a QemuNet command was interrupted (or is still running) after {Journal.Pending(entries).Count} change(s): "
+                        + string.Join("; ", entries.Where(e => e.Type == "intent").Select(e => e.Text?.Split('\n')[0]))
+                        + $". The next New-QemuBridge or Remove-QemuBridge -Name {link.Name} undoes them.";
+                }
             }
-            catch (QemuNetException)
+            catch (QemuNetException ex)
             {
-                // An untrusted record makes nothing managed; Remove-QemuBridge reports it with its file.
-                record = null;
+                problems.Add(ex);
             }
 
             var stp = await ReadBridgeAttributeAsync(link.Name, "stp_state", ct).ConfigureAwait(false);
@@ -286,7 +305,8 @@ public sealed class BridgeManager
                 Uplink = record?.Uplink,
                 Stp = stp is not (null or 0),
                 ForwardDelay = delay / 100,
-                Managed = record is not null,
+                Managed = record is not null || interrupted is not null,
+                Interrupted = interrupted,
                 Up = link.Up,
                 MacAddress = link.MacAddress,
                 Addresses = (await HostLinks.GetAddressesAsync(Host, link.Name, ct).ConfigureAwait(false)).Select(a => a.Cidr).ToArray(),

@@ -55,6 +55,10 @@ public sealed record QemuBridge
     [JsonIgnore]
     public string? NatNetwork { get; set; }
 
+    /// <summary>What a killed QemuNet command left on this bridge (from its journal), or null.</summary>
+    [JsonIgnore]
+    public string? Interrupted { get; set; }
+
     [JsonIgnore]
     public bool Up { get; set; }
 

@@ -1,3 +1,5 @@
+using QemuNet.Core.Host;
+using QemuNet.Core;
 using QemuNet.Core.Engine;
 using QemuNet.Core.Nat;
 using System.Management.Automation;
@@ -21,38 +23,12 @@ public sealed class GetQemuBridgeCommand : HostCmdlet
 
     protected override void ProcessRecord()
     {
-        var manager = new BridgeManager(CreateHost(), OpenStore());
-        var bridges = Run(ct => ListAsync(Runner, manager, ct));
+        var store = OpenStore();
+        var manager = new BridgeManager(CreateHost(), store);
+        var problems = new List<QemuNetException>();
+        var bridges = Run(ct => BridgeInventory.ListAsync(Runner, manager, store, problems, ct));
+        problems.ForEach(p => WriteError(ToErrorRecord(p)));
         WriteObject(SelectByName(bridges, Name ?? ["*"], b => b.Name, "BridgeNotFound", name => $"There is no bridge named '{name}'."),
             enumerateCollection: true);
-    }
-
-    /// <summary>The namespace's bridges; TAPs of running guests in the same namespace are named after their VM.</summary>
-    internal static async Task<IReadOnlyList<QemuBridge>> ListAsync(IProcessRunner runner, BridgeManager manager, CancellationToken ct)
-    {
-        var owners = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var vm in new QemuVmManager(runner, StateDirectory.Resolve()).List().Where(v => v.State == QemuVmState.Running))
-        {
-            foreach (var tap in vm.Nics.Select(n => n.Backend).OfType<QemuTapNet>().Where(t => t.IfName is not null))
-            {
-                if (vm.NetworkNamespace == manager.Host.NetworkNamespace)
-                {
-                    owners[tap.IfName!] = vm.Name;
-                }
-            }
-        }
-
-        var bridges = await manager.ListAsync(owners, ct).ConfigureAwait(false);
-        var natNetworks = new NatManager(manager.Host, StateDirectory.Open()).ListRecords().Networks;
-        foreach (var bridge in bridges)
-        {
-            if (natNetworks.FirstOrDefault(n => n.BridgeName == bridge.Name) is { } net)
-            {
-                bridge.Managed = true;
-                bridge.NatNetwork = net.Name;
-            }
-        }
-
-        return bridges;
     }
 }

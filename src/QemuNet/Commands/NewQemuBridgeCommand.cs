@@ -2,6 +2,7 @@ using QemuNet.Core.Engine;
 using QemuNet.Core.Nat;
 using System.Management.Automation;
 using QemuNet.Core.Bridge;
+using QemuNet.Core.Host;
 
 namespace QemuNet.Commands;
 
@@ -33,7 +34,8 @@ public sealed class NewQemuBridgeCommand : HostCmdlet
 
     protected override void EndProcessing()
     {
-        var manager = new BridgeManager(CreateHost(), OpenStore());
+        var store = OpenStore();
+        var manager = new BridgeManager(CreateHost(), store);
         var wanted = new QemuBridge
         {
             Name = Name,
@@ -63,6 +65,6 @@ public sealed class NewQemuBridgeCommand : HostCmdlet
             WriteWarning($"With STP on, {Uplink} forwards only after listening and learning (2 x forward delay); until then {Name} passes no traffic.");
         }
 
-        WriteObject(Run(ct => GetQemuBridgeCommand.ListAsync(Runner, manager, ct)).First(b => b.Name == Name));
+        WriteObject(Run(ct => BridgeInventory.ListAsync(Runner, manager, store, [], ct)).First(b => b.Name == Name));
     }
 }
