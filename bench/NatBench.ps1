@@ -15,6 +15,7 @@ Import-Module $ModulePath -Force
 $baseline = Join-Path $PSScriptRoot 'nat-baseline.sh'
 $state = Join-Path ([IO.Path]::GetTempPath()) "qemunet-bench-$PID"
 $env:QEMUNET_STATE_DIR = $state
+$env:QEMUNET_DNSMASQ_DIR = "$state-dnsmasq"
 
 function Measure-Once([scriptblock]$Up, [scriptblock]$Down) {
     $ns = "qnb-$([guid]::NewGuid().ToString('n').Substring(0, 8))"
@@ -74,6 +75,6 @@ try {
     $result
 }
 finally {
-    Remove-Item $state -Recurse -Force -ErrorAction Ignore
-    Remove-Item Env:QEMUNET_STATE_DIR
+    Remove-Item $state, "$state-dnsmasq" -Recurse -Force -ErrorAction Ignore
+    Remove-Item Env:QEMUNET_STATE_DIR, Env:QEMUNET_DNSMASQ_DIR
 }

@@ -150,7 +150,7 @@ public sealed class PlanRunner
                 }
             }
         }
-        catch (Exception ex) when (ex is QemuNetException or IOException or UnauthorizedAccessException or OperationCanceledException or InvalidOperationException)
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             // The failed change's own undo never runs: it did not happen, and what stands there may be someone else's.
             done.Reverse();
