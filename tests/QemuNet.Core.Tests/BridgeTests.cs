@@ -162,7 +162,7 @@ public sealed class BridgeTests : IDisposable
         Golden.AssertMatches("bridge/qemu-ifup", IfupScript.RenderUp("br0", null));
         Golden.AssertMatches("bridge/qemu-ifup-nat", IfupScript.RenderUp("qn-lab", "lab"));
         Golden.AssertMatches("bridge/qemu-ifdown", IfupScript.RenderDown("br0"));
-        Assert.Equal("'a'\\''b'", IfupScript.Quote("a'b"));
+        Assert.Equal("'a'\\''b'", Processes.CommandLine.QuoteAlways("a'b"));
         Assert.Equal("IfupBridgeInvalid", Assert.Throws<QemuNetException>(() => IfupScript.RenderUp("br0'; reboot", null)).ErrorId);
     }
 }

@@ -1,5 +1,6 @@
 using QemuNet.Core.Engine;
 using QemuNet.Core.Model;
+using QemuNet.Core.Processes;
 
 namespace QemuNet.Core.Bridge;
 
@@ -28,8 +29,8 @@ public static class IfupScript
             # It puts the TAP on the bridge named below and brings it up.
             set -eu
             PATH=/usr/sbin:/usr/bin:/sbin:/bin
-            bridge={Quote(bridge)}
-            network={Quote(natNetwork ?? string.Empty)}
+            bridge={CommandLine.QuoteAlways(bridge)}
+            network={CommandLine.QuoteAlways(natNetwork ?? string.Empty)}
             tap="$1"
             if [ ! -d "/sys/class/net/$bridge/bridge" ]; then
                 echo "qemu-ifup: there is no bridge $bridge; {remedy}" >&2
@@ -83,6 +84,4 @@ public static class IfupScript
         return files;
     }
 
-    /// <summary>POSIX single quotes: nothing inside is special except the quote itself.</summary>
-    public static string Quote(string value) => "'" + value.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 }

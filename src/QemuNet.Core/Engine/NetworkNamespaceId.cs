@@ -41,9 +41,12 @@ public sealed partial record NetworkNamespaceId(ulong Inode, ulong Cookie, strin
         return new NetworkNamespaceId(status.Inode, cookie, name);
     }
 
+    /// <summary>A name `ip netns` could have made (letters, digits, '_', '.', '-'; not "." or "..").</summary>
+    public static bool IsName(string name) => NamePattern().IsMatch(name) && name is not ("." or "..");
+
     public static void CheckName(string name)
     {
-        if (!NamePattern().IsMatch(name) || name is "." or ".." || !File.Exists(Path.Combine(NamedDirectory, name)))
+        if (!IsName(name) || !File.Exists(Path.Combine(NamedDirectory, name)))
         {
             throw NotFound(name);
         }

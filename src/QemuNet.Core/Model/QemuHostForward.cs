@@ -76,8 +76,8 @@ public sealed partial class QemuHostForward
             Ipv4Network.ParseAddress(guestAddress, "UserNetGuestAddressInvalid");
         }
 
-        CheckPort(hostPort, "UserNetHostPortInvalid", "host");
-        CheckPort(guestPort, "UserNetGuestPortInvalid", "guest");
+        Port.Check(hostPort, "UserNetHostPortInvalid", "host port", "Give each -HostForward a host port from 1 to 65535.");
+        Port.Check(guestPort, "UserNetGuestPortInvalid", "guest port", "Give each -HostForward a guest port from 1 to 65535.");
         return new QemuHostForward
         {
             Protocol = protocol,
@@ -124,16 +124,6 @@ public sealed partial class QemuHostForward
         && (HostAddress == other.HostAddress || HostAddress == "0.0.0.0" || other.HostAddress == "0.0.0.0");
 
     public override string ToString() => ToQemuString();
-
-    private static void CheckPort(int port, string errorId, string side)
-    {
-        if (port is < 1 or > 65535)
-        {
-            throw new QemuNetException(errorId, QemuNetErrorCategory.InvalidArgument, port,
-                $"The {side} port {port} is out of range; a port is 1 to 65535.",
-                $"Give each -HostForward a {side} port from 1 to 65535.");
-        }
-    }
 
     private static int ParsePort(string text, string whole) =>
         int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var port)

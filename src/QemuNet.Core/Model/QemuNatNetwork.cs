@@ -137,7 +137,7 @@ public sealed partial record QemuNatNetwork
             (start, end) = (Ipv4Network.FormatAddress(first), Ipv4Network.FormatAddress(last));
         }
 
-        if (domainName is not null && !DomainPattern().IsMatch(domainName))
+        if (domainName is not null && !DnsName.IsName(domainName))
         {
             throw new QemuNetException("NatDomainNameInvalid", QemuNetErrorCategory.InvalidArgument, domainName,
                 $"'{domainName}' is not a DNS domain name.",
@@ -180,7 +180,4 @@ public sealed partial record QemuNatNetwork
 
     [GeneratedRegex("^[A-Za-z][A-Za-z0-9_-]{0,31}$", RegexOptions.CultureInvariant)]
     private static partial Regex NetworkName();
-
-    [GeneratedRegex(@"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$", RegexOptions.CultureInvariant)]
-    private static partial Regex DomainPattern();
 }

@@ -129,14 +129,11 @@ public sealed partial record QemuUserNet : QemuNetBackend
 
     private static void CheckName(string? value, string errorId)
     {
-        if (value is not null && !DnsName().IsMatch(value))
+        if (value is not null && !DnsName.IsName(value))
         {
             throw new QemuNetException(errorId, QemuNetErrorCategory.InvalidArgument, value,
                 $"'{value}' is not a DNS name (letters, digits and hyphens in dot-separated labels of up to 63 characters).",
                 "Give a DNS name of letters, digits and hyphens, e.g. guest1 or lab.example.");
         }
     }
-
-    [GeneratedRegex(@"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$", RegexOptions.CultureInvariant)]
-    private static partial Regex DnsName();
 }

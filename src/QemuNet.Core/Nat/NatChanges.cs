@@ -21,7 +21,7 @@ public static partial class NatChanges
                 "Remove the record.");
         }
 
-        if (record.NetworkNamespace is not null && !NamespaceName().IsMatch(record.NetworkNamespace))
+        if (record.NetworkNamespace is not null && !Engine.NetworkNamespaceId.IsName(record.NetworkNamespace))
         {
             throw new QemuNetException("NetworkNamespaceInvalid", QemuNetErrorCategory.InvalidData, record.NetworkNamespace,
                 $"'{record.NetworkNamespace}' is not a namespace name", "Remove the record.");
@@ -62,7 +62,7 @@ public static partial class NatChanges
                 $"Give -IPAddress an address inside {net.Subnet} other than the gateway {net.Gateway}.");
         }
 
-        if (hostName is not null && !HostLabel().IsMatch(hostName))
+        if (hostName is not null && !DnsName.IsLabel(hostName))
         {
             throw new QemuNetException("NatReservationHostNameInvalid", QemuNetErrorCategory.InvalidArgument, hostName,
                 $"'{hostName}' is not a host name (letters, digits and '-', at most 63 characters).",
@@ -96,8 +96,9 @@ public static partial class NatChanges
             Ipv4Network.ParseAddress(hostAddress, "NatForwardHostAddressInvalid");
         }
 
-        CheckPort(hostPort);
-        CheckPort(guestPort);
+        const string portAction = "Give -HostPort and -GuestPort a number from 1 to 65535.";
+        Port.Check(hostPort, "NatForwardPortInvalid", "port", portAction);
+        Port.Check(guestPort, "NatForwardPortInvalid", "port", portAction);
         var guestAddress = ResolveGuest(net, guest);
         var clash = net.PortForwards.FirstOrDefault(f => f.Protocol == protocol && f.HostPort == hostPort
             && (f.HostAddress is null || hostAddress is null || f.HostAddress == hostAddress));
@@ -142,16 +143,6 @@ public static partial class NatChanges
                 "Give the guest's address, or reserve one for its MAC with Add-QemuNatReservation.");
     }
 
-    private static void CheckPort(int port)
-    {
-        if (port is < 1 or > 65535)
-        {
-            throw new QemuNetException("NatForwardPortInvalid", QemuNetErrorCategory.InvalidArgument, port,
-                $"The port {port} is out of range; a port is 1 to 65535.",
-                "Give -HostPort and -GuestPort a number from 1 to 65535.");
-        }
-    }
-
     private static string TryNormalize(string mac)
     {
         try
@@ -163,10 +154,4 @@ public static partial class NatChanges
             return mac;
         }
     }
-
-    [GeneratedRegex("^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$", RegexOptions.CultureInvariant)]
-    private static partial Regex HostLabel();
-
-    [GeneratedRegex("^[A-Za-z0-9_.-]{1,64}$", RegexOptions.CultureInvariant)]
-    private static partial Regex NamespaceName();
 }

@@ -58,5 +58,8 @@ public static class CommandLine
     public static string Quote(string word) =>
         word.Length > 0 && word.All(c => char.IsAsciiLetterOrDigit(c) || "-_./:=,@%+".Contains(c))
             ? word
-            : "'" + word.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+            : QuoteAlways(word);
+
+    /// <summary>POSIX single quotes: nothing inside is special except the quote itself.</summary>
+    public static string QuoteAlways(string word) => "'" + word.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 }

@@ -40,17 +40,6 @@ public sealed class QemuVmManager
         };
     }
 
-    public static void CheckNetworkNamespace(string name)
-    {
-        if (!System.Text.RegularExpressions.Regex.IsMatch(name, "^[A-Za-z0-9_.-]{1,64}$") || name is "." or ".."
-            || !File.Exists(Path.Combine("/run/netns", name)))
-        {
-            throw new QemuNetException("NetworkNamespaceNotFound", QemuNetErrorCategory.ObjectNotFound, name,
-                $"There is no network namespace named '{name}' (looked for /run/netns/{name}).",
-                "Create it with 'ip netns add', or leave -NetworkNamespace out.");
-        }
-    }
-
     public async Task<QemuVm> StartAsync(QemuLaunchSpec resolvedSpec, string qemuPath, QemuAccelerator accelerator,
         IReadOnlyList<string> arguments, string? networkNamespace, CancellationToken cancellationToken)
     {
