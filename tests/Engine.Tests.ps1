@@ -226,6 +226,17 @@ Describe 'Faults: a failure injected at every action of every plan kind' -Skip:(
         Compare-HostSnapshot $initial 'after the case'
     }
 
+    It 'leaves nothing half-done, and no lock held, when the pipeline stops during the plan' {
+        # Select-Object -First stops Enable-QemuNat while its plan runs: the work is cancelled and rolled back.
+        $null = & ([scriptblock]::Create("$(Expand-Command $enableLab) -Verbose 4>&1")) | Select-Object -First 3
+        Compare-HostSnapshot $initial 'the stopped command left nothing'
+        $watch = [Diagnostics.Stopwatch]::StartNew()
+        Invoke-Quiet $enableLab
+        $watch.Elapsed.TotalSeconds | Should -BeLessThan 30 -Because 'the stopped command holds no lock'
+        Invoke-Quiet $teardown[0]
+        Compare-HostSnapshot $initial 'after the case'
+    }
+
     It 'never removes a foreign bridge that appears while the plan runs' {
         $pauseFile = Join-Path $scratch 'pause-foreign'
         $child = Start-ChildPwsh -Script (Expand-Command $enableLab) -Environment @{

@@ -16,7 +16,7 @@ public abstract class QemuCmdlet : PSCmdlet, IDisposable
 {
     private readonly CancellationTokenSource _stopping = new();
     private readonly ConcurrentQueue<string> _verbose = new();
-    private BlockingCollection<Action>? _pump;
+    private BlockingCollection<PipelineCall>? _pump;
     private int _pipelineThread;
     private bool _disposed;
 
@@ -65,42 +65,79 @@ public abstract class QemuCmdlet : PSCmdlet, IDisposable
         }
 
         var answer = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
-        pump.Add(() =>
+        try
         {
-            try
-            {
-                answer.SetResult(call());
-            }
-            catch (Exception ex)
-            {
-                answer.SetException(ex);
-            }
-        });
+            pump.Add(new PipelineCall(
+                () =>
+                {
+                    try
+                    {
+                        answer.SetResult(call());
+                    }
+                    catch (Exception ex)
+                    {
+                        // The work gets the failure too (a stopped pipeline, say), then the pipeline thread goes on with it.
+                        answer.TrySetException(ex);
+                        throw;
+                    }
+                },
+                ex => answer.TrySetException(ex)));
+        }
+        catch (InvalidOperationException)
+        {
+            // The pipeline thread has stopped serving calls (the pipeline is being stopped).
+            throw new OperationCanceledException(CancelToken);
+        }
+
         return answer.Task.GetAwaiter().GetResult();
     }
 
     private T Pump<T>(Func<CancellationToken, Task<T>> work)
     {
-        using var queue = new BlockingCollection<Action>();
+        using var queue = new BlockingCollection<PipelineCall>();
         var previous = (_pump, _pipelineThread);
         (_pump, _pipelineThread) = (queue, Environment.CurrentManagedThreadId);
+        var task = Task.Run(() => work(CancelToken));
         try
         {
-            var task = Task.Run(() => work(CancelToken));
             task.ContinueWith(_ => queue.CompleteAdding(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-            foreach (var callback in queue.GetConsumingEnumerable())
+            foreach (var call in queue.GetConsumingEnumerable())
             {
-                callback();
+                call.Run();
                 FlushVerbose();
             }
 
             return task.GetAwaiter().GetResult();
+        }
+        catch (Exception ex) when (!task.IsCompleted)
+        {
+            // The pipeline stopped under the work (Ctrl+C, Select-Object -First…): cancel it, fail the calls it is
+            // waiting on, and let it roll back before going on, so nothing is left half-done by this process.
+            _stopping.Cancel();
+            queue.CompleteAdding();
+            foreach (var call in queue.GetConsumingEnumerable())
+            {
+                call.Fail(ex);
+            }
+
+            try
+            {
+                task.Wait();
+            }
+            catch (AggregateException)
+            {
+                // Its own failure (most likely the cancellation) is not news: the stop is.
+            }
+
+            throw;
         }
         finally
         {
             (_pump, _pipelineThread) = previous;
         }
     }
+
+    private sealed record PipelineCall(Action Run, Action<Exception> Fail);
 
     /// <summary>As <see cref="Run{T}"/>, but failures with one of <paramref name="nonTerminating"/> ids are written as errors (default returned) so the next input still runs.</summary>
     protected T? RunOrWriteError<T>(Func<CancellationToken, Task<T>> work, params string[] nonTerminating)
