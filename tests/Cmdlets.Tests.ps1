@@ -157,6 +157,20 @@ Describe 'Start-QemuVm -WhatIf' -Skip:([bool]$qemuSkip) {
         $run.Output | Should -Match ([regex]::Escape('-netdev user,id=net1,restrict=on -device virtio-net-pci,netdev=net1,id=nic1,'))
     }
 
+    It 'keeps the QMP socket path within the 107 bytes a Unix socket allows, or refuses with VmQmpPathTooLong' {
+        $long = Join-Path ([IO.Path]::GetTempPath()) ('qemunet-long-' + ('d' * 40))
+        $name = 'v' + ('m' * 60)
+        $run = Invoke-ChildPwsh "`$env:QEMUNET_STATE_DIR = '$long'; Start-QemuVm -Name $name -Accelerator Tcg -WhatIf"
+        $run.ExitCode | Should -Be 0 -Because $run.Output
+        $socket = [regex]::Match($run.Output, '-qmp unix:([^,]+),').Groups[1].Value
+        $socket | Should -BeLike "$long/qmp-*.sock"
+        [Text.Encoding]::UTF8.GetByteCount($socket) | Should -BeLessOrEqual 107
+        $tooLong = Join-Path ([IO.Path]::GetTempPath()) ('qemunet-long-' + ('d' * 90))
+        $run = Invoke-ChildPwsh "`$env:QEMUNET_STATE_DIR = '$tooLong'; try { Start-QemuVm -Name w -Accelerator Tcg -WhatIf } catch { `$_.FullyQualifiedErrorId }"
+        $run.Output | Should -Match 'VmQmpPathTooLong'
+        Remove-Item $long, $tooLong -Recurse -Force -ErrorAction Ignore
+    }
+
     It 'renders -nic none for -NoNetwork' {
         $run = Invoke-ChildPwsh "Start-QemuVm -Name wi4 -NoNetwork -Accelerator Tcg -WhatIf"
         $run.Output | Should -Match ([regex]::Escape('-nic none'))
@@ -193,6 +207,12 @@ Describe 'Start-QemuVm errors' -Skip:([bool]$qemuSkip) {
         Assert-Failure { New-QemuTap -Fd 5 | Start-QemuVm -Name fd1 -Accelerator Tcg } 'TapFdNotSupported' 'InvalidOperation' 5
         $run = Invoke-ChildPwsh "New-QemuTap -Fd 5 | Start-QemuVm -Name fd2 -Accelerator Tcg -WhatIf"
         $run.Output | Should -Match 'tap,id=net0,fd=5'
+    }
+
+    It 'rejects two TAPs with one -IfName, already at -WhatIf' {
+        $a = New-QemuTap -IfName tapdup -Script /bin/true
+        $b = New-QemuTap -IfName tapdup -Script /bin/true
+        Assert-Failure { $a, $b | Start-QemuVm -Name duptap -Accelerator Tcg -WhatIf } 'TapIfNameDuplicate' 'InvalidArgument' 'tapdup'
     }
 
     It 'rejects a duplicate MAC' {

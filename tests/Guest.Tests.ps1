@@ -99,7 +99,10 @@ Describe 'A guest on user-mode networking' -Skip:([bool]$skip) {
     }
 
     It 'boots with QEMU''s default NIC when none is given, and Get-QemuVm/Stop-QemuVm find it by name' {
-        $vm = Start-QemuVm -Name plain -Kernel $kernel -Initrd $initrd -Append "$GuestAppend qn_hold=120" -Accelerator Tcg -NetworkNamespace $ns
+        $output = Start-QemuVm -Name plain -Kernel $kernel -Initrd $initrd -Append "$GuestAppend qn_hold=120" -Accelerator Tcg -NetworkNamespace $ns -Verbose 4>&1
+        $vm = $output | Where-Object { $_ -isnot [System.Management.Automation.VerboseRecord] }
+        @($output | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] -and $_.Message -match '-daemonize' }).Count |
+            Should -Be 1 -Because '-Verbose shows the QEMU command line once (it used to show it twice)'
         $lease = Wait-GuestConsole $vm | Where-Object { $_ -like 'QEMUNET-LEASE *' } | ForEach-Object { ConvertFrom-GuestLine $_ }
         $lease.ip | Should -Be '10.0.2.15'
         $found = Get-QemuVm -Name plain
@@ -136,15 +139,21 @@ Describe 'A guest on user-mode networking' -Skip:([bool]$skip) {
     }
 
     It 'turns QEMU''s own error into an ErrorRecord and leaves nothing running' {
-        $first = New-QemuUserNet -HostForward '18700:80' | New-QemuNic | Start-TestGuest -Name holder
-        $err = $null
-        try { New-QemuUserNet -HostForward '18700:80' | New-QemuNic | Start-TestGuest -Name clash } catch { $err = $_ }
-        $err | Should -Not -BeNullOrEmpty
-        ($err.FullyQualifiedErrorId -split ',')[0] | Should -Be 'QemuStartFailed'
-        $err.Exception.Message | Should -Match 'host forwarding rule'
-        $err.TargetObject | Should -Be 'clash'
-        (Get-QemuVm).Name | Should -Be @('holder')
-        $first | Stop-QemuVm -Confirm:$false
+        # A listener that is not QemuNet's holds the port (a QemuNet VM's forward is caught before QEMU runs).
+        $holder = Start-Process -FilePath ip -ArgumentList @('netns', 'exec', $ns, 'busybox', 'nc', '-l', '-p', '18700') -PassThru
+        try {
+            Start-Sleep -Milliseconds 300
+            $err = $null
+            try { New-QemuUserNet -HostForward '18700:80' | New-QemuNic | Start-TestGuest -Name clash } catch { $err = $_ }
+            $err | Should -Not -BeNullOrEmpty
+            ($err.FullyQualifiedErrorId -split ',')[0] | Should -Be 'QemuStartFailed'
+            $err.Exception.Message | Should -Match 'host forwarding rule'
+            $err.TargetObject | Should -Be 'clash'
+            Get-QemuVm | Should -BeNullOrEmpty
+        } finally {
+            & kill $holder.Id 2>$null
+            $holder.WaitForExit()
+        }
     }
 
     It 'refuses a second VM of the same name while the first runs' {
@@ -154,6 +163,31 @@ Describe 'A guest on user-mode networking' -Skip:([bool]$skip) {
         ($err.FullyQualifiedErrorId -split ',')[0] | Should -Be 'VmAlreadyRunning'
         $err.CategoryInfo.Category | Should -Be 'ResourceExists'
         (Get-QemuVm -Name twin).Pid | Should -Be $vm.Pid
+        # -WhatIf finds it too (it used to show a command line that would then fail).
+        $err = Get-Failure { Start-QemuVm -Name twin -Kernel $kernel -Initrd $initrd -Accelerator Tcg -NetworkNamespace $ns -WhatIf }
+        ($err.FullyQualifiedErrorId -split ',')[0] | Should -Be 'VmAlreadyRunning'
         Stop-QemuVm -Name twin -Confirm:$false
+    }
+
+    It 'refuses to start over an orphan QEMU a killed start left, and keeps its files' {
+        $vm = Start-TestGuest -Name orphan
+        # What a start killed after QEMU daemonized leaves: QEMU running, its files, no record.
+        Remove-Item (Join-Path $state 'orphan.vm.json')
+        $err = Get-Failure { Start-TestGuest -Name orphan }
+        ($err.FullyQualifiedErrorId -split ',')[0] | Should -Be 'VmAlreadyRunning'
+        $err.Exception.Message | Should -Match "pid $($vm.Pid)"
+        Test-Path (Join-Path $state 'orphan.pid') | Should -BeTrue -Because 'the running orphan keeps its files'
+        Test-Path $vm.ConsoleLog | Should -BeTrue
+        Test-ProcessRunning $vm.Pid | Should -BeTrue
+        & kill $vm.Pid
+        Remove-Item (Join-Path $state 'orphan.*') -ErrorAction Ignore
+    }
+
+    It 'refuses, already at -WhatIf, a host port another running VM forwards' {
+        $vm = New-QemuUserNet -HostForward 18091:80 | Start-TestGuest -Name porta
+        $err = Get-Failure { New-QemuUserNet -HostForward 18091:8080 | Start-QemuVm -Name portb -Kernel $kernel -Initrd $initrd -Accelerator Tcg -NetworkNamespace $ns -WhatIf }
+        ($err.FullyQualifiedErrorId -split ',')[0] | Should -Be 'VmHostPortInUse'
+        $err.TargetObject | Should -Be 18091
+        $vm | Stop-QemuVm -Confirm:$false
     }
 }

@@ -157,6 +157,7 @@ Describe 'NAT networks in a namespace' -Skip:([bool]$skip) {
         $lease = $lines | Where-Object { $_ -like 'QEMUNET-LEASE *' } | ForEach-Object { ConvertFrom-GuestLine $_ }
         $lease.ip | Should -Match '^192\.0\.2\.\d+$' -Because ($lines -join "`n")
         $vm.IPAddress | Should -Be $lease.ip -Because '-WaitForLease returned the address dnsmasq handed out'
+        (Get-QemuVm -Name natguest).IPAddress | Should -Be $lease.ip -Because 'the address is kept in the VM record (it used to be empty there)'
         $lease.router | Should -Be '192.0.2.1'
         $lines | Should -Contain 'QEMUNET-PING target=192.0.2.1 result=ok'
         ($lines | Where-Object { $_ -like 'QEMUNET-FETCH *' }) | Should -Match 'result=ok body=REMOTE=203\.0\.113\.1$'

@@ -38,7 +38,14 @@ public sealed record QemuVmPaths(string StateDirectory, string Name)
 {
     public string PidFile => Path.Combine(StateDirectory, Name + ".pid");
 
-    public string QmpSocket => Path.Combine(StateDirectory, Name + ".qmp");
+    /// <summary>A Unix socket path holds at most 107 bytes: a VM whose plain path would be longer gets a short, stable one.</summary>
+    public string QmpSocket =>
+        System.Text.Encoding.UTF8.GetByteCount(Path.Combine(StateDirectory, Name + ".qmp")) <= MaxSocketPath
+            ? Path.Combine(StateDirectory, Name + ".qmp")
+            : Path.Combine(StateDirectory, "qmp-" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Name)))[..12] + ".sock");
+
+    /// <summary>sizeof(sun_path) - 1 on Linux.</summary>
+    public const int MaxSocketPath = 107;
 
     public string ConsoleLog => Path.Combine(StateDirectory, Name + ".console.log");
 

@@ -48,6 +48,17 @@ public static class QemuLaunchChecks
         }
     }
 
+    /// <summary>The QMP socket must fit a Unix socket path even in a long state directory.</summary>
+    public static void CheckPaths(QemuVmPaths paths)
+    {
+        if (System.Text.Encoding.UTF8.GetByteCount(paths.QmpSocket) > QemuVmPaths.MaxSocketPath)
+        {
+            throw new QemuNetException("VmQmpPathTooLong", QemuNetErrorCategory.InvalidArgument, paths.StateDirectory,
+                $"The state directory '{paths.StateDirectory}' is too long for the VM's QMP socket ({paths.QmpSocket}): a Unix socket path holds {QemuVmPaths.MaxSocketPath} bytes.",
+                $"Set ${Engine.StateDirectory.EnvironmentVariable} to a shorter directory of your own, e.g. $XDG_RUNTIME_DIR/qemunet.");
+        }
+    }
+
     /// <summary>A file a launch needs (kernel, initrd, disk), given as <paramref name="given"/> and resolved to <paramref name="full"/>.</summary>
     public static string ExistingFile(string full, string given, string parameter, string currentLocation)
     {

@@ -38,8 +38,7 @@ public sealed class QemuVm
 
     public DateTimeOffset StartTime { get; init; }
 
-    /// <summary>The NICs' addresses as seen by the module (NAT network leases), filled by Start-QemuVm -WaitForLease.</summary>
-    [JsonIgnore]
+    /// <summary>The NICs' addresses as seen by the module (NAT network leases), filled by Start-QemuVm -WaitForLease and kept in the record.</summary>
     public IReadOnlyList<string> IPAddress { get; set; } = [];
 
     [JsonIgnore]

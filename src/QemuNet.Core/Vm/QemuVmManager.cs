@@ -40,20 +40,54 @@ public sealed class QemuVmManager
         };
     }
 
+    /// <summary>
+    /// What a start would fail on, found before anything runs (and so also by -WhatIf): a running VM of that name
+    /// (with a record, or an orphan QEMU a killed start left, found by its pid file; its files are left alone),
+    /// a host port another running QemuNet VM of the namespace already forwards, two TAPs with one name.
+    /// </summary>
+    public void CheckStart(QemuLaunchSpec spec, string? networkNamespace)
+    {
+        var paths = new QemuVmPaths(StateDirectory, spec.Name);
+        var running = TryLoad(paths.RecordFile) is { State: QemuVmState.Running } earlier ? earlier.Pid
+            : HostContext.LivePid(paths.PidFile, paths.PidFile);
+        if (running is { } pid)
+        {
+            throw new QemuNetException("VmAlreadyRunning", QemuNetErrorCategory.ResourceExists, spec.Name,
+                $"A VM named '{spec.Name}' is already running (pid {pid}).",
+                "Choose another -Name, or stop it first with Stop-QemuVm.");
+        }
+
+        var forwards = spec.Nics.Select(n => n.Backend).OfType<QemuUserNet>().SelectMany(u => u.HostForward).ToList();
+        foreach (var other in List().Where(v => v.State == QemuVmState.Running && v.Name != spec.Name && v.NetworkNamespace == networkNamespace))
+        {
+            foreach (var theirs in other.Nics.Select(n => n.Backend).OfType<QemuUserNet>().SelectMany(u => u.HostForward))
+            {
+                if (forwards.FirstOrDefault(theirs.ConflictsWith) is { } mine)
+                {
+                    throw new QemuNetException("VmHostPortInUse", QemuNetErrorCategory.ResourceExists, mine.HostPort,
+                        $"Host port {mine.HostPort}/{mine.Protocol} is already forwarded by the running VM '{other.Name}' ({theirs}); QEMU would fail with \"Could not set up host forwarding rule\".",
+                        $"Give -HostForward another host port, or stop '{other.Name}' first.");
+                }
+            }
+        }
+
+        var taps = spec.Nics.Select(n => n.Backend).OfType<QemuTapNet>().Select(t => t.IfName).OfType<string>().ToList();
+        if (taps.GroupBy(t => t, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
+        {
+            throw new QemuNetException("TapIfNameDuplicate", QemuNetErrorCategory.InvalidArgument, twice.Key,
+                $"Two TAPs of the VM are both named {twice.Key}; a link name is taken once.",
+                "Give each New-QemuTap its own -IfName, or leave -IfName out to get a derived one.");
+        }
+    }
+
     public async Task<QemuVm> StartAsync(QemuLaunchSpec resolvedSpec, string qemuPath, QemuAccelerator accelerator,
         IReadOnlyList<string> arguments, string? networkNamespace, CancellationToken cancellationToken)
     {
         Engine.StateDirectory.Open(StateDirectory);
         var paths = new QemuVmPaths(StateDirectory, resolvedSpec.Name);
+        CheckStart(resolvedSpec, networkNamespace);
         if (TryLoad(paths.RecordFile) is { } earlier)
         {
-            if (earlier.State == QemuVmState.Running)
-            {
-                throw new QemuNetException("VmAlreadyRunning", QemuNetErrorCategory.ResourceExists, resolvedSpec.Name,
-                    $"A VM named '{resolvedSpec.Name}' is already running (pid {earlier.Pid}).",
-                    "Choose another -Name, or stop it first with Stop-QemuVm.");
-            }
-
             await CleanUpAsync(earlier).ConfigureAwait(false);
         }
 
@@ -98,8 +132,22 @@ public sealed class QemuVmManager
             "Check that the state directory is writable (or set $env:QEMUNET_STATE_DIR), then run Start-QemuVm again.");
         vm = With(vm, pid);
         vm.State = QemuVmState.Running;
-        await File.WriteAllTextAsync(paths.RecordFile, JsonSerializer.Serialize(vm, Json), cancellationToken).ConfigureAwait(false);
+        Save(vm);
         return vm;
+    }
+
+    /// <summary>
+    /// Writes the VM's record again (atomically), with what was learnt since the start, such as the addresses
+    /// -WaitForLease found; only while the record is still this run's (same pid).
+    /// </summary>
+    public void Save(QemuVm vm)
+    {
+        if (TryLoad(vm.Paths.RecordFile) is { } current && current.Pid != vm.Pid)
+        {
+            return;
+        }
+
+        StateStore.WriteAtomic(vm.Paths.RecordFile, JsonSerializer.Serialize(vm, Json));
     }
 
     /// <summary>

@@ -132,13 +132,16 @@ public sealed class StartQemuVmCommand : QemuCmdlet
         notes.ForEach(WriteVerbose);
         var accelerator = Invoke(() => QemuVmManager.ResolveAccelerator(Accelerator));
         var manager = new QemuVmManager(Runner, StateDirectory.Resolve());
-        var arguments = QemuArgvRenderer.Render(spec, accelerator, new QemuVmPaths(manager.StateDirectory, spec.Name));
+        var paths = new QemuVmPaths(manager.StateDirectory, spec.Name);
+        Invoke(() => { QemuLaunchChecks.CheckPaths(paths); manager.CheckStart(spec, netns); return 0; });
+        var arguments = QemuArgvRenderer.Render(spec, accelerator, paths);
         var waiter = WaitForConsole is not null || WaitForLease
             ? Invoke(() => ReadinessWaiter.Create(spec, WaitForConsole, WaitForLease ? new NatManager(new HostContext(Runner, netns), StateDirectory.Open()) : null))
             : null;
         var (fileName, argv) = HostContext.Wrap(netns, qemu, arguments);
         var commandLine = CommandLine.Format(fileName, argv);
-        if (!ShouldProcess($"Start VM '{spec.Name}': {commandLine}", $"Start VM '{spec.Name}' with: {commandLine}", "Start-QemuVm"))
+        // -WhatIf shows the command line here; in a real start -Verbose shows it once, as the process runner runs it.
+        if (!ShouldProcess(IsWhatIf ? $"Start VM '{spec.Name}': {commandLine}" : $"Start VM '{spec.Name}'", $"Start VM '{spec.Name}' with: {commandLine}", "Start-QemuVm"))
         {
             return;
         }
@@ -147,6 +150,11 @@ public sealed class StartQemuVmCommand : QemuCmdlet
         if (waiter is not null)
         {
             WaitUntilReady(manager, vm, waiter);
+            if (vm.IPAddress.Count > 0)
+            {
+                // Get-QemuVm shows the addresses too, not only the object returned here.
+                manager.Save(vm);
+            }
         }
 
         if (!Wait)
