@@ -1,4 +1,3 @@
-using System.Text.Json;
 using QemuNet.Core.Processes;
 
 namespace QemuNet.Core.Engine;
@@ -121,8 +120,7 @@ public sealed class HostContext
                 await SignalAsync(signal, cancellationToken).ConfigureAwait(false);
                 break;
             case DeleteOwnedLink link:
-                if (await LinkAliasAsync(link.Name, cancellationToken).ConfigureAwait(false) is var alias && (alias is null || alias == link.Alias)
-                    && await LinkExistsAsync(link.Name, cancellationToken).ConfigureAwait(false))
+                if (await HostLinks.GetAsync(this, link.Name, cancellationToken).ConfigureAwait(false) is { } present && (present.Alias is null || present.Alias == link.Alias))
                 {
                     await RunAsync("ip", ["link", "del", link.Name], cancellationToken).ConfigureAwait(false);
                 }
@@ -131,23 +129,6 @@ public sealed class HostContext
             default:
                 throw new NotSupportedException(action.GetType().Name);
         }
-    }
-
-    private async Task<bool> LinkExistsAsync(string name, CancellationToken cancellationToken) =>
-        (await RunAsync("ip", ["link", "show", "dev", name], cancellationToken, throwOnFailure: false).ConfigureAwait(false)).Succeeded;
-
-    /// <summary>The alias (ifalias) of a link, or null when the link or its alias is missing.</summary>
-    public async Task<string?> LinkAliasAsync(string name, CancellationToken cancellationToken)
-    {
-        var shown = await RunAsync("ip", ["-json", "link", "show", "dev", name], cancellationToken, throwOnFailure: false).ConfigureAwait(false);
-        if (!shown.Succeeded)
-        {
-            return null;
-        }
-
-        using var doc = JsonDocument.Parse(shown.StandardOutput);
-        return doc.RootElement.EnumerateArray().FirstOrDefault() is { ValueKind: JsonValueKind.Object } link
-            && link.TryGetProperty("ifalias", out var alias) ? alias.GetString() : null;
     }
 
     /// <summary>The pid in a pid file when that process is alive and its command line contains <paramref name="mustContain"/>.</summary>

@@ -4,7 +4,11 @@ using System.Text.Json;
 namespace QemuNet.Core.Engine;
 
 /// <summary>One link as `ip -json -details link show` reports it.</summary>
-public sealed record LinkState(string Name, string? Kind, string? Master, string? MacAddress, bool Up, bool Loopback);
+public sealed record LinkState(string Name, string? Kind, string? Master, string? MacAddress, bool Up, bool Loopback)
+{
+    /// <summary>The link's alias (ifalias): QemuNet marks the links it makes with one.</summary>
+    public string? Alias { get; init; }
+}
 
 /// <summary>An address to move: family, local/prefix and broadcast as `ip addr add` takes them.</summary>
 public sealed record LinkAddress(bool IPv6, string Local, int PrefixLength, string? Broadcast, bool Dynamic = false)
@@ -156,7 +160,10 @@ public static class HostLinks
     {
         var kind = l.TryGetProperty("linkinfo", out var info) && info.TryGetProperty("info_kind", out var k) ? k.GetString() : null;
         var flags = l.TryGetProperty("flags", out var f) ? f.EnumerateArray().Select(x => x.GetString()).ToArray() : [];
-        return new LinkState(l.GetProperty("ifname").GetString()!, kind, Text(l, "master"), Text(l, "address"), flags.Contains("UP"), flags.Contains("LOOPBACK"));
+        return new LinkState(l.GetProperty("ifname").GetString()!, kind, Text(l, "master"), Text(l, "address"), flags.Contains("UP"), flags.Contains("LOOPBACK"))
+        {
+            Alias = Text(l, "ifalias"),
+        };
     }
 
     private static string? Text(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;

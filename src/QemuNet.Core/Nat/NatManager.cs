@@ -143,7 +143,7 @@ public sealed class NatManager
         var link = await HostLinks.GetAsync(Host, net.BridgeName, ct).ConfigureAwait(false);
         var hasAddress = link is not null && (await HostLinks.GetAddressesAsync(Host, net.BridgeName, ct).ConfigureAwait(false))
             .Any(a => !a.IPv6 && a.Local == net.Gateway && a.PrefixLength == net.Network.PrefixLength);
-        var owned = link is not null && await Host.LinkAliasAsync(net.BridgeName, ct).ConfigureAwait(false) == NatPlanner.BridgeAlias(net);
+        var owned = link?.Alias == NatPlanner.BridgeAlias(net);
         var table = await Host.RunAsync("nft", ["list", "table", "inet", net.TableName], ct, throwOnFailure: false).ConfigureAwait(false);
         var files = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var file in paths.AllFiles)
@@ -426,8 +426,7 @@ public sealed class NatManager
             }
         }
 
-        if (await HostLinks.GetAsync(Host, net.BridgeName, ct).ConfigureAwait(false) is not null
-            && await Host.LinkAliasAsync(net.BridgeName, ct).ConfigureAwait(false) != NatPlanner.BridgeAlias(net))
+        if (await HostLinks.GetAsync(Host, net.BridgeName, ct).ConfigureAwait(false) is { } link && link.Alias != NatPlanner.BridgeAlias(net))
         {
             throw new QemuNetException("NatBridgeNameInUse", QemuNetErrorCategory.ResourceExists, net.BridgeName,
                 $"A link named {net.BridgeName} already exists and is not a QemuNet network's bridge.",
