@@ -70,6 +70,18 @@ BeforeAll {
         & ip -n $hostNs link del qn-lab 2>$null
     }
 
+    function Reset-PlanCase($Setup) {
+        # After a failed point: back to the base state, so the next point is tried from where it should start.
+        Reset-TestHost
+        foreach ($setupCommand in $Setup) { Invoke-Quiet $setupCommand }
+    }
+
+    function Assert-PlanCaseClean($Failures) {
+        $Failures | Should -BeNullOrEmpty
+        Reset-TestHost
+        Compare-HostSnapshot $initial 'after the case'
+    }
+
     function Start-PlanCase($Setup, [string]$Command, [string]$Kind, [string]$Inverse) {
         # Brings the base state, learns the plan's changes from a clean traced run and what it leaves, and checks
         # that the inverse goes back to the base.
@@ -165,14 +177,11 @@ Describe 'Crash: kill -9 while a host action is in progress' -Skip:([bool]$skip)
                 Compare-HostSnapshot $case.Base "the inverse after a kill at $point"
             } catch {
                 "${point}: $_"
-                Reset-TestHost
-                foreach ($setupCommand in $Setup) { Invoke-Quiet $setupCommand }
+                Reset-PlanCase $Setup
             }
         }
         Write-Host "    crash ${Name}: $(@($points).Count) run(s), $(@($failures).Count) failure(s) ($($changes.Count) changes in the plan)"
-        $failures | Should -BeNullOrEmpty
-        Reset-TestHost
-        Compare-HostSnapshot $initial 'after the case'
+        Assert-PlanCaseClean $failures
     }
 
     It 'Get-QemuNat reports a network a killed Enable left as Incomplete, changes nothing, and Disable-QemuNat undoes it' {
@@ -216,14 +225,11 @@ Describe 'Faults: a failure injected at every action of every plan kind' -Skip:(
                 Compare-HostSnapshot $case.Base "a fault at $change"
             } catch {
                 "${change}: $_"
-                Reset-TestHost
-                foreach ($setupCommand in $Setup) { Invoke-Quiet $setupCommand }
+                Reset-PlanCase $Setup
             }
         }
         Write-Host "    faults ${Name}: $($case.Changes.Count) run(s), $(@($failures).Count) failure(s)"
-        $failures | Should -BeNullOrEmpty
-        Reset-TestHost
-        Compare-HostSnapshot $initial 'after the case'
+        Assert-PlanCaseClean $failures
     }
 
     It 'leaves nothing half-done, and no lock held, when the pipeline stops during the plan' {
