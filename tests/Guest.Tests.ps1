@@ -139,16 +139,23 @@ Describe 'A guest on user-mode networking' -Skip:([bool]$skip) {
     }
 
     It 'turns QEMU''s own error into an ErrorRecord and leaves nothing running' {
-        # A listener that is not QemuNet's holds the port (a QemuNet VM's forward is caught before QEMU runs).
+        # A kernel file QEMU cannot load passes every check of the module's and fails in QEMU itself.
+        $err = Get-Failure { New-QemuNic | Start-QemuVm -Name clash -Kernel /etc/hostname -Accelerator Tcg -NetworkNamespace $ns }
+        $err | Should -Not -BeNullOrEmpty
+        ($err.FullyQualifiedErrorId -split ',')[0] | Should -Be 'QemuStartFailed'
+        $err.Exception.Message | Should -Match 'invalid kernel header' -Because "QEMU's own message is passed on"
+        $err.TargetObject | Should -Be 'clash'
+        Get-QemuVm | Should -BeNullOrEmpty
+    }
+
+    It 'refuses, already at -WhatIf, a host port something else listens on' {
+        # A listener that is not QemuNet's holds the port: QEMU would fail with "Could not set up host forwarding rule".
         $holder = Start-Process -FilePath ip -ArgumentList @('netns', 'exec', $ns, 'busybox', 'nc', '-l', '-p', '18700') -PassThru
         try {
             Start-Sleep -Milliseconds 300
-            $err = $null
-            try { New-QemuUserNet -HostForward '18700:80' | New-QemuNic | Start-TestGuest -Name clash } catch { $err = $_ }
-            $err | Should -Not -BeNullOrEmpty
-            ($err.FullyQualifiedErrorId -split ',')[0] | Should -Be 'QemuStartFailed'
-            $err.Exception.Message | Should -Match 'host forwarding rule'
-            $err.TargetObject | Should -Be 'clash'
+            $err = Get-Failure { New-QemuUserNet -HostForward '18700:80' | New-QemuNic | Start-QemuVm -Name clash -Kernel $kernel -Initrd $initrd -Accelerator Tcg -NetworkNamespace $ns -WhatIf }
+            ($err.FullyQualifiedErrorId -split ',')[0] | Should -Be 'VmHostPortInUse'
+            $err.TargetObject | Should -Be 18700
             Get-QemuVm | Should -BeNullOrEmpty
         } finally {
             & kill $holder.Id 2>$null

@@ -204,6 +204,10 @@ Describe 'NAT networks in a namespace' -Skip:([bool]$skip) {
         Invoke-HttpGet -Namespace $upNs -Address 203.0.113.1 -Port 8080 | Should -Match 'QEMUNET-HTTP-OK 192\.0\.2\.51'
         Invoke-HttpGet -Namespace $hostNs -Address 203.0.113.1 -Port 8080 | Should -Match 'QEMUNET-HTTP-OK 192\.0\.2\.51'
 
+        # A user-mode guest in the same namespace may not take the forwarded port: the DNAT would take its traffic.
+        $err = Get-Failure { New-QemuUserNet -HostForward 8080:80 | Start-QemuVm -Name userclash -Kernel $kernel -Initrd $initrd -Accelerator Tcg -NetworkNamespace $hostNs -WhatIf }
+        ($err.FullyQualifiedErrorId -split ',')[0] | Should -Be 'VmHostPortInUse'
+        $err.Exception.Message | Should -Match "NAT network 'lab'"
         Get-QemuPortForward -Network lab -NetworkNamespace $hostNs | Remove-QemuPortForward -Confirm:$false
         Invoke-HttpGet -Namespace $upNs -Address 203.0.113.1 -Port 8080 | Should -Not -Match 'QEMUNET-HTTP-OK'
         Remove-QemuNatReservation -Network lab -MacAddress $mac -NetworkNamespace $hostNs -Confirm:$false

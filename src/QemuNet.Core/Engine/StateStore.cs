@@ -26,6 +26,9 @@ public sealed class StateStore
         return new StateStore(root);
     }
 
+    /// <summary>The store at <paramref name="root"/> when it exists (checked as by <see cref="Open"/>), or null: for reading without creating anything.</summary>
+    public static StateStore? OpenExisting(string root) => NativeMethods.LStat(root) is null ? null : Open(root);
+
     /// <summary>The folder of one kind's books (nat, bridge, acl…) for a namespace, or host-wide when <paramref name="ns"/> is null.</summary>
     public string Folder(string kind, NetworkNamespaceId? ns)
     {

@@ -191,26 +191,8 @@ public static class HostProbe
     /// <summary>Sockets on :53 or :67 (from /proc/net of the namespace): dnsmasq binds per interface and coexists, but it is worth knowing.</summary>
     private static async Task<QemuHostCheck> PortCheckAsync(HostContext host, CancellationToken ct)
     {
-        var found = new List<string>();
-        foreach (var (file, listenOnly) in new[] { ("udp", false), ("udp6", false), ("tcp", true), ("tcp6", true) })
-        {
-            var table = await host.ReadFileAsync($"/proc/net/{file}", ct).ConfigureAwait(false) ?? string.Empty;
-            foreach (var line in table.Split('\n').Skip(1))
-            {
-                var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                if (fields.Length < 4 || (listenOnly && fields[3] != "0A"))
-                {
-                    continue;
-                }
-
-                var local = fields[1];
-                var port = int.Parse(local[(local.LastIndexOf(':') + 1)..], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
-                if (port is 53 or 67)
-                {
-                    found.Add($"{file}/{port}");
-                }
-            }
-        }
+        var found = (await HostSockets.ListAsync(host, ct).ConfigureAwait(false))
+            .Where(b => b.Port is 53 or 67).Select(b => $"{b.Protocol}/{b.Port}").ToList();
 
         return found.Count == 0
             ? Ok("Ports 53 and 67", "free", "Nothing listens for DNS or DHCP.")

@@ -45,7 +45,7 @@ public sealed class QemuVmManager
     /// (with a record, or an orphan QEMU a killed start left, found by its pid file; its files are left alone),
     /// a host port another running QemuNet VM of the namespace already forwards, two TAPs with one name.
     /// </summary>
-    public void CheckStart(QemuLaunchSpec spec, string? networkNamespace)
+    public async Task CheckStartAsync(QemuLaunchSpec spec, string? networkNamespace, CancellationToken ct)
     {
         var paths = new QemuVmPaths(StateDirectory, spec.Name);
         var running = TryLoad(paths.RecordFile) is { State: QemuVmState.Running } earlier ? earlier.Pid
@@ -71,6 +71,11 @@ public sealed class QemuVmManager
             }
         }
 
+        if (forwards.Count > 0)
+        {
+            await CheckForwardsAgainstHostAsync(forwards, networkNamespace, ct).ConfigureAwait(false);
+        }
+
         var taps = spec.Nics.Select(n => n.Backend).OfType<QemuTapNet>().Select(t => t.IfName).OfType<string>().ToList();
         if (taps.GroupBy(t => t, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
         {
@@ -80,12 +85,39 @@ public sealed class QemuVmManager
         }
     }
 
+    /// <summary>A user-mode host forward's port must not be a NAT network's forwarded port or a port something listens on.</summary>
+    private async Task CheckForwardsAgainstHostAsync(IReadOnlyList<QemuHostForward> forwards, string? networkNamespace, CancellationToken ct)
+    {
+        var host = new HostContext(_runner, networkNamespace);
+        var bound = await HostSockets.ListAsync(host, ct).ConfigureAwait(false);
+        var natForwards = Engine.StateStore.OpenExisting(StateDirectory) is { } store
+            ? new Nat.NatManager(host, store).ListRecords().Networks.SelectMany(n => n.PortForwards.Select(f => (Network: n.Name, Forward: f))).ToList()
+            : [];
+        foreach (var forward in forwards)
+        {
+            var protocol = forward.Protocol.ToString().ToLowerInvariant();
+            if (natForwards.FirstOrDefault(n => n.Forward.Protocol == forward.Protocol && n.Forward.HostPort == forward.HostPort) is { Network: { } network })
+            {
+                throw new QemuNetException("VmHostPortInUse", QemuNetErrorCategory.ResourceExists, forward.HostPort,
+                    $"Host port {forward.HostPort}/{forward.Protocol} is forwarded by the NAT network '{network}'; its DNAT would take this VM's traffic.",
+                    $"Give -HostForward another host port, or Remove-QemuPortForward -Network {network} -HostPort {forward.HostPort}.");
+            }
+
+            if (bound.Any(b => b.Protocol == protocol && b.Port == forward.HostPort))
+            {
+                throw new QemuNetException("VmHostPortInUse", QemuNetErrorCategory.ResourceExists, forward.HostPort,
+                    $"Something already listens on host port {forward.HostPort}/{forward.Protocol}{host.Where}; QEMU would fail with \"Could not set up host forwarding rule\".",
+                    $"Give -HostForward another host port, or find the listener with 'ss -lntup' and stop it.");
+            }
+        }
+    }
+
     public async Task<QemuVm> StartAsync(QemuLaunchSpec resolvedSpec, string qemuPath, QemuAccelerator accelerator,
         IReadOnlyList<string> arguments, string? networkNamespace, CancellationToken cancellationToken)
     {
         Engine.StateDirectory.Open(StateDirectory);
         var paths = new QemuVmPaths(StateDirectory, resolvedSpec.Name);
-        CheckStart(resolvedSpec, networkNamespace);
+        await CheckStartAsync(resolvedSpec, networkNamespace, cancellationToken).ConfigureAwait(false);
         if (TryLoad(paths.RecordFile) is { } earlier)
         {
             await CleanUpAsync(earlier).ConfigureAwait(false);

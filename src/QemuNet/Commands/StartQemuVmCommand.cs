@@ -133,7 +133,8 @@ public sealed class StartQemuVmCommand : QemuCmdlet
         var accelerator = Invoke(() => QemuVmManager.ResolveAccelerator(Accelerator));
         var manager = new QemuVmManager(Runner, StateDirectory.Resolve());
         var paths = new QemuVmPaths(manager.StateDirectory, spec.Name);
-        Invoke(() => { QemuLaunchChecks.CheckPaths(paths); manager.CheckStart(spec, netns); return 0; });
+        Invoke(() => { QemuLaunchChecks.CheckPaths(paths); return 0; });
+        Run(async ct => { await manager.CheckStartAsync(spec, netns, ct).ConfigureAwait(false); return 0; });
         var arguments = QemuArgvRenderer.Render(spec, accelerator, paths);
         var waiter = WaitForConsole is not null || WaitForLease
             ? Invoke(() => ReadinessWaiter.Create(spec, WaitForConsole, WaitForLease ? new NatManager(new HostContext(Runner, netns), StateDirectory.Open()) : null))
