@@ -176,7 +176,7 @@ Describe 'A guest on user-mode networking' -Skip:([bool]$skip) {
         Stop-QemuVm -Name twin -Confirm:$false
     }
 
-    It 'refuses to start over an orphan QEMU a killed start left, and keeps its files' {
+    It 'lists an orphan QEMU a killed start left, refuses to start over it (its files stay), and stops it' {
         $vm = Start-TestGuest -Name orphan
         # What a start killed after QEMU daemonized leaves: QEMU running, its files, no record.
         Remove-Item (Join-Path $state 'orphan.vm.json')
@@ -186,8 +186,14 @@ Describe 'A guest on user-mode networking' -Skip:([bool]$skip) {
         Test-Path (Join-Path $state 'orphan.pid') | Should -BeTrue -Because 'the running orphan keeps its files'
         Test-Path $vm.ConsoleLog | Should -BeTrue
         Test-ProcessRunning $vm.Pid | Should -BeTrue
-        & kill $vm.Pid
-        Remove-Item (Join-Path $state 'orphan.*') -ErrorAction Ignore
+        $orphan = Get-QemuVm -Name orphan
+        $orphan.State | Should -Be 'Orphaned'
+        $orphan.Pid | Should -Be $vm.Pid
+        $orphan.NetworkNamespace | Should -Be $ns
+        Stop-QemuVm -Name orphan -Confirm:$false -TimeoutSec 5
+        Test-ProcessRunning $vm.Pid | Should -BeFalse
+        @(Get-ChildItem (Join-Path $state 'orphan.*')).Count | Should -Be 0
+        Get-QemuVm -Name orphan -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
     }
 
     It 'refuses, already at -WhatIf, a host port another running VM forwards' {

@@ -57,6 +57,13 @@ public sealed partial record NetworkNamespaceId(ulong Inode, ulong Cookie, strin
             $"There is no network namespace named '{name}' (looked for {NamedDirectory}/{name}).",
             "Create it with 'ip netns add', or leave -NetworkNamespace out.");
 
+    /// <summary>The `ip netns` name of the namespace a process runs in, or null (the host's, or an unnamed one).</summary>
+    public static string? NameOfProcess(int pid)
+    {
+        var inode = ParseInode(new FileInfo($"/proc/{pid}/ns/net").LinkTarget);
+        return inode == 0 || inode == ParseInode(new FileInfo("/proc/1/ns/net").LinkTarget) ? null : NameOf(inode);
+    }
+
     private static string? NameOf(ulong inode)
     {
         if (!Directory.Exists(NamedDirectory))

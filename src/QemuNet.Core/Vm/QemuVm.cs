@@ -8,6 +8,9 @@ public enum QemuVmState
 {
     Running,
     Exited,
+
+    /// <summary>QEMU runs with the VM's pid file but without a record: a start was killed after QEMU went to the background.</summary>
+    Orphaned,
 }
 
 /// <summary>A guest the module started: what it runs, where its files are, and whether it still runs.</summary>

@@ -283,11 +283,37 @@ public sealed class QemuVmManager
             return [];
         }
 
-        return Directory.EnumerateFiles(StateDirectory, "*.vm.json")
-            .Select(TryLoad)
-            .OfType<QemuVm>()
+        var recorded = Directory.EnumerateFiles(StateDirectory, "*.vm.json").Select(TryLoad).OfType<QemuVm>().ToList();
+        return recorded.Concat(FindOrphans(recorded.Select(v => v.Name).ToHashSet(StringComparer.Ordinal)))
             .OrderBy(vm => vm.Name, StringComparer.Ordinal)
             .ToArray();
+    }
+
+    /// <summary>
+    /// QEMU processes that run with a VM's pid file of this state directory but have no record (a start killed after
+    /// QEMU daemonized): listed so they can be seen and stopped, never started over.
+    /// </summary>
+    private IEnumerable<QemuVm> FindOrphans(HashSet<string> recorded)
+    {
+        foreach (var pidFile in Directory.EnumerateFiles(StateDirectory, "*.pid"))
+        {
+            var name = Path.GetFileNameWithoutExtension(pidFile);
+            if (recorded.Contains(name) || HostContext.LivePid(pidFile, pidFile) is not { } pid || ProcessProbe.LiveCommandLine(pid) is not { Count: > 0 } argv)
+            {
+                continue;
+            }
+
+            yield return new QemuVm
+            {
+                Name = name,
+                Pid = pid,
+                State = QemuVmState.Orphaned,
+                QemuPath = argv[0],
+                Arguments = argv.Skip(1).ToArray(),
+                StateDirectory = StateDirectory,
+                NetworkNamespace = NetworkNamespaceId.NameOfProcess(pid),
+            };
+        }
     }
 
     /// <summary>Blocks until the guest's QEMU has exited.</summary>
