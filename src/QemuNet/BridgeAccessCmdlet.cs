@@ -29,7 +29,7 @@ public abstract class BridgeAccessCmdlet : QemuCmdlet
         }
 
         var host = Invoke(() => new HostContext(Runner, (string?)null));
-        var store = Invoke(StateDirectory.Open);
+        var store = OpenStore();
         var outcome = Run(ct => HostFiles.RunAsync(store, host, "bridge-acl", current =>
         {
             var text = current[AclPath];
@@ -46,8 +46,6 @@ public abstract class BridgeAccessCmdlet : QemuCmdlet
             WriteVerbose($"{AclPath} already says so.");
         }
     }
-
-    private bool ConfirmStep(HostStep step) => OnPipelineThread(() => ShouldProcess(step.Describe().TrimEnd(), $"{step.Action} on {step.Target}?\n{step.Describe().TrimEnd()}", step.Action));
 
     protected QemuBridgeAccess Evaluate(string bridge) => BridgeAcl.Evaluate(AclPath, bridge, BridgeHelper.Find());
 

@@ -11,7 +11,8 @@ public abstract class NatCmdlet : HostCmdlet
     protected NatManager CreateManager()
     {
         var host = CreateHost();
-        return Invoke(() => new NatManager(host, StateDirectory.Open()));
+        var store = OpenStore();
+        return Invoke(() => new NatManager(host, store));
     }
 
     protected QemuNatNetwork GetNetwork(NatManager manager, string name) => Invoke(() => manager.Get(name));

@@ -18,6 +18,7 @@ public abstract class QemuCmdlet : PSCmdlet, IDisposable
     private readonly ConcurrentQueue<string> _verbose = new();
     private BlockingCollection<PipelineCall>? _pump;
     private int _pipelineThread;
+    private bool _declined;
     private bool _disposed;
 
     protected QemuCmdlet() => Runner = new CliProcessRunner(line => _verbose.Enqueue(line));
@@ -34,26 +35,7 @@ public abstract class QemuCmdlet : PSCmdlet, IDisposable
     /// this (the pipeline) thread serves its callbacks (<see cref="OnPipelineThread{T}"/>): ShouldProcess and the
     /// Write methods may only be called here.
     /// </summary>
-    protected T Run<T>(Func<CancellationToken, Task<T>> work)
-    {
-        try
-        {
-            return Pump(work);
-        }
-        catch (OperationCanceledException) when (CancelToken.IsCancellationRequested)
-        {
-            throw new PipelineStoppedException();
-        }
-        catch (QemuNetException ex)
-        {
-            ThrowTerminatingError(ToErrorRecord(ex));
-            throw; // not reached: ThrowTerminatingError always throws
-        }
-        finally
-        {
-            FlushVerbose();
-        }
-    }
+    protected T Run<T>(Func<CancellationToken, Task<T>> work) => RunCore(work, [])!;
 
     /// <summary>Calls <paramref name="call"/> on the pipeline thread (from Core work started by Run), and waits for its answer.</summary>
     protected T OnPipelineThread<T>(Func<T> call)
@@ -140,7 +122,9 @@ public abstract class QemuCmdlet : PSCmdlet, IDisposable
     private sealed record PipelineCall(Action Run, Action<Exception> Fail);
 
     /// <summary>As <see cref="Run{T}"/>, but failures with one of <paramref name="nonTerminating"/> ids are written as errors (default returned) so the next input still runs.</summary>
-    protected T? RunOrWriteError<T>(Func<CancellationToken, Task<T>> work, params string[] nonTerminating)
+    protected T? RunOrWriteError<T>(Func<CancellationToken, Task<T>> work, params string[] nonTerminating) => RunCore(work, nonTerminating);
+
+    private T? RunCore<T>(Func<CancellationToken, Task<T>> work, string[] nonTerminating)
     {
         try
         {
@@ -158,7 +142,7 @@ public abstract class QemuCmdlet : PSCmdlet, IDisposable
         catch (QemuNetException ex)
         {
             ThrowTerminatingError(ToErrorRecord(ex));
-            throw;
+            throw; // not reached: ThrowTerminatingError always throws
         }
         finally
         {
@@ -217,6 +201,32 @@ public abstract class QemuCmdlet : PSCmdlet, IDisposable
         return selected;
     }
 
+    /// <summary>
+    /// The engine's confirm callback: one ShouldProcess per step (so -WhatIf prints the whole plan and -Verbose shows
+    /// each step). The first "No" cancels the whole plan, and the engine asks nothing more.
+    /// </summary>
+    protected bool ConfirmStep(HostStep step) => OnPipelineThread(() => ConfirmOnPipeline(step));
+
+    private bool ConfirmOnPipeline(HostStep step)
+    {
+        var text = step.Describe().TrimEnd();
+        if (ShouldProcess(text, $"{step.Action} on {step.Target}?\n{text}", step.Action))
+        {
+            return true;
+        }
+
+        if (!IsWhatIf && !_declined)
+        {
+            _declined = true;
+            WriteWarning($"Nothing was changed: '{step.Action}' on {step.Target} was declined, so the whole plan was cancelled.");
+        }
+
+        return false;
+    }
+
+    /// <summary>The state directory's books, checked (StateDirectoryUnsafe) and created when missing.</summary>
+    protected StateStore OpenStore() => Invoke(StateDirectory.Open);
+
     /// <summary>A -Network argument as a network: the object given, or the one of that name in <paramref name="networkNamespace"/>.</summary>
     protected QemuNatNetwork ResolveNetwork(QemuNatNetworkArgument argument, string? networkNamespace)
     {
@@ -226,7 +236,8 @@ public abstract class QemuCmdlet : PSCmdlet, IDisposable
         }
 
         var host = Invoke(() => new HostContext(Runner, networkNamespace));
-        return Invoke(() => new NatManager(host, StateDirectory.Open()).Get(argument.Name));
+        var store = OpenStore();
+        return Invoke(() => new NatManager(host, store).Get(argument.Name));
     }
 
     /// <summary>The one rule for optional string parameters bound by property name: empty means not given.</summary>

@@ -284,11 +284,9 @@ public sealed class BridgeManager
             {
                 record = FindRecord(link.Name);
                 var journal = Runner.JournalFor(link.Name);
-                if (journal.Exists && journal.Read() is { Count: > 0 } entries && entries[^1].Type != "end")
+                if (journal.Exists && journal.Read() is var entries && !Journal.IsFinished(entries))
                 {
-                    interrupted = $"a QemuNet command was interrupted (or is still running) after {Journal.Pending(entries).Count} change(s): "
-                        + string.Join("; ", entries.Where(e => e.Type == "intent").Select(e => e.Text?.Split('\n')[0]))
-                        + $". The next New-QemuBridge or Remove-QemuBridge -Name {link.Name} undoes them.";
+                    interrupted = $"{Journal.DescribeInterruption(entries)} The next New-QemuBridge or Remove-QemuBridge -Name {link.Name} undoes them.";
                 }
             }
             catch (QemuNetException ex)

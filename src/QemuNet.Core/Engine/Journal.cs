@@ -79,6 +79,14 @@ public sealed class Journal
         return entries;
     }
 
+    /// <summary>True when the plan ran to its end: nothing is left to undo, the file only waits to be deleted.</summary>
+    public static bool IsFinished(IReadOnlyList<JournalEntry> entries) => entries.Count > 0 && entries[^1].Type == "end";
+
+    /// <summary>What a killed (or still running) command did so far, for Get- cmdlets to report.</summary>
+    public static string DescribeInterruption(IReadOnlyList<JournalEntry> entries) =>
+        $"a QemuNet command was interrupted (or is still running) after {Pending(entries).Count} change(s): "
+        + string.Join("; ", entries.Where(e => e.Type == "intent").Select(e => e.Text?.Split('\n')[0])) + ".";
+
     /// <summary>What the begin line says is being made (for reports of a half-made object).</summary>
     public static JournalEntry? Begin(IReadOnlyList<JournalEntry> entries) => entries.FirstOrDefault(e => e.Type == "begin");
 

@@ -111,7 +111,7 @@ public sealed class PlanRunner
         }
 
         var entries = journal.Read();
-        if (entries.Count == 0 || entries[^1].Type != "end")
+        if (!Journal.IsFinished(entries))
         {
             foreach (var (_, undo) in Journal.Pending(entries))
             {

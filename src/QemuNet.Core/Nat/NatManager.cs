@@ -105,13 +105,8 @@ public sealed class NatManager
         var paths = PathsFor(name);
         var record = StateStore.Load<QemuNatNetwork>(paths.Record, NatPlanner.Json, r => CheckRecord(r, name));
         var journal = Runner.JournalFor(name);
-        if (!journal.Exists)
-        {
-            return record is null ? null : record with { NetworkNamespace = Host.NetworkNamespace };
-        }
-
-        var entries = journal.Read();
-        if (entries.Count > 0 && entries[^1].Type == "end")
+        var entries = journal.Exists ? journal.Read() : null;
+        if (entries is null || Journal.IsFinished(entries))
         {
             return record is null ? null : record with { NetworkNamespace = Host.NetworkNamespace };
         }
@@ -122,12 +117,11 @@ public sealed class NatManager
             return null;
         }
 
-        var pending = Journal.Pending(entries);
         return subject with
         {
             NetworkNamespace = Host.NetworkNamespace,
             State = QemuNatState.Incomplete,
-            Drift = [$"a QemuNet command was interrupted (or is still running) after {pending.Count} change(s): {string.Join("; ", entries.Where(e => e.Type == "intent").Select(e => e.Text?.Split('\n')[0]))}. The next Enable-QemuNat or Disable-QemuNat of '{name}' finishes or undoes it."],
+            Drift = [$"{Journal.DescribeInterruption(entries)} The next Enable-QemuNat or Disable-QemuNat of '{name}' finishes or undoes it."],
         };
     }
 
@@ -154,14 +148,11 @@ public sealed class NatManager
             }
         }
 
-        var others = ListRecords().Networks.Where(n => n.Name != net.Name && n.State != QemuNatState.Incomplete)
-            .Select(n => (n, PathsFor(n.Name).Record)).ToArray();
         return new NatObservation(link is not null, link?.Kind == "bridge", owned, hasAddress, link?.Up == true,
             await Host.ReadSysctlAsync(NatPlanner.IpForwardKey, ct).ConfigureAwait(false),
             table.Succeeded, table.Succeeded ? table.StandardOutput : null, HostContext.LivePid(paths.DnsmasqPid, paths.DnsmasqConf))
         {
             Files = files,
-            Others = others,
         };
     }
 
@@ -333,7 +324,11 @@ public sealed class NatManager
                     "Stop those guests first (Get-QemuVm | Stop-QemuVm), or use -Force.");
             }
 
-            var o = await ObserveAsync(net, token).ConfigureAwait(false);
+            // Only Disable needs the other networks (one of them may inherit the duty to turn forwarding off).
+            var o = await ObserveAsync(net, token).ConfigureAwait(false) with
+            {
+                Others = ListRecords().Networks.Where(n => n.Name != name && n.State != QemuNatState.Incomplete).Select(n => (n, PathsFor(n.Name).Record)).ToArray(),
+            };
             return new HostPlan(Kind, name, NatPlanner.PlanDisable(net, o, paths), NatPlanner.Serialize(net));
         }, confirm, ct).ConfigureAwait(false);
         return outcome is PlanOutcome.Applied or PlanOutcome.NothingToDo && !whatIf ? removed : null;

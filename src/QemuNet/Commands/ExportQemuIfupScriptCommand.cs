@@ -54,7 +54,7 @@ public sealed class ExportQemuIfupScriptCommand : QemuCmdlet
         var network = Network is null ? null : ResolveNetwork(Network, NetworkNamespace);
         var files = Invoke(() => IfupScript.Files(network?.BridgeName ?? Bridge, network?.Name, up, down, Force));
         var host = Invoke(() => new HostContext(Runner, (string?)null));
-        var store = Invoke(StateDirectory.Open);
+        var store = OpenStore();
         var paths = files.Select(f => f.Path).ToArray();
         var outcome = Run(ct => HostFiles.RunAsync(store, host, HostFiles.JournalName(paths), _ => files, paths,
             step => OnPipelineThread(() => ShouldProcess(step.Target, step.Action)), IsWhatIf, ct));
