@@ -128,6 +128,14 @@ Describe 'Formatted output' {
         $lines[0] | Should -Match '^Check\s+Status\s+Blocks\s+Value'
         ($lines | Measure-Object Length -Maximum).Maximum | Should -BeLessOrEqual 120
     }
+
+    It 'runs the tools it finds in sbin even when PATH lacks sbin (a normal user''s PATH)' -Skip:([bool]$qemuSkip) {
+        # The preflight found nft and iptables in /usr/sbin, then ran them by bare name and died with ProgramNotFound.
+        $run = Invoke-ChildPwsh "`$env:PATH = '/usr/local/bin:/usr/bin:/bin'; Test-QemuNetHost | Out-String -Width 200"
+        $run.Output | Should -Not -Match 'ProgramNotFound|Cannot run'
+        $run.Output | Should -Match 'Check\s+Status'
+        $run.ExitCode | Should -Be 0
+    }
 }
 
 Describe 'Tab completion' {

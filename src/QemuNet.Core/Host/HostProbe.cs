@@ -216,5 +216,5 @@ public static class HostProbe
 
     private static QemuHostCheck Ok(string check, string? value, string detail) => new() { Check = check, Status = QemuHostCheckStatus.Ok, Value = value, Detail = detail };
 
-    private static string? FindTool(string name) => ProgramPath.Find(name, "/usr/sbin", "/sbin");
+    private static string? FindTool(string name) => ProgramPath.Find(name, ProgramPath.SystemDirectories);
 }

@@ -27,7 +27,8 @@ public sealed class CliProcessRunner : IProcessRunner
         string? standardInput = null)
     {
         Log?.Invoke(CommandLine.Format(fileName, arguments));
-        var command = Cli.Wrap(fileName)
+        // One lookup for every program the module runs, so a tool the preflight finds in sbin is also the one run.
+        var command = Cli.Wrap(ProgramPath.Resolve(fileName))
             .WithArguments(arguments)
             .WithValidation(CommandResultValidation.None);
         if (standardInput is not null)
