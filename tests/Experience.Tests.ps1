@@ -71,7 +71,11 @@ Describe 'Help examples' -Skip:([bool]$qemuSkip) {
         $script:ns = if ($IsRoot) { New-TestNamespace 'qnt-ex' }
         $pwsh = [Environment]::GetCommandLineArgs()[0]
         $dotnet = (Get-Process -Id $PID).Path
-        $prefix = if ($ns) { @('ip', 'netns', 'exec', $ns) } else { @() }
+        # Never in the machine's own namespace (its addresses may overlap an example's subnet): root uses a throwaway
+        # namespace; a normal user gets one of its own through a user namespace, where available.
+        $ownNet = @('unshare', '--user', '--map-root-user', '--net')
+        if (-not $ns) { & $ownNet[0] $ownNet[1..3] true 2>$null }
+        $prefix = if ($ns) { @('ip', 'netns', 'exec', $ns) } elseif ($LASTEXITCODE -eq 0) { $ownNet } else { @() }
         $invocation = if ($pwsh -like '*.dll') { @($dotnet, $pwsh) } else { @($pwsh) }
         $all = $prefix + $invocation + @('-NoProfile', '-NonInteractive', '-Command', "Import-Module '$ModuleManifest'; . '$driver'")
         $out = & $all[0] $all[1..($all.Count - 1)] 2>&1 | Out-String
