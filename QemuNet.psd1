@@ -17,6 +17,7 @@
         'Start-QemuVm'
         'Get-QemuVm'
         'Stop-QemuVm'
+        'Remove-QemuVm'
         'Enable-QemuNat'
         'Disable-QemuNat'
         'Get-QemuNat'

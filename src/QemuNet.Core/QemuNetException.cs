@@ -13,6 +13,7 @@ public enum QemuNetErrorCategory
     NotInstalled,
     PermissionDenied,
     OperationTimeout,
+    ResourceBusy,
     SecurityError,
 }
 

@@ -6,7 +6,7 @@
 .DESCRIPTION
     Produces <OutputPath>/vmlinuz (a copy of the newest /boot/vmlinuz-*) and <OutputPath>/initrd.img
     (gzip-compressed newc cpio) containing a static busybox, the NIC driver modules of that kernel
-    (with their dependencies, loaded in dependency order from /modules.order) and the /init script
+    and the ACPI power button driver (with their dependencies, loaded in dependency order from /modules.order) and the /init script
     that sits next to this file.
 
     The guest reports on its serial console (boot with e.g. 'console=ttyS0 quiet panic=-1'); see the
@@ -33,12 +33,14 @@ param(
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
 
-# NIC drivers to ship; their dependencies are resolved from modules.dep.
+# Drivers to ship (NICs, power button); their dependencies are resolved from modules.dep.
 $NicModules = @(
     'virtio_pci', 'virtio_net',
     'e1000', 'e1000e',
     '8139cp', '8139too',
-    'ne2k-pci', 'pcnet32', 'e100', 'tulip', 'vmxnet3', 'mii'
+    'ne2k-pci', 'pcnet32', 'e100', 'tulip', 'vmxnet3', 'mii',
+    # The ACPI power button and its input events: Stop-QemuVm's system_powerdown reaches /init through them.
+    'button', 'evdev'
 )
 
 $BusyboxPath = '/bin/busybox'

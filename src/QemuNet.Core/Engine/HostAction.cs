@@ -13,6 +13,8 @@ namespace QemuNet.Core.Engine;
 [JsonDerivedType(typeof(SetSysctl), "sysctl")]
 [JsonDerivedType(typeof(SignalPidFile), "signal")]
 [JsonDerivedType(typeof(DeleteOwnedLink), "dellink")]
+[JsonDerivedType(typeof(StartVmProcess), "startvm")]
+[JsonDerivedType(typeof(StopVmProcess), "stopvm")]
 public abstract record HostAction
 {
     /// <summary>What the action does, for -WhatIf, -Verbose and golden plans.</summary>
@@ -26,10 +28,13 @@ public sealed record RunProgram(string Program, IReadOnlyList<string> Arguments,
         Processes.CommandLine.Format(Program, Arguments) + (StandardInput is null ? string.Empty : " <<EOF\n" + StandardInput.TrimEnd('\n') + "\nEOF");
 }
 
-/// <summary>Replaces a file atomically (temporary file, fsync, rename) with the given permission bits (octal text, 644 by default).</summary>
-public sealed record WriteFile(string Path, string Content, string Mode = "644") : HostAction
+/// <summary>
+/// Replaces a file atomically (temporary file, fsync, rename) with the given permission bits (octal text, 644 by default).
+/// <see cref="Summary"/>, when given, is shown instead of the content (a VM record is data, not text to review).
+/// </summary>
+public sealed record WriteFile(string Path, string Content, string Mode = "644", string? Summary = null) : HostAction
 {
-    public override string Describe() => $"write {Path}{(Mode == "644" ? string.Empty : " (mode " + Mode + ")")}:\n{Content.TrimEnd('\n')}";
+    public override string Describe() => $"write {Path}{(Mode == "644" ? string.Empty : " (mode " + Mode + ")")}" + (Summary is null ? $":\n{Content.TrimEnd('\n')}" : $" ({Summary})");
 
     [JsonIgnore]
     public UnixFileMode UnixMode => (UnixFileMode)Convert.ToInt32(Mode, 8);
@@ -62,6 +67,27 @@ public sealed record SignalPidFile(string PidFile, string CommandLineMustContain
 public sealed record DeleteOwnedLink(string Name, string Alias) : HostAction
 {
     public override string Describe() => $"ip link del {Name} (unless its alias is not '{Alias}')";
+}
+
+/// <summary>
+/// Starts a guest's QEMU (which daemonizes and writes <see cref="PidFile"/>); QEMU's own message becomes the error
+/// (QemuStartFailed) when it refuses to start.
+/// </summary>
+public sealed record StartVmProcess(string Vm, string Program, IReadOnlyList<string> Arguments, string PidFile) : HostAction
+{
+    public override string Describe() => Processes.CommandLine.Format(Program, Arguments);
+}
+
+/// <summary>
+/// Stops the guest QEMU named in a pid file (only while /proc/PID/cmdline names that pid file): with
+/// <see cref="Graceful"/>, first the ACPI power button (QMP system_powerdown) and up to <see cref="TimeoutSec"/>
+/// for the guest to power off; then QMP quit, SIGTERM and SIGKILL.
+/// </summary>
+public sealed record StopVmProcess(string Vm, string PidFile, string QmpSocket, bool Graceful, int TimeoutSec) : HostAction
+{
+    public override string Describe() => Graceful
+        ? $"power down VM '{Vm}' (QMP system_powerdown on {QmpSocket}, up to {TimeoutSec} s), then QMP quit, kill -TERM, kill -KILL $(cat {PidFile})"
+        : $"turn off VM '{Vm}' (QMP quit on {QmpSocket}, then kill -TERM, kill -KILL $(cat {PidFile}))";
 }
 
 /// <summary>One host change and how to take it back; the undo is journaled only once the change has succeeded.</summary>

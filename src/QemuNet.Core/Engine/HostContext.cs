@@ -126,6 +126,13 @@ public sealed class HostContext
                 }
 
                 break;
+            case StartVmProcess start:
+                await StartVmAsync(start, cancellationToken).ConfigureAwait(false);
+                break;
+            case StopVmProcess stop:
+                var how = await Vm.QemuStopper.StopAsync(stop, cancellationToken).ConfigureAwait(false);
+                Log($"VM '{stop.Vm}'{Where}: {how}.");
+                break;
             default:
                 throw new NotSupportedException(action.GetType().Name);
         }
@@ -138,6 +145,25 @@ public sealed class HostContext
         && string.Join(' ', arguments).Contains(mustContain, StringComparison.Ordinal)
             ? pid
             : null;
+
+    private async Task StartVmAsync(StartVmProcess start, CancellationToken cancellationToken)
+    {
+        var result = await RunAsync(start.Program, start.Arguments, cancellationToken, throwOnFailure: false).ConfigureAwait(false);
+        if (!result.Succeeded)
+        {
+            var message = result.StandardError.Trim();
+            throw new QemuNetException("QemuStartFailed", QemuNetErrorCategory.InvalidArgument, start.Vm,
+                $"QEMU did not start VM '{start.Vm}' (exit code {result.ExitCode}): {(message.Length > 0 ? message : "no message")}",
+                "Read QEMU's message above; run Start-QemuVm with -WhatIf to see the exact arguments.");
+        }
+
+        if (LivePid(start.PidFile, start.PidFile) is null)
+        {
+            throw new QemuNetException("QemuPidFileMissing", QemuNetErrorCategory.InvalidResult, start.PidFile,
+                $"QEMU reported a start of VM '{start.Vm}' but no QEMU runs with the pid file {start.PidFile}.",
+                "Read the VM's console log; check that the state directory is writable, then run Start-QemuVm again.");
+        }
+    }
 
     private static async Task SignalAsync(SignalPidFile signal, CancellationToken cancellationToken)
     {

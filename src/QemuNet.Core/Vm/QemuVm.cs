@@ -7,10 +7,18 @@ namespace QemuNet.Core.Vm;
 public enum QemuVmState
 {
     Running,
+
+    /// <summary>Stopped by Stop-QemuVm (or found powered off and cleaned up): record and console log kept until Remove-QemuVm.</summary>
+    Off,
+
+    /// <summary>QEMU ended on its own (the guest powered off); its TAPs stay until Stop-, Start- or Remove-QemuVm.</summary>
     Exited,
 
-    /// <summary>QEMU runs with the VM's pid file but without a record: a start was killed after QEMU went to the background.</summary>
+    /// <summary>QEMU runs with the VM's pid file but without a record (e.g. its record was deleted by hand).</summary>
     Orphaned,
+
+    /// <summary>A Start/Stop/Remove of this VM was killed half-way; the next of them finishes or undoes it.</summary>
+    Incomplete,
 }
 
 /// <summary>A guest the module started: what it runs, where its files are, and whether it still runs.</summary>
@@ -18,10 +26,19 @@ public sealed class QemuVm
 {
     public required string Name { get; init; }
 
-    public int Pid { get; init; }
+    /// <summary>QEMU's pid while it runs (read from its pid file), else 0.</summary>
+    [JsonIgnore]
+    public int Pid { get; internal set; }
 
     [JsonIgnore]
     public QemuVmState State { get; internal set; }
+
+    /// <summary>For an Incomplete VM: what the interrupted command left.</summary>
+    [JsonIgnore]
+    public string? Problem { get; internal set; }
+
+    /// <summary>What the VM was started from, so Start-QemuVm -Name can start a stopped VM again.</summary>
+    public QemuLaunchSpec? Spec { get; init; }
 
     public required string QemuPath { get; init; }
 
@@ -41,6 +58,9 @@ public sealed class QemuVm
 
     public DateTimeOffset StartTime { get; init; }
 
+    /// <summary>When Stop-QemuVm stopped it (null while it runs, or when it ended on its own).</summary>
+    public DateTimeOffset? StopTime { get; init; }
+
     /// <summary>The NICs' addresses as seen by the module (NAT network leases), filled by Start-QemuVm -WaitForLease and kept in the record.</summary>
     public IReadOnlyList<string> IPAddress { get; set; } = [];
 
@@ -58,4 +78,29 @@ public sealed class QemuVm
     public string CommandLine => Processes.CommandLine.Format(QemuPath, Arguments);
 
     public override string ToString() => Name;
+
+    internal QemuVm WithStopTime(DateTimeOffset stopTime) => new()
+    {
+        Name = Name,
+        QemuPath = QemuPath,
+        Arguments = Arguments,
+        Accelerator = Accelerator,
+        Nics = Nics,
+        Spec = Spec,
+        NetworkNamespace = NetworkNamespace,
+        StateDirectory = StateDirectory,
+        CreatedTaps = CreatedTaps,
+        StartTime = StartTime,
+        StopTime = stopTime,
+        IPAddress = IPAddress,
+    };
+
+    /// <summary>What is returned for a VM whose files are all gone (removed, or a killed start undone).</summary>
+    internal QemuVm AsGone()
+    {
+        Pid = 0;
+        State = QemuVmState.Off;
+        Problem = null;
+        return this;
+    }
 }

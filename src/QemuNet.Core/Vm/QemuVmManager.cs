@@ -10,18 +10,26 @@ namespace QemuNet.Core.Vm;
 /// <summary>Starts, finds and stops the guests the module runs; their records live in the state directory.</summary>
 public sealed class QemuVmManager
 {
-    private static readonly JsonSerializerOptions Json = new()
+    internal static readonly JsonSerializerOptions Json = new()
     {
         WriteIndented = true,
         Converters = { new JsonStringEnumConverter() },
     };
 
-    private readonly IProcessRunner _runner;
+    /// <summary>The kind of the VM plans and the folder of their books (journals, lock), host-wide: VM names are.</summary>
+    public const string Kind = "vm";
 
-    public QemuVmManager(IProcessRunner runner, string stateDirectory)
+    /// <summary>The alias of a TAP the module made for a VM: "qemunet:vm:NAME".</summary>
+    public const string TapAliasPrefix = "qemunet:vm:";
+
+    private readonly IProcessRunner _runner;
+    private readonly Action<string> _log;
+
+    public QemuVmManager(IProcessRunner runner, string stateDirectory, Action<string>? log = null)
     {
         _runner = runner;
         StateDirectory = stateDirectory;
+        _log = log ?? (_ => { });
     }
 
     public string StateDirectory { get; }
@@ -48,9 +56,7 @@ public sealed class QemuVmManager
     public async Task CheckStartAsync(QemuLaunchSpec spec, string? networkNamespace, CancellationToken ct)
     {
         var paths = new QemuVmPaths(StateDirectory, spec.Name);
-        var running = TryLoad(paths.RecordFile) is { State: QemuVmState.Running } earlier ? earlier.Pid
-            : HostContext.LivePid(paths.PidFile, paths.PidFile);
-        if (running is { } pid)
+        if (HostContext.LivePid(paths.PidFile, paths.PidFile) is { } pid)
         {
             throw new QemuNetException("VmAlreadyRunning", QemuNetErrorCategory.ResourceExists, spec.Name,
                 $"A VM named '{spec.Name}' is already running (pid {pid}).",
@@ -112,170 +118,284 @@ public sealed class QemuVmManager
         }
     }
 
-    public async Task<QemuVm> StartAsync(QemuLaunchSpec resolvedSpec, string qemuPath, QemuAccelerator accelerator,
-        IReadOnlyList<string> arguments, string? networkNamespace, CancellationToken cancellationToken)
+    /// <summary>
+    /// Start-QemuVm as a plan: the VM record (journaled, so a killed start is seen), then the TAP steps of every
+    /// TAP the module attaches, then QEMU. A killed earlier Start/Stop/Remove of the VM is finished or undone
+    /// first. Null under -WhatIf or when a step was declined.
+    /// </summary>
+    public async Task<QemuVm?> StartAsync(QemuLaunchSpec spec, string qemuPath, QemuAccelerator accelerator, IReadOnlyList<string> arguments,
+        string? networkNamespace, Func<HostStep, bool> confirm, bool whatIf, CancellationToken ct)
     {
-        Engine.StateDirectory.Open(StateDirectory);
-        var paths = new QemuVmPaths(StateDirectory, resolvedSpec.Name);
-        await CheckStartAsync(resolvedSpec, networkNamespace, cancellationToken).ConfigureAwait(false);
-        if (TryLoad(paths.RecordFile) is { } earlier)
+        var host = HostFor(networkNamespace);
+        var paths = new QemuVmPaths(StateDirectory, spec.Name);
+        QemuVm? planned = null;
+        var outcome = await RunPlanAsync(host, spec.Name, whatIf, async token =>
         {
-            await CleanUpAsync(earlier).ConfigureAwait(false);
+            // Again under the lock: another start of the name may have won the race since the pre-checks.
+            await CheckStartAsync(spec, networkNamespace, token).ConfigureAwait(false);
+            var (taps, created) = await PlanTapsAsync(host, spec, token).ConfigureAwait(false);
+            planned = new QemuVm
+            {
+                Name = spec.Name,
+                QemuPath = qemuPath,
+                Arguments = arguments,
+                Accelerator = accelerator,
+                Nics = spec.Nics,
+                Spec = spec,
+                NetworkNamespace = networkNamespace,
+                StateDirectory = StateDirectory,
+                StartTime = DateTimeOffset.Now,
+                CreatedTaps = created,
+            };
+            var record = JsonSerializer.Serialize(planned, Json);
+            var earlier = StateStore.ReadText(paths.RecordFile);
+            List<HostStep> steps =
+            [
+                new($"VM '{spec.Name}'", "Write the VM record",
+                    new HostChange(new WriteFile(paths.RecordFile, record, Summary: $"VM '{spec.Name}': {spec.Nics.Count} NIC(s), TAPs made by QemuNet: {(created.Count == 0 ? "none" : string.Join(", ", created))}"),
+                        earlier is null ? new DeleteFile(paths.RecordFile) : new WriteFile(paths.RecordFile, earlier, Summary: "the earlier record"))),
+                .. taps,
+                new($"VM '{spec.Name}'", "Start QEMU",
+                    new HostChange(new StartVmProcess(spec.Name, qemuPath, arguments, paths.PidFile),
+                        [new StopVmProcess(spec.Name, paths.PidFile, paths.QmpSocket, Graceful: false, TimeoutSec: 0),
+                         new DeleteFile(paths.PidFile), new DeleteFile(paths.QmpSocket), .. earlier is null ? new HostAction[] { new DeleteFile(paths.ConsoleLog) } : []])),
+            ];
+            return new HostPlan(Kind, spec.Name, steps, record);
+        }, confirm, ct).ConfigureAwait(false);
+
+        if (outcome != PlanOutcome.Applied || planned is null)
+        {
+            return null;
         }
 
-        RemoveFiles(paths);
-        var createdTaps = await PrepareTapsAsync(resolvedSpec, networkNamespace, cancellationToken).ConfigureAwait(false);
-        var vm = new QemuVm
-        {
-            Name = resolvedSpec.Name,
-            QemuPath = qemuPath,
-            Arguments = arguments,
-            Accelerator = accelerator,
-            Nics = resolvedSpec.Nics,
-            NetworkNamespace = networkNamespace,
-            StateDirectory = StateDirectory,
-            StartTime = DateTimeOffset.Now,
-            CreatedTaps = createdTaps,
-        };
+        planned.Pid = HostContext.LivePid(paths.PidFile, paths.PidFile) ?? 0;
+        planned.State = planned.Pid > 0 ? QemuVmState.Running : QemuVmState.Exited;
+        return planned;
+    }
 
-        var (fileName, argv) = HostContext.Wrap(networkNamespace, qemuPath, arguments);
-        ProcessResult result;
+    /// <summary>
+    /// The TAP steps: a missing TAP is created (owned by the user QEMU runs as, multi_queue and vnet_hdr as asked),
+    /// marked with the VM's alias, attached and raised; one this VM made before is attached again; a TAP someone
+    /// else made is attached (and put back as it was on rollback) but never deleted.
+    /// </summary>
+    private static async Task<(IReadOnlyList<HostStep> Steps, IReadOnlyList<string> Created)> PlanTapsAsync(HostContext host, QemuLaunchSpec spec, CancellationToken ct)
+    {
+        var steps = new List<HostStep>();
+        var created = new List<string>();
+        var alias = TapAlias(spec.Name);
+        foreach (var tap in spec.Nics.Select(n => n.Backend).OfType<QemuTapNet>().Where(t => t.ModuleAttaches))
+        {
+            var ifName = tap.IfName!;
+            var bridge = tap.Bridge!;
+            var link = await HostLinks.GetAsync(host, ifName, ct).ConfigureAwait(false);
+            if (link is null)
+            {
+                List<string> add = ["tuntap", "add", "dev", ifName, "mode", "tap", "user", NativeMethods.GetEffectiveUserId().ToString(CultureInfo.InvariantCulture)];
+                if (tap.Queues > 1)
+                {
+                    add.Add("multi_queue");
+                }
+
+                if (tap.VnetHdr == true)
+                {
+                    add.Add("vnet_hdr");
+                }
+
+                created.Add(ifName);
+                steps.Add(new HostStep(ifName, $"Create TAP {ifName} on bridge {bridge}",
+                    new HostChange(new RunProgram("ip", add), new DeleteOwnedLink(ifName, alias)),
+                    new HostChange(new RunProgram("ip", ["link", "set", "dev", ifName, "alias", alias])),
+                    new HostChange(new RunProgram("ip", ["link", "set", "dev", ifName, "master", bridge])),
+                    new HostChange(new RunProgram("ip", ["link", "set", "dev", ifName, "up"]))));
+                continue;
+            }
+
+            if (link.Kind != "tun")
+            {
+                throw new QemuNetException("TapNameInUse", QemuNetErrorCategory.ResourceExists, ifName,
+                    $"A link named {ifName} already exists{host.Where} and is not a TAP ({link.Kind ?? "a plain link"}).", "Choose another -IfName.");
+            }
+
+            var ours = link.Alias == alias;
+            if (!ours && link.Alias is { } other && other.StartsWith(TapAliasPrefix, StringComparison.Ordinal))
+            {
+                throw new QemuNetException("TapNameInUse", QemuNetErrorCategory.ResourceExists, ifName,
+                    $"The TAP {ifName}{host.Where} belongs to the VM '{other[TapAliasPrefix.Length..]}'.",
+                    "Choose another -IfName, or stop and remove that VM first.");
+            }
+
+            if (ours)
+            {
+                created.Add(ifName);
+            }
+
+            var changes = new List<HostChange>();
+            if (link.Master != bridge)
+            {
+                // A TAP this VM made goes with the VM anyway; someone else's is put back as it was.
+                HostAction[] undo = ours ? [] : [new RunProgram("ip", link.Master is null ? ["link", "set", "dev", ifName, "nomaster"] : ["link", "set", "dev", ifName, "master", link.Master], IgnoreFailure: true)];
+                changes.Add(new HostChange(new RunProgram("ip", ["link", "set", "dev", ifName, "master", bridge]), undo));
+            }
+
+            if (!link.Up)
+            {
+                HostAction[] undo = ours ? [] : [new RunProgram("ip", ["link", "set", "dev", ifName, "down"], IgnoreFailure: true)];
+                changes.Add(new HostChange(new RunProgram("ip", ["link", "set", "dev", ifName, "up"]), undo));
+            }
+
+            if (changes.Count > 0)
+            {
+                steps.Add(new HostStep(ifName, ours ? $"Attach this VM's TAP {ifName} to bridge {bridge} again" : $"Attach the existing TAP {ifName} to bridge {bridge}", changes));
+            }
+        }
+
+        return (steps, created);
+    }
+
+    /// <summary>
+    /// Stop-QemuVm as a plan: the guest's QEMU (power button first unless <paramref name="turnOff"/>), the TAPs the
+    /// module made for it, and the record marked stopped (it and the console log stay until Remove-QemuVm).
+    /// Returns the VM as it is afterwards, or null under -WhatIf / when declined.
+    /// </summary>
+    public Task<QemuVm?> StopAsync(string name, bool turnOff, int timeoutSec, Func<HostStep, bool> confirm, bool whatIf, CancellationToken ct) =>
+        ChangeAsync(name, whatIf, confirm, ct, (vm, host, token) => PlanStopAsync(vm, host, turnOff, timeoutSec, remove: false, token));
+
+    /// <summary>Remove-QemuVm: a running VM only with <paramref name="force"/> (turned off); then its TAPs and every file of it.</summary>
+    public Task<QemuVm?> RemoveAsync(string name, bool force, Func<HostStep, bool> confirm, bool whatIf, CancellationToken ct) =>
+        ChangeAsync(name, whatIf, confirm, ct, (vm, host, token) =>
+        {
+            if (vm.State is QemuVmState.Running or QemuVmState.Orphaned && !force)
+            {
+                throw new QemuNetException("VmRunning", QemuNetErrorCategory.ResourceBusy, vm.Name,
+                    $"VM '{vm.Name}' is running (pid {vm.Pid}); a running VM is not removed.",
+                    $"Stop it first (Stop-QemuVm -Name {vm.Name}), or use -Force to turn it off and remove it.");
+            }
+
+            return PlanStopAsync(vm, host, turnOff: true, timeoutSec: 0, remove: true, token);
+        });
+
+    private async Task<QemuVm?> ChangeAsync(string name, bool whatIf, Func<HostStep, bool> confirm, CancellationToken ct,
+        Func<QemuVm, HostContext, CancellationToken, Task<IReadOnlyList<HostStep>>> plan)
+    {
+        var known = Find(name) ?? throw NotFound(name);
+        var host = HostFor(known.NetworkNamespace, missingIsGone: true);
+        QemuVm? result = known;
+        var outcome = await RunPlanAsync(host, name, whatIf, async token =>
+        {
+            // After recovery: a killed start has been undone, so there may be nothing left to stop.
+            if (Find(name) is not { State: not QemuVmState.Incomplete } vm)
+            {
+                result = null;
+                return new HostPlan(Kind, name, []);
+            }
+
+            result = vm;
+            return new HostPlan(Kind, name, await plan(vm, host, token).ConfigureAwait(false));
+        }, confirm, ct).ConfigureAwait(false);
+
+        if (whatIf || outcome == PlanOutcome.Declined)
+        {
+            return null;
+        }
+
+        return Find(name) ?? (result is null ? known.AsGone() : result.AsGone());
+    }
+
+    private async Task<IReadOnlyList<HostStep>> PlanStopAsync(QemuVm vm, HostContext host, bool turnOff, int timeoutSec, bool remove, CancellationToken ct)
+    {
+        var paths = vm.Paths;
+        var steps = new List<HostStep>();
+        var target = $"VM '{vm.Name}'";
+        if (vm.State is QemuVmState.Running or QemuVmState.Orphaned)
+        {
+            steps.Add(new HostStep(target, turnOff ? "Turn off the guest" : "Shut down the guest",
+                new HostChange(new StopVmProcess(vm.Name, paths.PidFile, paths.QmpSocket, !turnOff, timeoutSec))));
+        }
+
+        // A TAP dies with its namespace: in a namespace that is gone there is nothing to delete.
+        if (host.Id.Inode != 0 && vm.CreatedTaps.Count > 0)
+        {
+            var alias = TapAlias(vm.Name);
+            foreach (var tap in vm.CreatedTaps)
+            {
+                if (await HostLinks.GetAsync(host, tap, ct).ConfigureAwait(false) is { Kind: "tun" } link && (link.Alias is null || link.Alias == alias))
+                {
+                    steps.Add(new HostStep(tap, $"Delete TAP {tap}", new HostChange(new DeleteOwnedLink(tap, alias))));
+                }
+            }
+        }
+
+        string[] leftovers = remove || vm.State == QemuVmState.Orphaned
+            ? [paths.PidFile, paths.QmpSocket, paths.ConsoleLog, paths.RecordFile]
+            : [paths.PidFile, paths.QmpSocket];
+        var deletes = leftovers.Where(f => NativeMethods.LStat(f) is not null || (f == paths.PidFile && steps.Count > 0)).ToList();
+        var changes = deletes.Select(f => new HostChange(new DeleteFile(f))).ToList();
+        if (!remove && vm.State != QemuVmState.Orphaned && vm.StopTime is null)
+        {
+            var stopped = vm.WithStopTime(DateTimeOffset.Now);
+            changes.Add(new HostChange(new WriteFile(paths.RecordFile, JsonSerializer.Serialize(stopped, Json), Summary: "stopped at " + stopped.StopTime!.Value.ToString("u", CultureInfo.InvariantCulture))));
+        }
+
+        if (changes.Count > 0)
+        {
+            steps.Add(new HostStep(target, remove ? "Delete the VM's record, console log and runtime files" : "Record the VM as stopped (its record and console log stay)", changes));
+        }
+
+        return steps;
+    }
+
+    private async Task<PlanOutcome> RunPlanAsync(HostContext host, string name, bool whatIf, Func<CancellationToken, Task<HostPlan>> plan,
+        Func<HostStep, bool> confirm, CancellationToken ct)
+    {
+        // -WhatIf creates nothing, not even the books' folder.
+        var folder = whatIf ? Path.Combine(StateDirectory, Kind) : Engine.StateStore.Open(StateDirectory).Folder(Kind, null);
         try
         {
-            result = await _runner.RunAsync(fileName, argv, cancellationToken).ConfigureAwait(false);
+            return await new PlanRunner(host, folder).RunAsync(name, plan, confirm, whatIf, ct).ConfigureAwait(false);
         }
-        catch
+        catch (QemuNetException ex) when (ex.ErrorId == "HostStepFailed" && ex.InnerException is QemuNetException { ErrorId: "QemuStartFailed" or "QemuPidFileMissing" or "VmStopFailed" } inner)
         {
-            await CleanUpAsync(vm).ConfigureAwait(false);
-            throw;
+            // QEMU's own message matters more than the step's; the rollback has already run.
+            throw new QemuNetException(inner.ErrorId, inner.Category, inner.Target, inner.Message + " What the start had made was removed again.",
+                inner.RecommendedAction, ex);
         }
-
-        if (!result.Succeeded)
-        {
-            await CleanUpAsync(vm).ConfigureAwait(false);
-            var message = result.StandardError.Trim();
-            throw new QemuNetException("QemuStartFailed", QemuNetErrorCategory.InvalidArgument, resolvedSpec.Name,
-                $"QEMU did not start VM '{resolvedSpec.Name}' (exit code {result.ExitCode}): {(message.Length > 0 ? message : "no message")}",
-                "Read QEMU's message above; run Start-QemuVm with -WhatIf to see the exact arguments.");
-        }
-
-        var pid = ProcessProbe.ReadPidFile(paths.PidFile) ?? throw new QemuNetException("QemuPidFileMissing", QemuNetErrorCategory.InvalidResult,
-            paths.PidFile, $"QEMU started but wrote no pid file at {paths.PidFile}.",
-            "Check that the state directory is writable (or set $env:QEMUNET_STATE_DIR), then run Start-QemuVm again.");
-        vm = With(vm, pid);
-        vm.State = QemuVmState.Running;
-        Save(vm);
-        return vm;
     }
+
+    /// <summary>The host side of a VM's namespace; for a namespace that is gone (its TAPs went with it), a stand-in with inode 0.</summary>
+    private HostContext HostFor(string? networkNamespace, bool missingIsGone = false)
+    {
+        try
+        {
+            return new HostContext(_runner, networkNamespace) { Log = _log };
+        }
+        catch (QemuNetException ex) when (missingIsGone && ex.ErrorId == "NetworkNamespaceNotFound")
+        {
+            // Programs then fail harmlessly under `ip netns exec`; nothing ever runs in the wrong namespace.
+            return new HostContext(_runner, new NetworkNamespaceId(0, 0, networkNamespace), networkNamespace) { Log = _log };
+        }
+    }
+
+    public static string TapAlias(string vm) => TapAliasPrefix + vm;
+
+    private static QemuNetException NotFound(string name) =>
+        new("VmNotFound", QemuNetErrorCategory.ObjectNotFound, name, $"No VM named '{name}' was started by QemuNet.", "List the VMs with Get-QemuVm.");
 
     /// <summary>
     /// Writes the VM's record again (atomically), with what was learnt since the start, such as the addresses
-    /// -WaitForLease found; only while the record is still this run's (same pid).
+    /// -WaitForLease found; only while the record is still this run's (same start time).
     /// </summary>
     public void Save(QemuVm vm)
     {
-        if (TryLoad(vm.Paths.RecordFile) is { } current && current.Pid != vm.Pid)
+        if (TryLoad(vm.Paths.RecordFile) is { } current && current.StartTime == vm.StartTime)
         {
-            return;
-        }
-
-        StateStore.WriteAtomic(vm.Paths.RecordFile, JsonSerializer.Serialize(vm, Json));
-    }
-
-    /// <summary>
-    /// Creates (ip tuntap, owned by the user QEMU runs as), attaches and raises the TAPs the module is in charge
-    /// of, before QEMU opens them by name, so the guest is on its bridge from its first packet. A TAP that
-    /// already exists is attached but left alone afterwards. Returns the TAPs it created; on failure it
-    /// deletes them again.
-    /// </summary>
-    private async Task<IReadOnlyList<string>> PrepareTapsAsync(QemuLaunchSpec spec, string? netns, CancellationToken ct)
-    {
-        var taps = spec.Nics.Select(n => n.Backend).OfType<QemuTapNet>().Where(t => t.ModuleAttaches).ToList();
-        if (taps.Count == 0)
-        {
-            return [];
-        }
-
-        var host = new HostContext(_runner, netns);
-        var created = new List<string>();
-        try
-        {
-            foreach (var tap in taps)
-            {
-                var ifName = tap.IfName!;
-                var existing = await HostLinks.GetAsync(host, ifName, ct).ConfigureAwait(false);
-                if (existing is not null && existing.Kind != "tun")
-                {
-                    throw new QemuNetException("TapNameInUse", QemuNetErrorCategory.ResourceExists, ifName,
-                        $"A link named {ifName} already exists and is not a TAP ({existing.Kind ?? "a plain link"}).", "Choose another -IfName.");
-                }
-
-                if (existing is null)
-                {
-                    List<string> add = ["tuntap", "add", "dev", ifName, "mode", "tap", "user", NativeMethods.GetEffectiveUserId().ToString(CultureInfo.InvariantCulture)];
-                    if (tap.Queues > 1)
-                    {
-                        add.Add("multi_queue");
-                    }
-
-                    await host.RunAsync("ip", add, ct).ConfigureAwait(false);
-                    created.Add(ifName);
-                }
-
-                await host.RunAsync("ip", ["link", "set", "dev", ifName, "master", tap.Bridge!], ct).ConfigureAwait(false);
-                await host.RunAsync("ip", ["link", "set", "dev", ifName, "up"], ct).ConfigureAwait(false);
-            }
-        }
-        catch
-        {
-            await DeleteTapsAsync(host, created).ConfigureAwait(false);
-            throw;
-        }
-
-        return created;
-    }
-
-    /// <summary>After QEMU has exited: deletes the TAPs the module made for it and the VM's files.</summary>
-    public async Task CleanUpAsync(QemuVm vm)
-    {
-        await DeleteCreatedTapsAsync(vm).ConfigureAwait(false);
-        RemoveFiles(vm.Paths);
-    }
-
-    /// <summary>After QEMU has exited: deletes the TAPs the module made for it (its record and console log stay).</summary>
-    public async Task DeleteCreatedTapsAsync(QemuVm vm)
-    {
-        // A TAP dies with its namespace; never look for it in another one.
-        if (vm.CreatedTaps.Count > 0 && (vm.NetworkNamespace is null || File.Exists(Path.Combine("/run/netns", vm.NetworkNamespace))))
-        {
-            await DeleteTapsAsync(new HostContext(_runner, vm.NetworkNamespace), vm.CreatedTaps).ConfigureAwait(false);
+            StateStore.WriteAtomic(vm.Paths.RecordFile, JsonSerializer.Serialize(vm, Json));
         }
     }
 
-    private static async Task DeleteTapsAsync(HostContext host, IEnumerable<string> taps)
-    {
-        foreach (var tap in taps)
-        {
-            // Only a TAP is deleted: a link that took the name since is someone else's.
-            if (await HostLinks.GetAsync(host, tap, CancellationToken.None).ConfigureAwait(false) is { Kind: "tun" })
-            {
-                await host.RunAsync("ip", ["link", "del", "dev", tap], CancellationToken.None, throwOnFailure: false).ConfigureAwait(false);
-            }
-        }
-    }
+    /// <summary>One VM by name (record, orphan QEMU, or a start only its journal knows), or null.</summary>
+    public QemuVm? Find(string name) => List().FirstOrDefault(v => v.Name == name);
 
-    /// <summary>
-    /// Deletes the TAPs of guests that exited on their own (a poweroff without -Wait), so a TAP the module made
-    /// does not outlive its guest longer than the next look at the VMs.
-    /// </summary>
-    public async Task ReapExitedAsync()
-    {
-        foreach (var vm in List().Where(v => v.State == QemuVmState.Exited && v.CreatedTaps.Count > 0))
-        {
-            await DeleteCreatedTapsAsync(vm).ConfigureAwait(false);
-        }
-    }
-
+    /// <summary>Every VM of the state directory, as it stands; reading changes nothing on the host.</summary>
     public IReadOnlyList<QemuVm> List()
     {
         if (!Directory.Exists(StateDirectory))
@@ -284,14 +404,79 @@ public sealed class QemuVmManager
         }
 
         var recorded = Directory.EnumerateFiles(StateDirectory, "*.vm.json").Select(TryLoad).OfType<QemuVm>().ToList();
-        return recorded.Concat(FindOrphans(recorded.Select(v => v.Name).ToHashSet(StringComparer.Ordinal)))
-            .OrderBy(vm => vm.Name, StringComparer.Ordinal)
-            .ToArray();
+        var names = recorded.Select(v => v.Name).ToHashSet(StringComparer.Ordinal);
+        var orphans = FindOrphans(names).ToList();
+        names.UnionWith(orphans.Select(o => o.Name));
+        var all = recorded.Concat(orphans).Concat(FindJournalOnly(names)).ToList();
+        foreach (var vm in all)
+        {
+            MarkInterrupted(vm);
+        }
+
+        return all.OrderBy(vm => vm.Name, StringComparer.Ordinal).ToArray();
+    }
+
+    /// <summary>A VM whose last Start/Stop/Remove was killed half-way is Incomplete, with what its journal says.</summary>
+    private void MarkInterrupted(QemuVm vm)
+    {
+        var journal = new Journal(Path.Combine(StateDirectory, Kind, vm.Name + ".journal"));
+        if (!journal.Exists)
+        {
+            return;
+        }
+
+        try
+        {
+            var entries = journal.Read();
+            if (!Journal.IsFinished(entries))
+            {
+                vm.State = QemuVmState.Incomplete;
+                vm.Problem = Journal.DescribeInterruption(entries);
+            }
+        }
+        catch (QemuNetException ex)
+        {
+            vm.State = QemuVmState.Incomplete;
+            vm.Problem = ex.Message;
+        }
+    }
+
+    /// <summary>Starts killed before their record was written: only the journal's begin line knows them.</summary>
+    private IEnumerable<QemuVm> FindJournalOnly(HashSet<string> known)
+    {
+        var folder = Path.Combine(StateDirectory, Kind);
+        if (!Directory.Exists(folder))
+        {
+            yield break;
+        }
+
+        foreach (var file in Directory.EnumerateFiles(folder, "*.journal"))
+        {
+            var name = Path.GetFileNameWithoutExtension(file);
+            if (known.Contains(name))
+            {
+                continue;
+            }
+
+            QemuVm? vm = null;
+            try
+            {
+                if (Journal.Begin(new Journal(file).Read()) is { Subject: { } subject })
+                {
+                    vm = JsonSerializer.Deserialize<QemuVm>(subject, Json);
+                }
+            }
+            catch (Exception ex) when (ex is QemuNetException or JsonException or IOException)
+            {
+            }
+
+            yield return vm ?? new QemuVm { Name = name, QemuPath = string.Empty, Arguments = [], StateDirectory = StateDirectory };
+        }
     }
 
     /// <summary>
-    /// QEMU processes that run with a VM's pid file of this state directory but have no record (a start killed after
-    /// QEMU daemonized): listed so they can be seen and stopped, never started over.
+    /// QEMU processes that run with a VM's pid file of this state directory but have no record: listed so they
+    /// can be seen and stopped, never started over.
     /// </summary>
     private IEnumerable<QemuVm> FindOrphans(HashSet<string> recorded)
     {
@@ -327,69 +512,12 @@ public sealed class QemuVmManager
         vm.State = QemuVmState.Exited;
     }
 
-    /// <summary>QMP quit, then SIGTERM, then SIGKILL, waiting up to <paramref name="grace"/> after each; then removes its files.</summary>
-    public async Task<string> StopAsync(QemuVm vm, TimeSpan grace, CancellationToken cancellationToken)
-    {
-        var how = "already exited";
-        if (IsAlive(vm))
-        {
-            how = "QMP quit";
-            if (!await QmpClient.TryQuitAsync(vm.QmpSocket, grace, cancellationToken).ConfigureAwait(false)
-                || !await ExitedWithinAsync(vm, grace, cancellationToken).ConfigureAwait(false))
-            {
-                how = "SIGTERM";
-                NativeMethods.Kill(vm.Pid, NativeMethods.SIGTERM);
-                if (!await ExitedWithinAsync(vm, grace, cancellationToken).ConfigureAwait(false))
-                {
-                    how = "SIGKILL";
-                    NativeMethods.Kill(vm.Pid, NativeMethods.SIGKILL);
-                    if (!await ExitedWithinAsync(vm, grace, cancellationToken).ConfigureAwait(false))
-                    {
-                        throw new QemuNetException("VmStopFailed", QemuNetErrorCategory.OperationTimeout, vm.Name,
-                            $"VM '{vm.Name}' (pid {vm.Pid}) is still running after SIGKILL.",
-                            $"Check the process with 'ps -p {vm.Pid}' (it may be stuck in the kernel), then run Stop-QemuVm again.");
-                    }
-                }
-            }
-        }
-
-        vm.State = QemuVmState.Exited;
-
-        // A stale object (read before the VM was restarted under the same name) must not clean up the new one.
-        if (TryLoad(vm.Paths.RecordFile) is not { } current || current.Pid == vm.Pid)
-        {
-            await CleanUpAsync(vm).ConfigureAwait(false);
-        }
-        else
-        {
-            how = $"already exited; VM '{vm.Name}' now runs again as pid {current.Pid} and was left alone";
-        }
-
-        return how;
-    }
-
     /// <summary>
     /// Alive means /proc/PID exists, is not a zombie, and its command line names this VM's pid file,
     /// so a recycled pid is never mistaken for the guest (nor signalled).
     /// </summary>
     public static bool IsAlive(QemuVm vm) =>
-        ProcessProbe.LiveCommandLine(vm.Pid) is { } arguments && arguments.Contains(vm.Paths.PidFile, StringComparer.Ordinal);
-
-    private static async Task<bool> ExitedWithinAsync(QemuVm vm, TimeSpan time, CancellationToken cancellationToken)
-    {
-        var deadline = DateTime.UtcNow + time;
-        while (IsAlive(vm))
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                return false;
-            }
-
-            await Task.Delay(50, cancellationToken).ConfigureAwait(false);
-        }
-
-        return true;
-    }
+        vm.Pid > 0 && ProcessProbe.LiveCommandLine(vm.Pid) is { } arguments && arguments.Contains(vm.Paths.PidFile, StringComparer.Ordinal);
 
     private static QemuVm? TryLoad(string recordFile)
     {
@@ -398,7 +526,8 @@ public sealed class QemuVmManager
             var vm = JsonSerializer.Deserialize<QemuVm>(File.ReadAllText(recordFile), Json);
             if (vm is not null)
             {
-                vm.State = IsAlive(vm) ? QemuVmState.Running : QemuVmState.Exited;
+                vm.Pid = HostContext.LivePid(vm.Paths.PidFile, vm.Paths.PidFile) ?? 0;
+                vm.State = vm.Pid > 0 ? QemuVmState.Running : vm.StopTime is null ? QemuVmState.Exited : QemuVmState.Off;
             }
 
             return vm;
@@ -409,25 +538,4 @@ public sealed class QemuVmManager
         }
     }
 
-    private static void RemoveFiles(QemuVmPaths paths)
-    {
-        foreach (var file in new[] { paths.RecordFile, paths.PidFile, paths.QmpSocket, paths.ConsoleLog })
-        {
-            File.Delete(file);
-        }
-    }
-
-    private static QemuVm With(QemuVm vm, int pid) => new()
-    {
-        Name = vm.Name,
-        Pid = pid,
-        QemuPath = vm.QemuPath,
-        Arguments = vm.Arguments,
-        Accelerator = vm.Accelerator,
-        Nics = vm.Nics,
-        NetworkNamespace = vm.NetworkNamespace,
-        StateDirectory = vm.StateDirectory,
-        StartTime = vm.StartTime,
-        CreatedTaps = vm.CreatedTaps,
-    };
 }

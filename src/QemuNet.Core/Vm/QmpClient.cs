@@ -4,11 +4,18 @@ using System.Text.Json;
 
 namespace QemuNet.Core.Vm;
 
-/// <summary>Just enough of the QEMU Machine Protocol to ask a guest's QEMU to quit.</summary>
+/// <summary>Just enough of the QEMU Machine Protocol to ask a guest to power down, or its QEMU to quit.</summary>
 public static class QmpClient
 {
     /// <summary>Sends `quit`; false when the socket cannot be reached or does not answer in time.</summary>
-    public static async Task<bool> TryQuitAsync(string socketPath, TimeSpan timeout, CancellationToken cancellationToken)
+    public static Task<bool> TryQuitAsync(string socketPath, TimeSpan timeout, CancellationToken cancellationToken) =>
+        TryExecuteAsync(socketPath, "quit", timeout, cancellationToken);
+
+    /// <summary>Presses the guest's ACPI power button (`system_powerdown`); false when QMP cannot be reached in time.</summary>
+    public static Task<bool> TryPowerDownAsync(string socketPath, TimeSpan timeout, CancellationToken cancellationToken) =>
+        TryExecuteAsync(socketPath, "system_powerdown", timeout, cancellationToken);
+
+    private static async Task<bool> TryExecuteAsync(string socketPath, string command, TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         cts.CancelAfter(timeout);
@@ -23,7 +30,7 @@ public static class QmpClient
             await ReadUntilAsync(reader, "QMP", cts.Token).ConfigureAwait(false);
             await writer.WriteLineAsync("""{"execute":"qmp_capabilities"}""").ConfigureAwait(false);
             await ReadUntilAsync(reader, "return", cts.Token).ConfigureAwait(false);
-            await writer.WriteLineAsync("""{"execute":"quit"}""").ConfigureAwait(false);
+            await writer.WriteLineAsync(JsonSerializer.Serialize(new { execute = command })).ConfigureAwait(false);
             await ReadUntilAsync(reader, "return", cts.Token).ConfigureAwait(false);
             return true;
         }

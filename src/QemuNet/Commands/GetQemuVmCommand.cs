@@ -4,7 +4,7 @@ using QemuNet.Core.Vm;
 
 namespace QemuNet.Commands;
 
-/// <summary>Lists the guests the module started (running, or exited but not yet removed with Stop-QemuVm).</summary>
+/// <summary>Lists the guests the module started: running, off (until Remove-QemuVm), exited on their own, or left half-done by a killed command.</summary>
 [Cmdlet(VerbsCommon.Get, "QemuVm")]
 [OutputType(typeof(QemuVm))]
 public sealed class GetQemuVmCommand : QemuCmdlet
@@ -17,9 +17,8 @@ public sealed class GetQemuVmCommand : QemuCmdlet
 
     protected override void ProcessRecord()
     {
-        var manager = new QemuVmManager(Runner, StateDirectory.Resolve());
-        Run(async _ => { await manager.ReapExitedAsync().ConfigureAwait(false); return 0; });
-        var vms = manager.List();
+        // Only reads: a VM a killed command left is reported (Incomplete, with its Problem), not repaired.
+        var vms = Invoke(new QemuVmManager(Runner, StateDirectory.Resolve()).List);
         WriteObject(SelectByName(vms, Name ?? ["*"], vm => vm.Name, "VmNotFound", name => $"No VM named '{name}' was started by QemuNet."),
             enumerateCollection: true);
     }

@@ -1,3 +1,4 @@
+using QemuNet.Core;
 using QemuNet.Core.Engine;
 using QemuNet.Core.Nat;
 using System.Management.Automation;
@@ -9,7 +10,10 @@ using QemuNet.Core.Vm;
 
 namespace QemuNet.Commands;
 
-/// <summary>Starts a guest with the NICs (or backends) from the pipeline; -WhatIf shows the exact QEMU argument list.</summary>
+/// <summary>
+/// Starts a guest with the NICs (or backends) from the pipeline, or a stopped VM again from its record (-Name alone);
+/// -WhatIf shows every step: the record, the TAPs and the exact QEMU argument list.
+/// </summary>
 [Cmdlet(VerbsLifecycle.Start, "QemuVm", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(QemuVm))]
 public sealed class StartQemuVmCommand : QemuCmdlet
@@ -105,24 +109,43 @@ public sealed class StartQemuVmCommand : QemuCmdlet
 
     protected override void EndProcessing()
     {
+        var manager = new QemuVmManager(Runner, StateDirectory.Resolve(), QueueVerbose);
         var name = Name ?? "vm-" + Guid.NewGuid().ToString("n")[..8];
-        var spec = Invoke(() => QemuLaunchPlanner.Resolve(new QemuLaunchSpec
+        var earlier = Name is null || GivesSpec() ? null : manager.Find(Name);
+        QemuLaunchSpec spec;
+        string qemu;
+        string? netns;
+        if (earlier is not null)
         {
-            Name = name,
-            MemoryMiB = (int)Math.Min(int.MaxValue, Memory >= OneMiB ? Memory / OneMiB : Memory),
-            CpuCount = CpuCount,
-            Disk = (Disk ?? []).Select(d => ExistingFile(d, "Disk")).ToArray(),
-            Kernel = Kernel is null ? null : ExistingFile(Kernel, "Kernel"),
-            Initrd = Initrd is null ? null : ExistingFile(Initrd, "Initrd"),
-            Append = Append,
-            Accelerator = Accelerator,
-            NoNetwork = NoNetwork,
-            Nics = _nics,
-        }));
-        Invoke(() => { QemuLaunchChecks.CheckKernel(spec); return 0; });
-        var netns = Invoke(() => QemuLaunchChecks.ResolveNamespace(spec, NetworkNamespace));
+            // Start-QemuVm -Name x of a known VM, with no new spec: start it again as it was recorded.
+            Run(async ct => { await manager.CheckStartAsync(new QemuLaunchSpec { Name = earlier.Name }, null, ct).ConfigureAwait(false); return 0; });
+            spec = earlier.Spec ?? Invoke<QemuLaunchSpec>(() => throw new QemuNetException("VmSpecMissing", QemuNetErrorCategory.InvalidData, earlier.Name,
+                $"The record of VM '{earlier.Name}' holds no launch spec to start it again from.",
+                $"Start it with a full spec (NICs, -Kernel or -Disk…), or Remove-QemuVm -Name {earlier.Name} first."));
+            qemu = earlier.QemuPath;
+            netns = earlier.NetworkNamespace;
+            Invoke(() => { QemuLaunchChecks.CheckKernel(spec); return 0; });
+        }
+        else
+        {
+            spec = Invoke(() => QemuLaunchPlanner.Resolve(new QemuLaunchSpec
+            {
+                Name = name,
+                MemoryMiB = (int)Math.Min(int.MaxValue, Memory >= OneMiB ? Memory / OneMiB : Memory),
+                CpuCount = CpuCount,
+                Disk = (Disk ?? []).Select(d => ExistingFile(d, "Disk")).ToArray(),
+                Kernel = Kernel is null ? null : ExistingFile(Kernel, "Kernel"),
+                Initrd = Initrd is null ? null : ExistingFile(Initrd, "Initrd"),
+                Append = Append,
+                Accelerator = Accelerator,
+                NoNetwork = NoNetwork,
+                Nics = _nics,
+            }));
+            Invoke(() => { QemuLaunchChecks.CheckKernel(spec); return 0; });
+            netns = Invoke(() => QemuLaunchChecks.ResolveNamespace(spec, NetworkNamespace));
+            qemu = Invoke(() => QemuBinary.Resolve(QemuPath is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(QemuPath)));
+        }
 
-        var qemu = Invoke(() => QemuBinary.Resolve(QemuPath is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(QemuPath)));
         var supported = Run(ct => QemuBinary.GetNicModelsAsync(Runner, qemu, ct));
         Invoke(() => { QemuLaunchChecks.CheckModels(spec, supported, qemu); return 0; });
 
@@ -130,8 +153,7 @@ public sealed class StartQemuVmCommand : QemuCmdlet
         spec = Run(ct => TapPreflight.CheckAsync(spec, new HostContext(Runner, netns), BridgeAcl.DefaultPath,
             launching: !IsWhatIf, notes, ct));
         notes.ForEach(WriteVerbose);
-        var accelerator = Invoke(() => QemuVmManager.ResolveAccelerator(Accelerator));
-        var manager = new QemuVmManager(Runner, StateDirectory.Resolve());
+        var accelerator = Invoke(() => QemuVmManager.ResolveAccelerator(earlier?.Spec?.Accelerator ?? Accelerator));
         var paths = new QemuVmPaths(manager.StateDirectory, spec.Name);
         Invoke(() => { QemuLaunchChecks.CheckPaths(paths); return 0; });
         Run(async ct => { await manager.CheckStartAsync(spec, netns, ct).ConfigureAwait(false); return 0; });
@@ -139,15 +161,15 @@ public sealed class StartQemuVmCommand : QemuCmdlet
         var waiter = WaitForConsole is not null || WaitForLease
             ? Invoke(() => ReadinessWaiter.Create(spec, WaitForConsole, WaitForLease ? new NatManager(new HostContext(Runner, netns), StateDirectory.Open()) : null))
             : null;
-        var (fileName, argv) = HostContext.Wrap(netns, qemu, arguments);
-        var commandLine = CommandLine.Format(fileName, argv);
-        // -WhatIf shows the command line here; in a real start -Verbose shows it once, as the process runner runs it.
-        if (!ShouldProcess(IsWhatIf ? $"Start VM '{spec.Name}': {commandLine}" : $"Start VM '{spec.Name}'", $"Start VM '{spec.Name}' with: {commandLine}", "Start-QemuVm"))
+
+        // Every step (record, TAPs, QEMU with its exact argv) goes through ShouldProcess: -WhatIf lists them all.
+        var vm = Run(ct => manager.StartAsync(spec, qemu, accelerator, arguments, netns, ConfirmStep, IsWhatIf, ct));
+        FlushVerbose();
+        if (vm is null)
         {
             return;
         }
 
-        var vm = Run(ct => manager.StartAsync(spec, qemu, accelerator, arguments, netns, ct));
         if (waiter is not null)
         {
             WaitUntilReady(manager, vm, waiter);
@@ -171,19 +193,27 @@ public sealed class StartQemuVmCommand : QemuCmdlet
         catch (PipelineStoppedException)
         {
             // Ctrl+C during -Wait stops the guest, as it would a foreground QEMU.
-            manager.StopAsync(vm, TimeSpan.FromSeconds(3), CancellationToken.None).GetAwaiter().GetResult();
+            TurnOff(manager, vm);
             throw;
         }
 
-        // The guest is gone: its TAPs go now; the record and console log stay for Get-QemuVm until Stop-QemuVm.
-        manager.DeleteCreatedTapsAsync(vm).GetAwaiter().GetResult();
+        // The guest is gone: its TAPs go now; the record and console log stay for Get-QemuVm until Remove-QemuVm.
+        vm = Run(ct => manager.StopAsync(vm.Name, turnOff: true, timeoutSec: 1, _ => true, whatIf: false, ct)) ?? vm;
         FlushVerbose();
-
         if (PassThru)
         {
             WriteObject(vm);
         }
     }
+
+    /// <summary>True when anything that makes up a launch spec was given (then it is a new start, not a restart).</summary>
+    private bool GivesSpec() =>
+        _nics.Count > 0 || MyInvocation.BoundParameters.Keys.Any(k => k is nameof(Memory) or nameof(CpuCount) or nameof(Disk) or nameof(Kernel)
+            or nameof(Initrd) or nameof(Append) or nameof(Accelerator) or nameof(QemuPath) or nameof(NoNetwork) or nameof(NetworkNamespace));
+
+    /// <summary>Ctrl+C: the guest is turned off (its TAPs removed) however the start is stopped.</summary>
+    private void TurnOff(QemuVmManager manager, QemuVm vm) =>
+        manager.StopAsync(vm.Name, turnOff: true, timeoutSec: 1, _ => true, whatIf: false, CancellationToken.None).GetAwaiter().GetResult();
 
     /// <summary>
     /// Waits (with Write-Progress) until the guest is ready; a timeout is a non-terminating error (the guest keeps
@@ -209,7 +239,7 @@ public sealed class StartQemuVmCommand : QemuCmdlet
         }
         catch (PipelineStoppedException)
         {
-            manager.StopAsync(vm, TimeSpan.FromSeconds(3), CancellationToken.None).GetAwaiter().GetResult();
+            TurnOff(manager, vm);
             throw;
         }
         finally

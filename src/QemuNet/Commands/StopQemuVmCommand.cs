@@ -1,11 +1,15 @@
-using QemuNet.Core.Engine;
 using System.Management.Automation;
 using QemuNet.Core;
+using QemuNet.Core.Engine;
 using QemuNet.Core.Vm;
 
 namespace QemuNet.Commands;
 
-/// <summary>Stops a guest: QMP quit, then SIGTERM, then SIGKILL; then removes its state files.</summary>
+/// <summary>
+/// Stops a guest as a plan: the ACPI power button (QMP system_powerdown) and up to -TimeoutSec for the guest to
+/// power off, then QMP quit, SIGTERM, SIGKILL (-TurnOff skips the power button); then the TAPs the module made for
+/// it. The record and console log stay (State Off) until Remove-QemuVm.
+/// </summary>
 [Cmdlet(VerbsLifecycle.Stop, "QemuVm", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = "Name")]
 [OutputType(typeof(QemuVm))]
 public sealed class StopQemuVmCommand : QemuCmdlet
@@ -19,44 +23,39 @@ public sealed class StopQemuVmCommand : QemuCmdlet
     [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = "InputObject")]
     public QemuVm[] InputObject { get; set; } = [];
 
-    /// <summary>How long each step (QMP quit, SIGTERM, SIGKILL) may take before the next.</summary>
+    /// <summary>How long the guest gets to power off after the power button before it is turned off.</summary>
     [Parameter]
-    [ValidateRange(1, 600)]
-    public int TimeoutSec { get; set; } = 10;
+    [ValidateRange(1, 3600)]
+    public int TimeoutSec { get; set; } = 30;
+
+    /// <summary>Pull the plug at once (QMP quit, then SIGTERM, SIGKILL), as Hyper-V's Stop-VM -TurnOff.</summary>
+    [Parameter]
+    [Alias("Force")]
+    public SwitchParameter TurnOff { get; set; }
 
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
     protected override void ProcessRecord()
     {
-        var manager = new QemuVmManager(Runner, StateDirectory.Resolve());
+        var manager = new QemuVmManager(Runner, StateDirectory.Resolve(), QueueVerbose);
         var targets = ParameterSetName == "InputObject"
             ? InputObject
-            : SelectByName(manager.List(), Name, vm => vm.Name, "VmNotFound", name => $"No VM named '{name}' was started by QemuNet.");
+            : SelectByName(Invoke(manager.List), Name, vm => vm.Name, "VmNotFound", name => $"No VM named '{name}' was started by QemuNet.");
         foreach (var vm in targets)
         {
-            if (!ShouldProcess($"VM '{vm.Name}' (pid {vm.Pid})", "Stop"))
+            // An object read before the VM was started again under its name must not stop the new run.
+            if (vm.Pid > 0 && manager.Find(vm.Name) is { Pid: > 0 } now && now.Pid != vm.Pid)
             {
+                WriteWarning($"VM '{vm.Name}' (pid {vm.Pid}) has already stopped; it now runs again as pid {now.Pid} and was left alone.");
                 continue;
             }
 
-            try
+            var stopped = RunOrWriteError(ct => manager.StopAsync(vm.Name, TurnOff, TimeoutSec, ConfirmStep, IsWhatIf, ct), "VmNotFound", "VmStopFailed", "HostStepFailed");
+            FlushVerbose();
+            if (stopped is not null && PassThru)
             {
-                var how = manager.StopAsync(vm, TimeSpan.FromSeconds(TimeoutSec), CancelToken).GetAwaiter().GetResult();
-                FlushVerbose();
-                WriteVerbose($"VM '{vm.Name}' stopped ({how}).");
-                if (PassThru)
-                {
-                    WriteObject(vm);
-                }
-            }
-            catch (QemuNetException ex)
-            {
-                WriteError(ToErrorRecord(ex));
-            }
-            catch (OperationCanceledException) when (CancelToken.IsCancellationRequested)
-            {
-                throw new PipelineStoppedException();
+                WriteObject(stopped);
             }
         }
     }
