@@ -104,29 +104,4 @@ public class PlannerTests
         Assert.Null(models[1].Description);
         Assert.Equal("PCI", models[3].Bus);
     }
-
-    [Fact]
-    public async Task QemuFailureCarriesQemusMessageAndLeavesNoFiles()
-    {
-        var dir = Directory.CreateTempSubdirectory("qemunet-test-").FullName;
-        try
-        {
-            var runner = new RecordingProcessRunner((_, _) => new ProcessResult(1, "", "qemu-system-x86_64: -device e1000,foo=1: Property 'e1000.foo' not found\n"));
-            var manager = new QemuVmManager(runner, dir);
-            var spec = QemuLaunchPlanner.Resolve(new QemuLaunchSpec { Name = "bad" });
-            var argv = QemuArgvRenderer.Render(spec, QemuAccelerator.Tcg, new QemuVmPaths(dir, "bad"));
-            var ex = await Assert.ThrowsAsync<QemuNetException>(() => manager.StartAsync(spec, "/usr/bin/qemu-system-x86_64", QemuAccelerator.Tcg, argv, "ns1", CancellationToken.None));
-            Assert.Equal("QemuStartFailed", ex.ErrorId);
-            Assert.Contains("Property 'e1000.foo' not found", ex.Message, StringComparison.Ordinal);
-            Assert.Empty(Directory.GetFileSystemEntries(dir));
-            var call = Assert.Single(runner.Calls);
-            Assert.Equal("ip", call.FileName);
-            Assert.Equal(["netns", "exec", "ns1", "/usr/bin/qemu-system-x86_64"], call.Arguments.Take(4));
-            Assert.Equal(argv, call.Arguments.Skip(4));
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
-    }
 }

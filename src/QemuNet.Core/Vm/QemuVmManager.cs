@@ -34,6 +34,9 @@ public sealed class QemuVmManager
 
     public string StateDirectory { get; }
 
+    /// <summary>The user the module's TAPs belong to: the one QEMU runs as (this process's).</summary>
+    public uint TapOwner { get; init; } = NativeMethods.GetEffectiveUserId();
+
     /// <summary>KVM when /dev/kvm opens read-write, else TCG (what Auto means).</summary>
     public static QemuAccelerator ResolveAccelerator(QemuAccelerator requested)
     {
@@ -127,42 +130,16 @@ public sealed class QemuVmManager
         string? networkNamespace, Func<HostStep, bool> confirm, bool whatIf, CancellationToken ct)
     {
         var host = HostFor(networkNamespace);
-        var paths = new QemuVmPaths(StateDirectory, spec.Name);
         QemuVm? planned = null;
         var outcome = await RunPlanAsync(host, spec.Name, whatIf, async token =>
         {
             // Again under the lock: another start of the name may have won the race since the pre-checks.
             await CheckStartAsync(spec, networkNamespace, token).ConfigureAwait(false);
-            var (taps, created) = await PlanTapsAsync(host, spec, token).ConfigureAwait(false);
-            planned = new QemuVm
-            {
-                Name = spec.Name,
-                QemuPath = qemuPath,
-                Arguments = arguments,
-                Accelerator = accelerator,
-                Nics = spec.Nics,
-                Spec = spec,
-                NetworkNamespace = networkNamespace,
-                StateDirectory = StateDirectory,
-                StartTime = DateTimeOffset.Now,
-                CreatedTaps = created,
-            };
-            var record = JsonSerializer.Serialize(planned, Json);
-            var earlier = StateStore.ReadText(paths.RecordFile);
-            List<HostStep> steps =
-            [
-                new($"VM '{spec.Name}'", "Write the VM record",
-                    new HostChange(new WriteFile(paths.RecordFile, record, Summary: $"VM '{spec.Name}': {spec.Nics.Count} NIC(s), TAPs made by QemuNet: {(created.Count == 0 ? "none" : string.Join(", ", created))}"),
-                        earlier is null ? new DeleteFile(paths.RecordFile) : new WriteFile(paths.RecordFile, earlier, Summary: "the earlier record"))),
-                .. taps,
-                new($"VM '{spec.Name}'", "Start QEMU",
-                    new HostChange(new StartVmProcess(spec.Name, qemuPath, arguments, paths.PidFile),
-                        [new StopVmProcess(spec.Name, paths.PidFile, paths.QmpSocket, Graceful: false, TimeoutSec: 0),
-                         new DeleteFile(paths.PidFile), new DeleteFile(paths.QmpSocket), .. earlier is null ? new HostAction[] { new DeleteFile(paths.ConsoleLog) } : []])),
-            ];
-            return new HostPlan(Kind, spec.Name, steps, record);
+            (var plan, planned) = await PlanStartAsync(host, spec, qemuPath, accelerator, arguments, token).ConfigureAwait(false);
+            return plan;
         }, confirm, ct).ConfigureAwait(false);
 
+        var paths = new QemuVmPaths(StateDirectory, spec.Name);
         if (outcome != PlanOutcome.Applied || planned is null)
         {
             return null;
@@ -173,12 +150,47 @@ public sealed class QemuVmManager
         return planned;
     }
 
+    /// <summary>The start plan (record, TAP steps, QEMU) as the host is now, and the record it writes.</summary>
+    public async Task<(HostPlan Plan, QemuVm Vm)> PlanStartAsync(HostContext host, QemuLaunchSpec spec, string qemuPath, QemuAccelerator accelerator,
+        IReadOnlyList<string> arguments, CancellationToken ct)
+    {
+        var paths = new QemuVmPaths(StateDirectory, spec.Name);
+        var (taps, created) = await PlanTapsAsync(host, spec, TapOwner, ct).ConfigureAwait(false);
+        var vm = new QemuVm
+        {
+            Name = spec.Name,
+            QemuPath = qemuPath,
+            Arguments = arguments,
+            Accelerator = accelerator,
+            Nics = spec.Nics,
+            Spec = spec,
+            NetworkNamespace = host.NetworkNamespace,
+            StateDirectory = StateDirectory,
+            StartTime = DateTimeOffset.Now,
+            CreatedTaps = created,
+        };
+        var record = JsonSerializer.Serialize(vm, Json);
+        var earlier = StateStore.ReadText(paths.RecordFile);
+        List<HostStep> steps =
+        [
+            new($"VM '{spec.Name}'", "Write the VM record",
+                new HostChange(new WriteFile(paths.RecordFile, record, Summary: $"VM '{spec.Name}': {spec.Nics.Count} NIC(s), TAPs made by QemuNet: {(created.Count == 0 ? "none" : string.Join(", ", created))}"),
+                    earlier is null ? new DeleteFile(paths.RecordFile) : new WriteFile(paths.RecordFile, earlier, Summary: "the earlier record"))),
+            .. taps,
+            new($"VM '{spec.Name}'", "Start QEMU",
+                new HostChange(new StartVmProcess(spec.Name, qemuPath, arguments, paths.PidFile),
+                    [new StopVmProcess(spec.Name, paths.PidFile, paths.QmpSocket, Graceful: false, TimeoutSec: 0),
+                     new DeleteFile(paths.PidFile), new DeleteFile(paths.QmpSocket), .. earlier is null ? new HostAction[] { new DeleteFile(paths.ConsoleLog) } : []])),
+        ];
+        return (new HostPlan(Kind, spec.Name, steps, record), vm);
+    }
+
     /// <summary>
     /// The TAP steps: a missing TAP is created (owned by the user QEMU runs as, multi_queue and vnet_hdr as asked),
     /// marked with the VM's alias, attached and raised; one this VM made before is attached again; a TAP someone
     /// else made is attached (and put back as it was on rollback) but never deleted.
     /// </summary>
-    private static async Task<(IReadOnlyList<HostStep> Steps, IReadOnlyList<string> Created)> PlanTapsAsync(HostContext host, QemuLaunchSpec spec, CancellationToken ct)
+    private static async Task<(IReadOnlyList<HostStep> Steps, IReadOnlyList<string> Created)> PlanTapsAsync(HostContext host, QemuLaunchSpec spec, uint owner, CancellationToken ct)
     {
         var steps = new List<HostStep>();
         var created = new List<string>();
@@ -190,7 +202,7 @@ public sealed class QemuVmManager
             var link = await HostLinks.GetAsync(host, ifName, ct).ConfigureAwait(false);
             if (link is null)
             {
-                List<string> add = ["tuntap", "add", "dev", ifName, "mode", "tap", "user", NativeMethods.GetEffectiveUserId().ToString(CultureInfo.InvariantCulture)];
+                List<string> add = ["tuntap", "add", "dev", ifName, "mode", "tap", "user", owner.ToString(CultureInfo.InvariantCulture)];
                 if (tap.Queues > 1)
                 {
                     add.Add("multi_queue");
