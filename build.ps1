@@ -6,6 +6,8 @@
     Build: compiles src/ and stages the module into output/QemuNet/<version>/.
     Test:  Build, installs missing system packages (as root, with apt), builds the test guest, runs the xunit
            tests of QemuNet.Core and the Pester tests of the module, and ends with "Tests: N passed, N failed".
+    Stress: Build, then the crash harness of every plan kind (NAT, bridge, ACL, VM start and stop) killed at
+           every host action, before and after it ran (the Test task tries a few points of each).
     Demo:  Build, then boots a tiny guest through the module's pipeline with user-mode networking and fetches
            a page from it through a host port forward.
 .EXAMPLE
@@ -13,7 +15,7 @@
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Demo', 'Clean')]
+    [ValidateSet('Build', 'Test', 'Stress', 'Demo', 'Clean')]
     [string]$Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -380,6 +382,16 @@ switch ($Task) {
         Write-Host "Pester: $($module.Passed) passed, $($module.Failed) failed, $($module.Skipped) skipped"
         Write-Host "Tests: $passed passed, $failed failed, $skipped skipped"
         if ($failed -gt 0 -or $passed -eq 0) { exit 1 }
+    }
+    'Stress' {
+        Invoke-Build
+        Install-SystemPackages
+        Build-TestGuest
+        $env:QEMUNET_STRESS = '1'
+        if (-not $TestPath) { $TestPath = 'Engine.Tests.ps1', 'Vm.Tests.ps1' }
+        $module = Invoke-ModuleTests
+        Write-Host "Stress: $($module.Passed) passed, $($module.Failed) failed, $($module.Skipped) skipped"
+        if ($module.Failed -gt 0 -or $module.Passed -eq 0) { exit 1 }
     }
     'Demo' {
         Invoke-Build

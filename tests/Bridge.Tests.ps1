@@ -86,7 +86,7 @@ Describe 'Bridges with an uplink, TAPs, ifup scripts and the bridge helper' -Ski
         $script:initial = Get-Snapshot
     }
     AfterAll {
-        Get-QemuVm -ErrorAction Ignore | Stop-QemuVm -Confirm:$false -TimeoutSec 2 -ErrorAction Continue
+        Get-QemuVm -ErrorAction Ignore | Stop-QemuVm -Confirm:$false -TurnOff -ErrorAction Continue
         if ($null -eq $aclBefore) { Remove-Item $aclPath -ErrorAction Ignore } else { Set-Content $aclPath $aclBefore -NoNewline }
         if (-not $aclDirExisted) { Remove-Item (Split-Path $aclPath) -Recurse -ErrorAction Ignore }
         Remove-TestStateDirectory $state
@@ -94,7 +94,7 @@ Describe 'Bridges with an uplink, TAPs, ifup scripts and the bridge helper' -Ski
         Remove-TestNamespace $lanNs
     }
     AfterEach {
-        Get-QemuVm | Stop-QemuVm -Confirm:$false -TimeoutSec 2
+        Get-QemuVm | Stop-QemuVm -Confirm:$false -TurnOff
     }
 
     It 'the host namespace reaches the LAN before any change' {
@@ -200,16 +200,19 @@ Describe 'Bridges with an uplink, TAPs, ifup scripts and the bridge helper' -Ski
         & ip -n $hostNs -br link | Out-String | Should -Be $linksBefore -Because 'the TAP goes with the guest'
     }
 
-    It 'removes the TAP of a guest that powered itself off at the next Get-QemuVm' {
+    It 'reports a guest that powered itself off without touching its TAP; Stop-QemuVm removes the TAP' {
         $linksBefore = & ip -n $hostNs -br link | Out-String
         $vm = New-QemuTap -Bridge br0 -NetworkNamespace $hostNs | Start-QemuVm -Name shortlived -Kernel $kernel -Initrd $initrd -Accelerator Tcg -Append "$GuestAppend qn_hold=1"
         $deadline = [datetime]::UtcNow.AddSeconds(120)
         while ((Test-ProcessRunning $vm.Pid) -and [datetime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 250 }
         Test-ProcessRunning $vm.Pid | Should -BeFalse -Because 'the guest powers off a second after it is ready'
-        (& ip -n $hostNs -br link | Out-String) | Should -Match $vm.Nics[0].Backend.IfName -Because 'nothing has looked yet'
+        $tap = $vm.Nics[0].Backend.IfName
         (Get-QemuVm -Name shortlived).State | Should -Be 'Exited'
+        # Get-QemuVm only reads (it used to delete the TAP).
+        (& ip -n $hostNs -br link | Out-String) | Should -Match $tap
+        (Stop-QemuVm -Name shortlived -Confirm:$false -PassThru).State | Should -Be 'Off'
         & ip -n $hostNs -br link | Out-String | Should -Be $linksBefore
-        Stop-QemuVm -Name shortlived -Confirm:$false
+        Remove-QemuVm -Name shortlived -Confirm:$false
     }
 
     It 'removes the TAP it made when QEMU fails to start' {

@@ -64,7 +64,7 @@ Describe 'Help examples' -Skip:([bool]$qemuSkip) {
             $key = "$($e.Command)#$($e.Index)"
             $lines += "`$env:QEMUNET_STATE_DIR = (New-Item -ItemType Directory -Path (Join-Path ([IO.Path]::GetTempPath()) ('qemunet-ex-' + [guid]::NewGuid().ToString('n')))).FullName"
             $lines += "try { `$null = & { `$ErrorActionPreference = 'Stop'; $($e.Code)`n } *>&1; `$results['$key'] = 'ok' } catch { `$results['$key'] = `$_.ToString() + ' [' + `$_.FullyQualifiedErrorId + ']' }"
-            $lines += "Get-QemuVm -ErrorAction Ignore | Stop-QemuVm -Confirm:`$false -ErrorAction Ignore; Remove-Item `$env:QEMUNET_STATE_DIR -Recurse -Force -ErrorAction Ignore"
+            $lines += "Get-QemuVm -ErrorAction Ignore | Stop-QemuVm -TurnOff -Confirm:`$false -ErrorAction Ignore; Remove-Item `$env:QEMUNET_STATE_DIR -Recurse -Force -ErrorAction Ignore"
         }
         $lines += '$results | ConvertTo-Json -Compress'
         Set-Content $driver ($lines -join "`n")

@@ -109,9 +109,14 @@ Describe 'A guest on user-mode networking' -Skip:([bool]$skip) {
         $found.Pid | Should -Be $vm.Pid
         $found.State | Should -Be 'Running'
         $found.Arguments | Should -Be $vm.Arguments
-        Stop-QemuVm -Name plain -Confirm:$false -PassThru | ForEach-Object State | Should -Be 'Exited'
+        Stop-QemuVm -Name plain -Confirm:$false -PassThru | ForEach-Object State | Should -Be 'Off'
         Test-ProcessRunning $vm.Pid | Should -BeFalse
-        @(Get-ChildItem $state).Count | Should -Be 0
+        # A stopped VM keeps its record and console log (it used to lose both) until Remove-QemuVm.
+        (Get-QemuVm -Name plain).State | Should -Be 'Off'
+        (Get-Content -Raw $vm.ConsoleLog) | Should -Match 'QEMUNET-LEASE'
+        Remove-QemuVm -Name plain -Confirm:$false
+        @(Get-ChildItem $state -File).Count | Should -Be 0
+        Get-QemuVm | Should -BeNullOrEmpty
     }
 
     It 'waits with -WaitForConsole until the guest prints a line, and reports a timeout as an error' {
@@ -126,13 +131,13 @@ Describe 'A guest on user-mode networking' -Skip:([bool]$skip) {
         ($err[0].FullyQualifiedErrorId -split ',')[0] | Should -Be 'VmWaitTimeout'
         $err[0].ErrorDetails.RecommendedAction | Should -Match 'console\.log'
         $late.State | Should -Be 'Running' -Because 'a timeout leaves the guest running'
-        $late | Stop-QemuVm -Confirm:$false
+        $late | Stop-QemuVm -TurnOff -Confirm:$false
     }
 
     It 'waits with -Wait until the guest powers off' {
         $vm = New-QemuNic -Model e1000 | Start-QemuVm -Name waiter -Kernel $kernel -Initrd $initrd -Append "$GuestAppend qn_hold=1" `
             -Accelerator Tcg -NetworkNamespace $ns -Wait -PassThru
-        $vm.State | Should -Be 'Exited'
+        $vm.State | Should -Be 'Off'
         Test-ProcessRunning $vm.Pid | Should -BeFalse
         (Get-Content -Raw $vm.ConsoleLog) | Should -Match 'QEMUNET-READY'
         Stop-QemuVm -Name waiter -Confirm:$false
@@ -173,7 +178,7 @@ Describe 'A guest on user-mode networking' -Skip:([bool]$skip) {
         # -WhatIf finds it too (it used to show a command line that would then fail).
         $err = Get-Failure { Start-QemuVm -Name twin -Kernel $kernel -Initrd $initrd -Accelerator Tcg -NetworkNamespace $ns -WhatIf }
         ($err.FullyQualifiedErrorId -split ',')[0] | Should -Be 'VmAlreadyRunning'
-        Stop-QemuVm -Name twin -Confirm:$false
+        Stop-QemuVm -Name twin -TurnOff -Confirm:$false
     }
 
     It 'lists an orphan QEMU a killed start left, refuses to start over it (its files stay), and stops it' {
@@ -190,7 +195,7 @@ Describe 'A guest on user-mode networking' -Skip:([bool]$skip) {
         $orphan.State | Should -Be 'Orphaned'
         $orphan.Pid | Should -Be $vm.Pid
         $orphan.NetworkNamespace | Should -Be $ns
-        Stop-QemuVm -Name orphan -Confirm:$false -TimeoutSec 5
+        Stop-QemuVm -Name orphan -TurnOff -Confirm:$false
         Test-ProcessRunning $vm.Pid | Should -BeFalse
         @(Get-ChildItem (Join-Path $state 'orphan.*')).Count | Should -Be 0
         Get-QemuVm -Name orphan -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
@@ -201,6 +206,6 @@ Describe 'A guest on user-mode networking' -Skip:([bool]$skip) {
         $err = Get-Failure { New-QemuUserNet -HostForward 18091:8080 | Start-QemuVm -Name portb -Kernel $kernel -Initrd $initrd -Accelerator Tcg -NetworkNamespace $ns -WhatIf }
         ($err.FullyQualifiedErrorId -split ',')[0] | Should -Be 'VmHostPortInUse'
         $err.TargetObject | Should -Be 18091
-        $vm | Stop-QemuVm -Confirm:$false
+        $vm | Stop-QemuVm -TurnOff -Confirm:$false
     }
 }

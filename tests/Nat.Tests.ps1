@@ -63,7 +63,7 @@ Describe 'NAT networks in a namespace' -Skip:([bool]$skip) {
     }
     AfterEach {
         Remove-Item Env:QEMUNET_TEST_FAULT -ErrorAction Ignore
-        Get-QemuVm | Stop-QemuVm -Confirm:$false -TimeoutSec 2
+        Get-QemuVm | Stop-QemuVm -Confirm:$false -TurnOff
     }
 
     It '-WhatIf prints the plan and leaves the namespace untouched' {

@@ -38,7 +38,7 @@ function New-TestStateDirectory {
 }
 
 function Remove-TestStateDirectory([string]$Path) {
-    Get-QemuVm -ErrorAction Ignore | Stop-QemuVm -Confirm:$false -TimeoutSec 2 -ErrorAction Continue
+    Get-QemuVm -ErrorAction Ignore | Stop-QemuVm -Confirm:$false -TurnOff -ErrorAction Continue
     Remove-Item $Path, "$Path-dnsmasq" -Recurse -Force -ErrorAction Ignore
     Remove-Item Env:QEMUNET_STATE_DIR, Env:QEMUNET_DNSMASQ_DIR -ErrorAction Ignore
 }

@@ -1,0 +1,264 @@
+# Guests inside the host-change engine, on real parts in namespaces the test makes: Start-QemuVm and Stop-QemuVm
+# killed (-9) at every action, a QEMU a killed start left running, the pre-checks, a graceful stop through the
+# guest's ACPI power button, and the Off → Start → Remove lifecycle. Every case ends with the namespace, the QEMU
+# processes and the books as they were.
+BeforeDiscovery {
+    . (Join-Path $PSScriptRoot 'common.ps1')
+    $skip = Get-TestSkipReason -Need Root, Qemu, Guest, Nat
+    if ($skip) { Write-Warning "Skipping the VM engine tests: $skip" }
+    # The Test task tries a few points of each plan; QEMUNET_STRESS=1 (build.ps1 -Task Stress) every action at both timings.
+    $script:fullMatrix = $env:QEMUNET_STRESS -eq '1'
+    # '@GUEST' stands for the kernel, initrd and append of the test guest; '@NS' for the namespace, unconfirmed;
+    # '@NSNAME' for the namespace's name alone.
+    $startOnBridge = "New-QemuTap -Bridge br0 -IfName qtcrash0 -NetworkNamespace @NSNAME | Start-QemuVm -Name crash @GUEST -Confirm:`$false"
+    $startOnNat = 'Start-QemuVm -Network lab -Name crash @GUEST @NS'
+    $script:vmCases = @(
+        # A killed start is undone by the next changing cmdlet (here Remove -Force); the start then runs whole.
+        @{ Name = 'start, TAP on a bridge'; Setup = @(); Command = $startOnBridge; Converge = 'Remove-QemuVm -Name crash -Force -Confirm:$false'; Expect = 'Base'; Inverse = 'Remove-QemuVm -Name crash -Force -Confirm:$false' }
+        @{ Name = 'start, TAP on a NAT network'; Setup = @(); Command = $startOnNat; Converge = 'Remove-QemuVm -Name crash -Force -Confirm:$false'; Expect = 'Base'; Inverse = 'Remove-QemuVm -Name crash -Force -Confirm:$false' }
+        # A killed stop is finished by the next stop; Start-QemuVm -Name starts the stopped VM again from its record.
+        @{ Name = 'stop'; Setup = @($startOnBridge); Command = 'Stop-QemuVm -Name crash -TurnOff -Confirm:$false'; Converge = 'Stop-QemuVm -Name crash -TurnOff -Confirm:$false'; Expect = 'After'; Inverse = 'Start-QemuVm -Name crash -Confirm:$false' }
+    )
+}
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'common.ps1')
+
+    function Get-HostSnapshot {
+        # What a VM plan may touch, as text that does not change from one correct run to the next (no pids or MACs).
+        [pscustomobject]@{
+            Links = (& ip -n $hostNs -br link | ForEach-Object { ($_ -split '\s+')[0] } | Sort-Object | Out-String)
+            Ports = (& ip -n $hostNs -br link show master br0 | ForEach-Object { ($_ -split '\s+')[0] } | Out-String) +
+                    (& ip -n $hostNs -br link show master qn-lab | ForEach-Object { ($_ -split '\s+')[0] } | Out-String)
+            Qemu  = @(& pgrep -f "qemu-system-x86_64 .*$([regex]::Escape($state))/" 2>$null).Count
+            Files = (@(Get-ChildItem $state -Recurse -File -ErrorAction Ignore |
+                      Where-Object { $_.Name -ne '.lock' -and $_.FullName -notlike "*/nat/*" } |
+                      ForEach-Object { $_.FullName.Substring($state.Length) } | Sort-Object) -join "`n")
+        }
+    }
+
+    function Compare-HostSnapshot($Expected, [string]$Because) {
+        $now = Get-HostSnapshot
+        foreach ($p in 'Links', 'Ports', 'Qemu', 'Files') {
+            $now.$p | Should -Be $Expected.$p -Because "$p must match ($Because)"
+        }
+    }
+
+    function Expand-Command([string]$Command) {
+        $Command.Replace('@NSNAME', $hostNs).Replace('@NS', "-NetworkNamespace $hostNs -Confirm:`$false").Replace('@GUEST',
+            "-Kernel '$kernel' -Initrd '$initrd' -Accelerator Tcg -Append '$GuestAppend qn_hold=600'")
+    }
+
+    function Invoke-Quiet([string]$Command) { $null = & ([scriptblock]::Create((Expand-Command $Command))) }
+
+    function Get-PlanTrace([string]$Command) {
+        # The changes of the command's VM plan, as the runner traces them: "vm NAME STEP.CHANGE description".
+        $trace = Join-Path $scratch 'trace.txt'
+        Remove-Item $trace -ErrorAction Ignore
+        $env:QEMUNET_TEST_TRACE = $trace
+        try { Invoke-Quiet $Command } finally { Remove-Item Env:QEMUNET_TEST_TRACE }
+        @(Get-Content $trace | Where-Object { $_ -like 'vm *' } | ForEach-Object { ($_ -split ' ')[2] })
+    }
+
+    function Invoke-KilledRun([string]$Command, [string]$Point) {
+        # Runs the command in a child pwsh that stops at the runner's pause hook, then kill -9s it there.
+        $pauseFile = Join-Path $scratch "pause-$([guid]::NewGuid().ToString('n').Substring(0, 6))"
+        $child = Start-ChildPwsh -Script (Expand-Command $Command) -Environment @{
+            QEMUNET_STATE_DIR = $state; QEMUNET_DNSMASQ_DIR = "$state-dnsmasq"
+            QEMUNET_TEST_PAUSE = $Point; QEMUNET_TEST_PAUSE_FILE = $pauseFile
+        }
+        $deadline = [datetime]::UtcNow.AddSeconds(60)
+        while (-not (Test-Path $pauseFile) -and -not $child.HasExited -and [datetime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 25 }
+        $reached = Test-Path $pauseFile
+        & kill -9 $child.Id 2>$null
+        $child.WaitForExit()
+        Remove-Item $pauseFile -ErrorAction Ignore
+        return $reached
+    }
+
+    function Reset-VmHost {
+        # Whatever a failed point left: gone, so the next point starts from the base.
+        Get-QemuVm -ErrorAction Ignore | Remove-QemuVm -Force -Confirm:$false -ErrorAction Ignore
+        & pkill -9 -f "qemu-system-x86_64 .*$([regex]::Escape($state))/" 2>$null
+        Get-ChildItem $state -Filter '*.journal' -Recurse -ErrorAction Ignore | Where-Object FullName -like '*/vm/*' | Remove-Item
+        & ip -n $hostNs link del qtcrash0 2>$null
+    }
+
+    $script:startOnBridgeForTest = "New-QemuTap -Bridge br0 -IfName qtcrash0 -NetworkNamespace @NSNAME | Start-QemuVm -Name crash @GUEST -Confirm:`$false"
+    $script:startOnNatForTest = 'Start-QemuVm -Network lab -Name crash @GUEST @NS'
+
+    $script:skipRun = Get-TestSkipReason -Need Root, Qemu, Guest, Nat
+    if ($skipRun) { return }
+    $script:kernel = Join-Path $GuestDir 'vmlinuz'
+    $script:initrd = Join-Path $GuestDir 'initrd.img'
+    $script:state = New-TestStateDirectory
+    $script:scratch = (New-Item -ItemType Directory -Path "$state-scratch").FullName
+    $script:hostNs = New-TestNamespace 'qnt-vm'
+    & ip -n $hostNs link add br0 type bridge
+    & ip -n $hostNs link set br0 up
+    $null = Enable-QemuNat -Name lab -Subnet 198.51.100.0/24 -NetworkNamespace $hostNs -Confirm:$false
+    $script:initial = Get-HostSnapshot
+}
+
+AfterAll {
+    if ($skipRun) { return }
+    Reset-VmHost
+    Disable-QemuNat -Name lab -NetworkNamespace $hostNs -Force -Confirm:$false -ErrorAction Continue
+    Remove-TestStateDirectory $state
+    Remove-Item $scratch -Recurse -Force -ErrorAction Ignore
+    Remove-TestNamespace $hostNs
+}
+
+Describe 'Crash: Start-QemuVm and Stop-QemuVm killed at a host action' -Skip:([bool]$skip) {
+    AfterEach { Reset-VmHost }
+
+    It '<Name>: Get-QemuVm reports it and changes nothing, the next command converges, at every point tried' -TestCases $vmCases {
+        foreach ($setupCommand in $Setup) { Invoke-Quiet $setupCommand }
+        $base = Get-HostSnapshot
+        $changes = @(Get-PlanTrace $Command)
+        $changes.Count | Should -BeGreaterThan 2
+        $after = Get-HostSnapshot
+        Invoke-Quiet $Inverse
+        Compare-HostSnapshot $base 'the inverse of a clean run'
+        $expected = if ($Expect -eq 'Base') { $base } else { $after }
+        $points = if ($fullMatrix) {
+            foreach ($c in $changes) { "vm:${c}:before"; "vm:${c}:after" }
+        } else {
+            @("vm:$($changes[0]):after", "vm:$($changes[[int][math]::Floor($changes.Count / 2)]):before", "vm:$($changes[-1]):after") | Select-Object -Unique
+        }
+        $failures = foreach ($point in $points) {
+            try {
+                Invoke-KilledRun $Command $point | Should -BeTrue -Because "the run must reach $point"
+                $left = Get-HostSnapshot
+                $seen = Get-QemuVm -Name crash
+                $seen.State | Should -Be 'Incomplete' -Because "a command killed at $point is reported"
+                $seen.Problem | Should -Match 'interrupted'
+                Compare-HostSnapshot $left "Get-QemuVm after a kill at $point changes nothing"
+                Invoke-Quiet $Converge
+                Compare-HostSnapshot $expected "'$Converge' after a kill at $point"
+                @(Get-QemuVm -ErrorAction Ignore | Where-Object State -eq 'Incomplete') | Should -BeNullOrEmpty
+                if ($Expect -eq 'Base') { Invoke-Quiet $Command; Compare-HostSnapshot $after "the command again after a kill at $point" }
+                Invoke-Quiet $Inverse
+                Compare-HostSnapshot $base "the inverse after a kill at $point"
+            } catch {
+                "${point}: $_"
+                Reset-VmHost
+                foreach ($setupCommand in $Setup) { Invoke-Quiet $setupCommand }
+            }
+        }
+        Write-Host "    crash ${Name}: $(@($points).Count) run(s), $(@($failures).Count) failure(s) ($($changes.Count) changes in the plan)"
+        $failures | Should -BeNullOrEmpty
+        Reset-VmHost
+        Compare-HostSnapshot $initial 'after the case'
+    }
+
+    It 'a start killed after its TAP was made: Disable-QemuNat -Force is not blocked, and the next start deletes the TAP it left' {
+        Invoke-KilledRun $startOnNatForTest 'vm:2.3:after' | Should -BeTrue
+        $tap = (Get-QemuVm -Name crash).Nics[0].Backend.IfName
+        (& ip -n $hostNs -br link show master qn-lab | Out-String) | Should -Match $tap
+        # The TAP used to stay on the bridge for good, adopted by the next start as someone else's.
+        Invoke-Quiet $startOnNatForTest
+        (Get-QemuVm -Name crash).CreatedTaps | Should -Be @($tap)
+        Invoke-Quiet 'Remove-QemuVm -Name crash -Force -Confirm:$false'
+        Compare-HostSnapshot $initial 'the TAP a killed start left is gone with its VM'
+
+        Invoke-KilledRun $startOnNatForTest 'vm:2.4:after' | Should -BeTrue
+        Disable-QemuNat -Name lab -NetworkNamespace $hostNs -Force -Confirm:$false
+        (& ip -n $hostNs -br link | Out-String) | Should -Not -Match 'qn-lab'
+        Invoke-Quiet 'Remove-QemuVm -Name crash -Force -Confirm:$false'
+        (& ip -n $hostNs -br link | Out-String) | Should -Not -Match $tap
+        $null = Enable-QemuNat -Name lab -Subnet 198.51.100.0/24 -NetworkNamespace $hostNs -Confirm:$false
+        Compare-HostSnapshot $initial 'after the NAT network is back'
+    }
+
+    It 'a QEMU a killed start left running is listed, a start of its name is refused (its files stay), and Stop-QemuVm stops it' {
+        Invoke-KilledRun $startOnBridgeForTest 'vm:3.1:after' | Should -BeTrue
+        $left = Get-HostSnapshot
+        $left.Qemu | Should -Be 1
+        $vm = Get-QemuVm -Name crash
+        $vm.State | Should -Be 'Incomplete'
+        $vm.Pid | Should -BeGreaterThan 0
+        Test-ProcessRunning $vm.Pid | Should -BeTrue
+        $err = Get-Failure { Invoke-Quiet $startOnBridgeForTest }
+        ($err.FullyQualifiedErrorId -split ',')[0] | Should -Be 'VmAlreadyRunning'
+        Compare-HostSnapshot $left 'a refused start keeps the running QEMU and its files'
+        Stop-QemuVm -Name crash -Confirm:$false
+        Test-ProcessRunning $vm.Pid | Should -BeFalse
+        Compare-HostSnapshot $initial 'the stop undid the killed start: QEMU, TAP and record are gone'
+    }
+}
+
+Describe 'A guest''s lifecycle' -Skip:([bool]$skip) {
+    AfterEach { Reset-VmHost }
+
+    It 'Stop-QemuVm presses the power button and the guest powers itself off; the VM stays Off with its console until Remove-QemuVm' {
+        $vm = New-QemuTap -Bridge br0 -NetworkNamespace $hostNs | Start-QemuVm -Name calm -Kernel $kernel -Initrd $initrd -Accelerator Tcg `
+            -Append "$GuestAppend qn_hold=600" -WaitForConsole '^QEMUNET-READY' -TimeoutSec 120
+        $tap = $vm.Nics[0].Backend.IfName
+        $out = Stop-QemuVm -Name calm -TimeoutSec 60 -Confirm:$false -Verbose -PassThru 4>&1
+        ($out | Where-Object { $_ -is [Management.Automation.VerboseRecord] }).Message -join "`n" | Should -Match 'powered off after the ACPI power button'
+        (Get-Content -Raw $vm.ConsoleLog) | Should -Match 'QEMUNET-POWERBUTTON' -Because 'the guest saw the button and shut down itself'
+        Test-ProcessRunning $vm.Pid | Should -BeFalse
+        $off = Get-QemuVm -Name calm
+        $off.State | Should -Be 'Off'
+        $off.StopTime | Should -Not -BeNullOrEmpty
+        Test-Path $off.ConsoleLog | Should -BeTrue
+        (& ip -n $hostNs -br link | Out-String) | Should -Not -Match $tap -Because 'the TAP went with the guest'
+
+        # Started again from its record: the same NIC, MAC and TAP.
+        $again = Start-QemuVm -Name calm -Confirm:$false
+        $again.State | Should -Be 'Running'
+        $again.Nics[0].MacAddress | Should -Be $vm.Nics[0].MacAddress
+        $again.Arguments | Should -Be $vm.Arguments
+        (& ip -n $hostNs -br link show master br0 | Out-String) | Should -Match $tap
+
+        $err = Get-Failure { Remove-QemuVm -Name calm -Confirm:$false -ErrorAction Stop }
+        ($err.FullyQualifiedErrorId -split ',')[0] | Should -Be 'VmRunning'
+        $err.CategoryInfo.Category | Should -Be 'ResourceBusy'
+        Test-ProcessRunning $again.Pid | Should -BeTrue -Because 'a refused removal changes nothing'
+
+        $out = Stop-QemuVm -Name calm -TurnOff -Confirm:$false -Verbose 4>&1
+        ($out | Where-Object { $_ -is [Management.Automation.VerboseRecord] }).Message -join "`n" | Should -Match 'turned off \(QMP quit\)'
+        Remove-QemuVm -Name calm -Confirm:$false
+        Get-QemuVm | Should -BeNullOrEmpty
+        Compare-HostSnapshot $initial 'after Remove-QemuVm'
+    }
+
+    It 'Start-QemuVm -WhatIf lists the record, the TAP steps and the argv, for a multiqueue TAP and for a NAT network, and changes nothing' {
+        $multi = Expand-Command "New-QemuTap -Bridge br0 -IfName qtwhatif -Queues 2 -NetworkNamespace @NSNAME | New-QemuNic -Model virtio | Start-QemuVm -Name wi @GUEST -WhatIf"
+        $run = Invoke-ChildPwsh "`$env:QEMUNET_STATE_DIR = '$state'; $multi"
+        $run.ExitCode | Should -Be 0 -Because $run.Output
+        $lines = $run.Output -split "`n" | ForEach-Object TrimEnd
+        $lines | Should -Contain "What if: [VM 'wi'] Write the VM record"
+        $lines | Should -Contain 'What if: [qtwhatif] Create TAP qtwhatif on bridge br0'
+        $lines | Should -Contain '  + ip tuntap add dev qtwhatif mode tap user 0 multi_queue'
+        $lines | Should -Contain "    undo: ip link del qtwhatif (unless its alias is not 'qemunet:vm:wi')"
+        $lines | Should -Contain '  + ip link set dev qtwhatif master br0'
+        $lines | Should -Contain "What if: [VM 'wi'] Start QEMU"
+        $run.Output | Should -Match 'ifname=qtwhatif,script=no,downscript=no,vhost=(on|off),queues=2 -device virtio-net-pci,netdev=net0,id=nic0,mac=52:54:00:[0-9a-f:]{8},mq=on,vectors=6'
+
+        $nat = Expand-Command "Start-QemuVm -Network lab -Name winat @GUEST -NetworkNamespace @NSNAME -WhatIf"
+        $run = Invoke-ChildPwsh "`$env:QEMUNET_STATE_DIR = '$state'; $nat"
+        $run.ExitCode | Should -Be 0 -Because $run.Output
+        $run.Output | Should -Match 'Create TAP qt[0-9a-f]{8} on bridge qn-lab'
+        Compare-HostSnapshot $initial '-WhatIf changes nothing'
+    }
+
+    It 'refuses each pre-check with its own id and starts nothing: <Id>' -TestCases @(
+        @{ Id = 'VmAlreadyRunning'; Script = { Start-QemuVm -Name busy @guest -NetworkNamespace $hostNs -Confirm:$false } }
+        @{ Id = 'VmHostPortInUse'; Script = { New-QemuUserNet -HostForward 18433:80 | Start-QemuVm -Name other @guest -NetworkNamespace $hostNs -Confirm:$false } }
+        @{ Id = 'TapIfNameDuplicate'; Script = { (New-QemuTap -Bridge br0 -IfName qtdup -NetworkNamespace $hostNs), (New-QemuTap -Bridge br0 -IfName qtdup -NetworkNamespace $hostNs) | Start-QemuVm -Name dup @guest -NetworkNamespace $hostNs -Confirm:$false } }
+        @{ Id = 'TapNameInUse'; Script = { New-QemuTap -Bridge br0 -IfName $busyTap -NetworkNamespace $hostNs | Start-QemuVm -Name thief @guest -NetworkNamespace $hostNs -Confirm:$false } }
+    ) {
+        $guest = @{ Kernel = $kernel; Initrd = $initrd; Accelerator = 'Tcg'; Append = "$GuestAppend qn_hold=600" }
+        $busy = New-QemuUserNet -HostForward 18433:80 | New-QemuNic | Start-QemuVm -Name busy @guest -NetworkNamespace $hostNs -Confirm:$false
+        $busyTap = 'qtbusy0'
+        $holder = New-QemuTap -Bridge br0 -IfName $busyTap -NetworkNamespace $hostNs | Start-QemuVm -Name holder @guest -NetworkNamespace $hostNs -Confirm:$false
+        $before = Get-HostSnapshot
+        $err = Get-Failure $Script
+        ($err.FullyQualifiedErrorId -split ',')[0] | Should -Be $Id
+        Compare-HostSnapshot $before 'a refused start changes nothing'
+        @(Get-QemuVm).Name | Should -Be @('busy', 'holder')
+        $null = $busy, $holder
+    }
+}
