@@ -46,6 +46,8 @@ try {
 
     Write-Host "`nPS> Stop-QemuVm -Name demo" -ForegroundColor Green
     Stop-QemuVm -Name demo -Confirm:$false -Verbose
+    Write-Host "`nPS> Remove-QemuVm -Name demo" -ForegroundColor Green
+    Remove-QemuVm -Name demo -Confirm:$false
     Write-Host ("`nDemo finished in {0:n1} s." -f ([datetime]::UtcNow - $started).TotalSeconds) -ForegroundColor Green
 }
 finally {

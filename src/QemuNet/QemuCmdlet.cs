@@ -210,7 +210,10 @@ public abstract class QemuCmdlet : PSCmdlet, IDisposable
     private bool ConfirmOnPipeline(HostStep step)
     {
         var text = step.Describe().TrimEnd();
-        if (ShouldProcess(text, $"{step.Action} on {step.Target}?\n{text}", step.Action))
+        // -WhatIf prints every change of the step; a real run's -Verbose names the step, and the process runner
+        // then shows each command as it runs (so nothing, such as QEMU's command line, is shown twice).
+        var shown = IsWhatIf ? text : $"[{step.Target}] {step.Action}";
+        if (ShouldProcess(shown, $"{step.Action} on {step.Target}?\n{text}", step.Action))
         {
             return true;
         }
