@@ -45,6 +45,7 @@ BeforeAll {
     function Assert-GuestOnLan($Vm) {
         $lines = Wait-GuestConsole $Vm
         $lease = $lines | Where-Object { $_ -like 'QEMUNET-LEASE *' } | ForEach-Object { ConvertFrom-GuestLine $_ }
+        $lease | Should -Not -BeNullOrEmpty -Because "the guest reports its lease`n$(Get-Content -Raw $Vm.ConsoleLog)"
         $lease.ip | Should -Match '^198\.51\.100\.1[0-4]\d$' -Because "the LAN's dnsmasq hands out .100-.149`n$($lines -join "`n")"
         $lease.router | Should -Be '198.51.100.1'
         ($lines | Where-Object { $_ -like 'QEMUNET-FETCH *' }) | Should -Match 'result=ok body=LAN-OK$'
@@ -94,7 +95,7 @@ Describe 'Bridges with an uplink, TAPs, ifup scripts and the bridge helper' -Ski
         Remove-TestNamespace $lanNs
     }
     AfterEach {
-        Get-QemuVm | Stop-QemuVm -Confirm:$false -TurnOff
+        Get-QemuVm | Remove-QemuVm -Force -Confirm:$false
     }
 
     It 'the host namespace reaches the LAN before any change' {

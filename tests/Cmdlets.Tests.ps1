@@ -138,7 +138,7 @@ Describe 'Start-QemuVm -WhatIf' -Skip:([bool]$qemuSkip) {
         $run = Invoke-ChildPwsh "New-QemuNic -Model virtio | Start-QemuVm -Name wi1 -Accelerator Tcg -WhatIf"
         $run.ExitCode | Should -Be 0
         $run.Output | Should -Match ([regex]::Escape("-netdev user,id=net0 -device virtio-net-pci,netdev=net0,id=nic0,mac=52:54:00:"))
-        $run.Output | Should -Match 'What if: Start VM .wi1.'
+        $run.Output | Should -Match "What if: \[VM 'wi1'\] Start QEMU"
         @(Get-ChildItem $state).Count | Should -Be 0
         @(& pgrep -f "$state" 2>$null).Count | Should -Be $before.Count
         Get-QemuVm | Should -BeNullOrEmpty

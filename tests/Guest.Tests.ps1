@@ -49,6 +49,10 @@ Describe 'A guest on user-mode networking' -Skip:([bool]$skip) {
         Remove-TestStateDirectory $state
         Remove-TestNamespace $ns
     }
+    AfterEach {
+        # Stopped VMs stay (Off) until removed: each case starts with none.
+        Get-QemuVm | Remove-QemuVm -Force -Confirm:$false
+    }
 
     It 'boots with a <Model> NIC: driver <Driver>, lease 10.0.2.15, HTTP through a host forward' -TestCases $models {
         $script:port++
@@ -71,6 +75,8 @@ Describe 'A guest on user-mode networking' -Skip:([bool]$skip) {
 
         $vm | Stop-QemuVm -Confirm:$false
         Test-ProcessRunning $vm.Pid | Should -BeFalse
+        (Get-QemuVm -Name "m-$Model").State | Should -Be 'Off'
+        Remove-QemuVm -Name "m-$Model" -Confirm:$false
         Get-QemuVm | Should -BeNullOrEmpty
     }
 

@@ -63,7 +63,7 @@ Describe 'NAT networks in a namespace' -Skip:([bool]$skip) {
     }
     AfterEach {
         Remove-Item Env:QEMUNET_TEST_FAULT -ErrorAction Ignore
-        Get-QemuVm | Stop-QemuVm -Confirm:$false -TurnOff
+        Get-QemuVm | Remove-QemuVm -Force -Confirm:$false
     }
 
     It '-WhatIf prints the plan and leaves the namespace untouched' {
@@ -133,7 +133,7 @@ Describe 'NAT networks in a namespace' -Skip:([bool]$skip) {
         # Both used to fail with a raw parameter-binding error: -Network took only an object.
         $run = Invoke-ChildPwsh "Start-QemuVm -Name byname -Network lab -NetworkNamespace $hostNs -Kernel '$kernel' -Initrd '$initrd' -Accelerator Tcg -WhatIf"
         $run.ExitCode | Should -Be 0 -Because $run.Output
-        $run.Output | Should -Match "Start VM 'byname'"
+        $run.Output | Should -Match "\[VM 'byname'\] Start QEMU"
         $run.Output | Should -Match '-netdev tap,id=net0' -Because 'the network by name gives the VM a NIC on a TAP'
         $ifupPath = Join-Path $state 'byname-ifup'
         Export-QemuIfupScript -Network lab -NetworkNamespace $hostNs -Path $ifupPath -Confirm:$false
@@ -200,6 +200,8 @@ Describe 'NAT networks in a namespace' -Skip:([bool]$skip) {
         $lease = Wait-GuestConsole $vm | Where-Object { $_ -like 'QEMUNET-LEASE *' } | ForEach-Object { ConvertFrom-GuestLine $_ }
         $lease.ip | Should -Be '192.0.2.51'
         (Get-QemuNatLease -Network lab -NetworkNamespace $hostNs | Where-Object MacAddress -eq $mac).Reserved | Should -BeTrue
+        # Started without -WaitForLease: Get-QemuVm fills in the lease found later (it only reads).
+        (Get-QemuVm -Name reserved).IPAddress | Should -Be '192.0.2.51'
 
         Invoke-HttpGet -Namespace $upNs -Address 203.0.113.1 -Port 8080 | Should -Match 'QEMUNET-HTTP-OK 192\.0\.2\.51'
         Invoke-HttpGet -Namespace $hostNs -Address 203.0.113.1 -Port 8080 | Should -Match 'QEMUNET-HTTP-OK 192\.0\.2\.51'

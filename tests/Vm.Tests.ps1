@@ -262,3 +262,28 @@ Describe 'A guest''s lifecycle' -Skip:([bool]$skip) {
         $null = $busy, $holder
     }
 }
+
+Describe 'Only QemuNet''s QEMU counts as a VM' -Skip:([bool]$skip) {
+    It 'does not list, stop or remove a process whose command line names a pid file of the state directory' {
+        # The bridge tests' LAN dnsmasq ran with --pid-file in the state directory and was listed as an orphan VM,
+        # then killed by the cleanup that stops every VM.
+        $pidFile = Join-Path $state 'lookalike.pid'
+        $psi = [Diagnostics.ProcessStartInfo]::new('/bin/sh')
+        foreach ($a in '-c', 'echo $$ > "$0"; exec tail -f "$0"', $pidFile) { $psi.ArgumentList.Add($a) }
+        $other = [Diagnostics.Process]::Start($psi)
+        try {
+            $deadline = [datetime]::UtcNow.AddSeconds(10)
+            while (-not ((Test-Path $pidFile) -and (Get-Content $pidFile -Raw) -match '\d')) { if ([datetime]::UtcNow -gt $deadline) { throw 'no pid file' }; Start-Sleep -Milliseconds 50 }
+            Get-Content "/proc/$($other.Id)/cmdline" -Raw | Should -Match ([regex]::Escape($pidFile)) -Because 'the process names the pid file'
+            Get-QemuVm -Name lookalike -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+            $err = Get-Failure { Stop-QemuVm -Name lookalike -TurnOff -Confirm:$false -ErrorAction Stop }
+            ($err.FullyQualifiedErrorId -split ',')[0] | Should -Be 'VmNotFound'
+            Get-QemuVm | Remove-QemuVm -Force -Confirm:$false
+            Test-ProcessRunning $other.Id | Should -BeTrue -Because 'a process that is not the module''s QEMU is never signalled'
+            Test-Path $pidFile | Should -BeTrue
+        } finally {
+            Stop-Process -Id $other.Id -ErrorAction Ignore
+            Remove-Item $pidFile -ErrorAction Ignore
+        }
+    }
+}

@@ -157,7 +157,7 @@ public sealed class HostContext
                 "Read QEMU's message above; run Start-QemuVm with -WhatIf to see the exact arguments.");
         }
 
-        if (LivePid(start.PidFile, start.PidFile) is null)
+        if (Vm.QemuStopper.LiveQemuPid(start.PidFile) is null)
         {
             throw new QemuNetException("QemuPidFileMissing", QemuNetErrorCategory.InvalidResult, start.PidFile,
                 $"QEMU reported a start of VM '{start.Vm}' but no QEMU runs with the pid file {start.PidFile}.",

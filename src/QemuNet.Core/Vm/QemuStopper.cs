@@ -52,8 +52,30 @@ public static class QemuStopper
             "Check the process with 'ps -p PID' (it may be stuck in the kernel), then run Stop-QemuVm again.");
     }
 
-    /// <summary>The pid of the VM's QEMU, when its pid file names a live process whose command line names that pid file.</summary>
-    private static int? Live(StopVmProcess stop) => HostContext.LivePid(stop.PidFile, stop.PidFile);
+    private static int? Live(StopVmProcess stop) => LiveQemuPid(stop.PidFile);
+
+    /// <summary>
+    /// The pid in a VM's pid file while that process lives (not a zombie) and was started with exactly the two
+    /// arguments `-pidfile PATH`, as the module starts QEMU: never a recycled pid, nor another program whose
+    /// command line merely mentions the path (such as a dnsmasq with --pid-file=PATH in the same directory).
+    /// </summary>
+    public static int? LiveQemuPid(string pidFile)
+    {
+        if (Processes.ProcessProbe.ReadPidFile(pidFile) is not { } pid || Processes.ProcessProbe.LiveCommandLine(pid) is not { Count: > 2 } argv)
+        {
+            return null;
+        }
+
+        for (var i = 1; i < argv.Count - 1; i++)
+        {
+            if (argv[i] == "-pidfile" && argv[i + 1] == pidFile)
+            {
+                return pid;
+            }
+        }
+
+        return null;
+    }
 
     private static async Task<bool> ExitedWithinAsync(StopVmProcess stop, TimeSpan time, CancellationToken cancellationToken)
     {

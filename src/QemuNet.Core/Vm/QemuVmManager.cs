@@ -59,7 +59,7 @@ public sealed class QemuVmManager
     public async Task CheckStartAsync(QemuLaunchSpec spec, string? networkNamespace, CancellationToken ct)
     {
         var paths = new QemuVmPaths(StateDirectory, spec.Name);
-        if (HostContext.LivePid(paths.PidFile, paths.PidFile) is { } pid)
+        if (QemuStopper.LiveQemuPid(paths.PidFile) is { } pid)
         {
             throw new QemuNetException("VmAlreadyRunning", QemuNetErrorCategory.ResourceExists, spec.Name,
                 $"A VM named '{spec.Name}' is already running (pid {pid}).",
@@ -145,7 +145,7 @@ public sealed class QemuVmManager
             return null;
         }
 
-        planned.Pid = HostContext.LivePid(paths.PidFile, paths.PidFile) ?? 0;
+        planned.Pid = QemuStopper.LiveQemuPid(paths.PidFile) ?? 0;
         planned.State = planned.Pid > 0 ? QemuVmState.Running : QemuVmState.Exited;
         return planned;
     }
@@ -404,6 +404,38 @@ public sealed class QemuVmManager
         }
     }
 
+    /// <summary>
+    /// For a running VM without recorded addresses: the DHCP leases its NICs on QemuNet NAT networks got since it
+    /// started (read from the networks' lease files; nothing is written).
+    /// </summary>
+    public void FillLeasedAddresses(QemuVm vm)
+    {
+        var bridges = vm.Nics.Select(n => (n.MacAddress, (n.Backend as QemuTapNet)?.Bridge)).Where(n => n.Bridge is not null && n.MacAddress is not null).ToList();
+        if (vm.State != QemuVmState.Running || vm.IPAddress.Count > 0 || bridges.Count == 0 || Engine.StateStore.OpenExisting(StateDirectory) is not { } store)
+        {
+            return;
+        }
+
+        HostContext host;
+        try
+        {
+            host = new HostContext(_runner, vm.NetworkNamespace);
+        }
+        catch (QemuNetException)
+        {
+            return;
+        }
+
+        var nat = new Nat.NatManager(host, store);
+        var networks = nat.ListRecords().Networks;
+        vm.IPAddress = bridges
+            .Select(b => networks.FirstOrDefault(n => n.BridgeName == b.Bridge && n.Dhcp) is { } net
+                ? nat.GetLeases(net).FirstOrDefault(l => string.Equals(l.MacAddress, b.MacAddress, StringComparison.OrdinalIgnoreCase))?.IPAddress
+                : null)
+            .OfType<string>()
+            .ToArray();
+    }
+
     /// <summary>One VM by name (record, orphan QEMU, or a start only its journal knows), or null.</summary>
     public QemuVm? Find(string name) => List().FirstOrDefault(v => v.Name == name);
 
@@ -495,7 +527,7 @@ public sealed class QemuVmManager
         foreach (var pidFile in Directory.EnumerateFiles(StateDirectory, "*.pid"))
         {
             var name = Path.GetFileNameWithoutExtension(pidFile);
-            if (recorded.Contains(name) || HostContext.LivePid(pidFile, pidFile) is not { } pid || ProcessProbe.LiveCommandLine(pid) is not { Count: > 0 } argv)
+            if (recorded.Contains(name) || QemuStopper.LiveQemuPid(pidFile) is not { } pid || ProcessProbe.LiveCommandLine(pid) is not { Count: > 0 } argv)
             {
                 continue;
             }
@@ -525,11 +557,10 @@ public sealed class QemuVmManager
     }
 
     /// <summary>
-    /// Alive means /proc/PID exists, is not a zombie, and its command line names this VM's pid file,
-    /// so a recycled pid is never mistaken for the guest (nor signalled).
+    /// Alive means the VM's pid file names this very pid and it is a live QEMU of that pid file
+    /// (<see cref="QemuStopper.LiveQemuPid"/>), so a recycled pid is never mistaken for the guest (nor signalled).
     /// </summary>
-    public static bool IsAlive(QemuVm vm) =>
-        vm.Pid > 0 && ProcessProbe.LiveCommandLine(vm.Pid) is { } arguments && arguments.Contains(vm.Paths.PidFile, StringComparer.Ordinal);
+    public static bool IsAlive(QemuVm vm) => vm.Pid > 0 && QemuStopper.LiveQemuPid(vm.Paths.PidFile) == vm.Pid;
 
     private static QemuVm? TryLoad(string recordFile)
     {
@@ -538,7 +569,7 @@ public sealed class QemuVmManager
             var vm = JsonSerializer.Deserialize<QemuVm>(File.ReadAllText(recordFile), Json);
             if (vm is not null)
             {
-                vm.Pid = HostContext.LivePid(vm.Paths.PidFile, vm.Paths.PidFile) ?? 0;
+                vm.Pid = QemuStopper.LiveQemuPid(vm.Paths.PidFile) ?? 0;
                 vm.State = vm.Pid > 0 ? QemuVmState.Running : vm.StopTime is null ? QemuVmState.Exited : QemuVmState.Off;
             }
 

@@ -18,7 +18,13 @@ public sealed class GetQemuVmCommand : QemuCmdlet
     protected override void ProcessRecord()
     {
         // Only reads: a VM a killed command left is reported (Incomplete, with its Problem), not repaired.
-        var vms = Invoke(new QemuVmManager(Runner, StateDirectory.Resolve()).List);
+        var manager = new QemuVmManager(Runner, StateDirectory.Resolve());
+        var vms = Invoke(manager.List);
+        foreach (var vm in vms)
+        {
+            Invoke(() => { manager.FillLeasedAddresses(vm); return 0; });
+        }
+
         WriteObject(SelectByName(vms, Name ?? ["*"], vm => vm.Name, "VmNotFound", name => $"No VM named '{name}' was started by QemuNet."),
             enumerateCollection: true);
     }
