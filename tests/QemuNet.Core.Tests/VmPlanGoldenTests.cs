@@ -60,6 +60,22 @@ public sealed class VmPlanGoldenTests : IDisposable
             Host(new Dictionary<string, string> { ["tap-web"] = admins })));
     }
 
+    [Fact]
+    public void StartingAStoppedVmAgainPutsItsEarlierRecordBackOnRollback()
+    {
+        var nic = QemuNic.Create("e1000", null, null, null, null, null, new QemuTapNet { Bridge = "br0", IfName = "tap-web", Vhost = QemuVhostMode.Off }.Validate(), AllKnown);
+        var spec = QemuLaunchPlanner.Resolve(new QemuLaunchSpec { Name = "web", Nics = [nic] });
+        var manager = new QemuVmManager(new RecordingProcessRunner(), "/run/qemunet") { TapOwner = 1000 };
+        var argv = QemuArgvRenderer.Render(spec, QemuAccelerator.Tcg, new QemuVmPaths("/run/qemunet", "web"));
+        var (plan, vm) = manager.PlanStart(spec, Qemu, QemuAccelerator.Tcg, argv, null, new Dictionary<string, LinkState?>(), """{"Name":"web"}""");
+        Assert.Equal(["tap-web"], vm.CreatedTaps);
+        Assert.Null(vm.NetworkNamespace);
+        var record = Assert.Single(plan.Steps[0].Changes);
+        Assert.Equal(new WriteFile("/run/qemunet/web.vm.json", """{"Name":"web"}""", Summary: "the earlier record"), Assert.Single(record.Undo));
+        Assert.DoesNotContain(plan.Steps[^1].Changes[0].Undo, u => u is DeleteFile { Path: "/run/qemunet/web.console.log" });
+        Golden.AssertMatches("vm/restart.plan", plan.Describe());
+    }
+
     [Theory]
     [InlineData("""{"ifname":"tap-web","ifalias":"qemunet:vm:db","linkinfo":{"info_kind":"tun"},"flags":[]}""")]
     [InlineData("""{"ifname":"tap-web","linkinfo":{"info_kind":"veth"},"flags":[]}""")]

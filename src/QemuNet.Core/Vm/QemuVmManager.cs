@@ -154,8 +154,24 @@ public sealed class QemuVmManager
     public async Task<(HostPlan Plan, QemuVm Vm)> PlanStartAsync(HostContext host, QemuLaunchSpec spec, string qemuPath, QemuAccelerator accelerator,
         IReadOnlyList<string> arguments, CancellationToken ct)
     {
+        var links = new Dictionary<string, LinkState?>(StringComparer.Ordinal);
+        foreach (var tap in ModuleTaps(spec))
+        {
+            links[tap.IfName!] = await HostLinks.GetAsync(host, tap.IfName!, ct).ConfigureAwait(false);
+        }
+
+        return PlanStart(spec, qemuPath, accelerator, arguments, host.NetworkNamespace, links, StateStore.ReadText(new QemuVmPaths(StateDirectory, spec.Name).RecordFile));
+    }
+
+    /// <summary>
+    /// The start plan, pure: from the spec, the TAP links as observed (null: absent) and the VM's earlier record
+    /// text (null: none), without looking at the host.
+    /// </summary>
+    public (HostPlan Plan, QemuVm Vm) PlanStart(QemuLaunchSpec spec, string qemuPath, QemuAccelerator accelerator, IReadOnlyList<string> arguments,
+        string? networkNamespace, IReadOnlyDictionary<string, LinkState?> links, string? earlier)
+    {
         var paths = new QemuVmPaths(StateDirectory, spec.Name);
-        var (taps, created) = await PlanTapsAsync(host, spec, TapOwner, ct).ConfigureAwait(false);
+        var (taps, created) = PlanTaps(spec, links, TapOwner, networkNamespace is null ? string.Empty : $" in namespace {networkNamespace}");
         var vm = new QemuVm
         {
             Name = spec.Name,
@@ -164,13 +180,12 @@ public sealed class QemuVmManager
             Accelerator = accelerator,
             Nics = spec.Nics,
             Spec = spec,
-            NetworkNamespace = host.NetworkNamespace,
+            NetworkNamespace = networkNamespace,
             StateDirectory = StateDirectory,
             StartTime = DateTimeOffset.Now,
             CreatedTaps = created,
         };
         var record = JsonSerializer.Serialize(vm, Json);
-        var earlier = StateStore.ReadText(paths.RecordFile);
         List<HostStep> steps =
         [
             new($"VM '{spec.Name}'", "Write the VM record",
@@ -190,16 +205,17 @@ public sealed class QemuVmManager
     /// marked with the VM's alias, attached and raised; one this VM made before is attached again; a TAP someone
     /// else made is attached (and put back as it was on rollback) but never deleted.
     /// </summary>
-    private static async Task<(IReadOnlyList<HostStep> Steps, IReadOnlyList<string> Created)> PlanTapsAsync(HostContext host, QemuLaunchSpec spec, uint owner, CancellationToken ct)
+    private static (IReadOnlyList<HostStep> Steps, IReadOnlyList<string> Created) PlanTaps(QemuLaunchSpec spec, IReadOnlyDictionary<string, LinkState?> links,
+        uint owner, string where)
     {
         var steps = new List<HostStep>();
         var created = new List<string>();
         var alias = TapAlias(spec.Name);
-        foreach (var tap in spec.Nics.Select(n => n.Backend).OfType<QemuTapNet>().Where(t => t.ModuleAttaches))
+        foreach (var tap in ModuleTaps(spec))
         {
             var ifName = tap.IfName!;
             var bridge = tap.Bridge!;
-            var link = await HostLinks.GetAsync(host, ifName, ct).ConfigureAwait(false);
+            var link = links.GetValueOrDefault(ifName);
             if (link is null)
             {
                 List<string> add = ["tuntap", "add", "dev", ifName, "mode", "tap", "user", owner.ToString(CultureInfo.InvariantCulture)];
@@ -225,14 +241,14 @@ public sealed class QemuVmManager
             if (link.Kind != "tun")
             {
                 throw new QemuNetException("TapNameInUse", QemuNetErrorCategory.ResourceExists, ifName,
-                    $"A link named {ifName} already exists{host.Where} and is not a TAP ({link.Kind ?? "a plain link"}).", "Choose another -IfName.");
+                    $"A link named {ifName} already exists{where} and is not a TAP ({link.Kind ?? "a plain link"}).", "Choose another -IfName.");
             }
 
             var ours = link.Alias == alias;
             if (!ours && link.Alias is { } other && other.StartsWith(TapAliasPrefix, StringComparison.Ordinal))
             {
                 throw new QemuNetException("TapNameInUse", QemuNetErrorCategory.ResourceExists, ifName,
-                    $"The TAP {ifName}{host.Where} belongs to the VM '{other[TapAliasPrefix.Length..]}'.",
+                    $"The TAP {ifName}{where} belongs to the VM '{other[TapAliasPrefix.Length..]}'.",
                     "Choose another -IfName, or stop and remove that VM first.");
             }
 
@@ -388,6 +404,9 @@ public sealed class QemuVmManager
     }
 
     public static string TapAlias(string vm) => TapAliasPrefix + vm;
+
+    /// <summary>The TAPs the module makes and attaches itself (not those of QEMU, a script or the helper).</summary>
+    private static IEnumerable<QemuTapNet> ModuleTaps(QemuLaunchSpec spec) => spec.Nics.Select(n => n.Backend).OfType<QemuTapNet>().Where(t => t.ModuleAttaches);
 
     private static QemuNetException NotFound(string name) =>
         new("VmNotFound", QemuNetErrorCategory.ObjectNotFound, name, $"No VM named '{name}' was started by QemuNet.", "List the VMs with Get-QemuVm.");
