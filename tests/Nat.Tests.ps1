@@ -191,6 +191,11 @@ Describe 'NAT networks in a namespace' -Skip:([bool]$skip) {
         $dnsmasqPid = (Get-QemuNat -Name lab -NetworkNamespace $hostNs).DnsmasqPid
         $null = Enable-QemuNat -Name lab -Subnet 192.0.2.0/24 -NetworkNamespace $hostNs -Confirm:$false
         (Get-QemuNat -Name lab -NetworkNamespace $hostNs).DnsmasqPid | Should -Be $dnsmasqPid -Because 'a reservation reloads dnsmasq; enabling again must not restart it'
+        # A service of the host bound to loopback only: a forward without -HostAddress used to blackhole it.
+        $localWww = Join-Path $state 'local-www'
+        $null = New-Item -ItemType Directory -Path $localWww -Force
+        Set-Content (Join-Path $localWww 'index.html') 'LOCAL-ONLY'
+        & ip netns exec $hostNs busybox httpd -p 127.0.0.1:8080 -h $localWww
         $fwd = Add-QemuPortForward -Network lab -HostPort 8080 -GuestAddress $mac -GuestPort 80 -NetworkNamespace $hostNs -Confirm:$false
         $fwd.GuestAddress | Should -Be '192.0.2.51'
         (Get-QemuPortForward -Network lab -NetworkNamespace $hostNs).HostPort | Should -Be 8080
@@ -205,6 +210,8 @@ Describe 'NAT networks in a namespace' -Skip:([bool]$skip) {
 
         Invoke-HttpGet -Namespace $upNs -Address 203.0.113.1 -Port 8080 | Should -Match 'QEMUNET-HTTP-OK 192\.0\.2\.51'
         Invoke-HttpGet -Namespace $hostNs -Address 203.0.113.1 -Port 8080 | Should -Match 'QEMUNET-HTTP-OK 192\.0\.2\.51'
+        Invoke-HttpGet -Namespace $hostNs -Address 127.0.0.1 -Port 8080 | Should -Match 'LOCAL-ONLY' -Because 'the loopback-only service keeps its port'
+        & pkill -f "busybox httpd -p 127.0.0.1:8080"
 
         # A user-mode guest in the same namespace may not take the forwarded port: the DNAT would take its traffic.
         $err = Get-Failure { New-QemuUserNet -HostForward 8080:80 | Start-QemuVm -Name userclash -Kernel $kernel -Initrd $initrd -Accelerator Tcg -NetworkNamespace $hostNs -WhatIf }
@@ -235,6 +242,47 @@ Describe 'NAT networks in a namespace' -Skip:([bool]$skip) {
         Assert-Unchanged $before
     }
 
+    It 'refuses a port forward that would take what is not its own, each with its id, and changes nothing' {
+        $guest = @{ Network = 'lab'; GuestAddress = '192.0.2.9'; GuestPort = 80; NetworkNamespace = $hostNs; Confirm = $false }
+        $null = Enable-QemuNat -Name lab2 -Subnet 198.18.0.0/24 -NetworkNamespace $hostNs -Confirm:$false
+        $null = Add-QemuPortForward -Network lab2 -HostPort 8090 -GuestAddress 198.18.0.9 -GuestPort 80 -NetworkNamespace $hostNs -Confirm:$false
+        $vm = New-QemuUserNet -HostForward 18600:80 | Start-QemuVm -Name userfwd -Kernel $kernel -Initrd $initrd -Accelerator Tcg -NetworkNamespace $hostNs -Confirm:$false
+        $listener = Start-Process -FilePath ip -ArgumentList @('netns', 'exec', $hostNs, 'busybox', 'nc', '-l', '-p', '18555') -PassThru
+        try {
+            Start-Sleep -Milliseconds 300
+            $before = Get-Snapshot
+            $cases = @(
+                @{ Id = 'NatForwardHostAddressLoopback'; Extra = @{ HostAddress = '127.0.0.1'; HostPort = 8091 } }
+                @{ Id = 'NatForwardHostAddressNotUnicast'; Extra = @{ HostAddress = '0.0.0.0'; HostPort = 8091 } }
+                @{ Id = 'NatForwardHostAddressNotUnicast'; Extra = @{ HostAddress = '255.255.255.255'; HostPort = 8091 } }
+                @{ Id = 'NatForwardHijacksGuestService'; Extra = @{ Protocol = 'Udp'; HostPort = 53 } }
+                @{ Id = 'NatForwardHijacksGuestService'; Extra = @{ HostPort = 53 } }
+                @{ Id = 'NatForwardHijacksGuestService'; Extra = @{ Protocol = 'Udp'; HostPort = 67 } }
+                # The same port on two networks: one DNAT would never match (it used to be accepted).
+                @{ Id = 'NatForwardHostPortTaken'; Extra = @{ HostPort = 8090 } }
+                @{ Id = 'NatForwardHostPortTaken'; Extra = @{ HostAddress = '203.0.113.1'; HostPort = 8090 } }
+                @{ Id = 'NatForwardHostPortTaken'; Extra = @{ HostPort = 18600 } }
+                @{ Id = 'NatForwardHostPortListening'; Extra = @{ HostPort = 18555 } }
+            )
+            foreach ($case in $cases) {
+                $p = $guest + $case.Extra
+                $err = Get-Failure { Add-QemuPortForward @p }
+                ($err.FullyQualifiedErrorId -split ',')[0] | Should -Be $case.Id -Because ($case.Extra | Out-String)
+                $err.TargetObject | Should -Not -BeNullOrEmpty
+            }
+            Assert-Unchanged $before
+            # -Force takes a listener's port (and says nothing is wrong); it never takes another forward's.
+            (Add-QemuPortForward @guest -HostPort 18555 -Force).HostPort | Should -Be 18555
+            $err = Get-Failure { Add-QemuPortForward @guest -HostPort 8090 -Force }
+            ($err.FullyQualifiedErrorId -split ',')[0] | Should -Be 'NatForwardHostPortTaken'
+            Remove-QemuPortForward -Network lab -HostPort 18555 -NetworkNamespace $hostNs -Confirm:$false
+        } finally {
+            & kill $listener.Id 2>$null
+            $vm | Remove-QemuVm -Force -Confirm:$false
+            Disable-QemuNat -Name lab2 -NetworkNamespace $hostNs -Confirm:$false
+        }
+    }
+
     It 'reports drift and repairs it on the next Enable' {
         & ip netns exec $hostNs nft delete table inet qemunet_lab
         $net = Get-QemuNat -Name lab -NetworkNamespace $hostNs
@@ -260,3 +308,34 @@ Describe 'NAT networks in a namespace' -Skip:([bool]$skip) {
         Get-QemuNat -NetworkNamespace $hostNs | Should -BeNullOrEmpty
     }
 }
+
+Describe 'Forwarding settings of every interface' -Skip:([bool]$skip) {
+    BeforeAll {
+        $script:state = New-TestStateDirectory
+        $script:fwdNs = New-TestNamespace 'qnt-fwd'
+        & ip -n $fwdNs link add dum0 type veth peer name dum.7
+        & ip -n $fwdNs link set lo up
+    }
+    AfterAll {
+        Remove-TestStateDirectory $state
+        Remove-TestNamespace $fwdNs
+    }
+
+    It 'Enable then Disable leaves every conf.*.forwarding as it was, mixed values included' {
+        # Writing ip_forward rewrites every interface's own setting: lo and dum.7 used to come back 0.
+        foreach ($key in 'net.ipv4.conf.lo.forwarding', 'net.ipv4.conf.dum/7.forwarding', 'net.ipv4.conf.default.forwarding') {
+            & ip netns exec $fwdNs sysctl -q -w "$key=1"
+        }
+        $before = & ip netns exec $fwdNs sysctl net.ipv4.conf | Where-Object { $_ -match '\.forwarding = ' } | Out-String
+        $before | Should -Match 'lo\.forwarding = 1'
+        $before | Should -Match 'dum0\.forwarding = 0'
+        & ip netns exec $fwdNs sysctl -n net.ipv4.ip_forward | Should -Be '0'
+        $net = Enable-QemuNat -Name fwd -Subnet 198.51.100.0/24 -NetworkNamespace $fwdNs -Confirm:$false
+        & ip netns exec $fwdNs sysctl -n net.ipv4.ip_forward | Should -Be '1'
+        $net.InterfacesForwardingBefore | Should -Be @('default', 'dum.7', 'lo')
+        Disable-QemuNat -Name fwd -NetworkNamespace $fwdNs -Confirm:$false
+        & ip netns exec $fwdNs sysctl -n net.ipv4.ip_forward | Should -Be '0'
+        & ip netns exec $fwdNs sysctl net.ipv4.conf | Where-Object { $_ -match '\.forwarding = ' } | Out-String | Should -Be $before
+    }
+}
+

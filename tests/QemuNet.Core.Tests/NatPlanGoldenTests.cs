@@ -117,6 +117,24 @@ public sealed class NatPlanGoldenTests
         Golden.AssertMatches("nat/disable.plan", Render(NatPlanner.PlanDisable(net, Applied(net), Paths)));
     }
 
+    [Fact]
+    public void ForwardingOfEveryInterfaceIsPutBackAsItWas()
+    {
+        // ip_forward=0 with lo, dum.7 and default on: turning ip_forward on and off again would leave them off.
+        var mixed = new Dictionary<string, string> { ["all"] = "0", ["default"] = "1", ["lo"] = "1", ["eth0"] = "0", ["dum.7"] = "1" };
+        var enable = NatPlanner.PlanEnable(Lab(), NatObservation.Empty with { InterfaceForwarding = mixed }, Paths);
+        var turnOn = Assert.Single(enable, s => s.Target == NatPlanner.IpForwardKey);
+        Assert.Equal(
+            [new SetSysctl("net.ipv4.ip_forward", "0"), new SetSysctl("net.ipv4.conf.default.forwarding", "1"), new SetSysctl("net.ipv4.conf.dum/7.forwarding", "1"), new SetSysctl("net.ipv4.conf.lo.forwarding", "1")],
+            turnOn.Changes[0].Undo);
+        var net = Lab() with { RestoreIpForward = true, InterfacesForwardingBefore = ["default", "dum.7", "lo"] };
+        // dum.7 is gone by then: only the interfaces still there get their setting back.
+        var now = new Dictionary<string, string> { ["all"] = "1", ["default"] = "1", ["lo"] = "1", ["eth0"] = "1", ["qn-lab"] = "1" };
+        var disable = NatPlanner.PlanDisable(net, Applied(net) with { IpForward = "1", InterfaceForwarding = now }, Paths);
+        Golden.AssertMatches("nat/forwarding-restore.plan", Render(disable.Where(s => s.Target == NatPlanner.IpForwardKey)));
+        Assert.Equal("/proc/sys/net/ipv4/conf/dum.7/forwarding", Engine.HostContext.SysctlPath("net.ipv4.conf.dum/7.forwarding"));
+    }
+
     [Theory]
     [InlineData("{\"Name\":\"sy; add table ip pwned\",\"BridgeName\":\"qn-x\",\"Subnet\":\"192.0.2.0/24\",\"Gateway\":\"192.0.2.1\"}")]
     [InlineData("{\"Name\":\"lab\",\"BridgeName\":\"$(id)\",\"Subnet\":\"192.0.2.0/24\",\"Gateway\":\"192.0.2.1\"}")]

@@ -95,7 +95,8 @@ public sealed class HostContext
         await RunAsync("sysctl", ["-q", "-w", $"{key}={value}"], cancellationToken).ConfigureAwait(false);
     }
 
-    public static string SysctlPath(string key) => "/proc/sys/" + key.Replace('.', '/');
+    /// <summary>A sysctl's file; as sysctl(8) names them, a '/' inside a part stands for a dot (net.ipv4.conf.eth0/100.forwarding).</summary>
+    public static string SysctlPath(string key) => "/proc/sys/" + string.Join('/', key.Split('.').Select(part => part.Replace('/', '.')));
 
     /// <summary>Runs one action; failures of actions marked IgnoreFailure are swallowed.</summary>
     public async Task ExecuteAsync(HostAction action, CancellationToken cancellationToken)

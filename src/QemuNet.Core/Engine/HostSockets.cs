@@ -3,7 +3,13 @@ using System.Globalization;
 namespace QemuNet.Core.Engine;
 
 /// <summary>A socket bound in a namespace, as /proc/net/{tcp,udp}[6] list it (TCP only when listening).</summary>
-public sealed record BoundSocket(string Protocol, int Port);
+public sealed record BoundSocket(string Protocol, int Port, string Address = "0.0.0.0")
+{
+    /// <summary>Bound to every address (0.0.0.0 or ::).</summary>
+    public bool IsWildcard => Address is "0.0.0.0" or "::";
+
+    public bool IsLoopback => System.Net.IPAddress.TryParse(Address, out var ip) && System.Net.IPAddress.IsLoopback(ip);
+}
 
 public static class HostSockets
 {
@@ -23,10 +29,27 @@ public static class HostSockets
                 }
 
                 var local = fields[1];
-                found.Add(new BoundSocket(protocol, int.Parse(local[(local.LastIndexOf(':') + 1)..], NumberStyles.HexNumber, CultureInfo.InvariantCulture)));
+                var colon = local.LastIndexOf(':');
+                found.Add(new BoundSocket(protocol, int.Parse(local[(colon + 1)..], NumberStyles.HexNumber, CultureInfo.InvariantCulture), ParseAddress(local[..colon])));
             }
         }
 
         return found.Distinct().ToArray();
+    }
+
+    /// <summary>
+    /// /proc/net's hex address: IPv4 as one little-endian word, IPv6 as four; an IPv4-mapped IPv6 address
+    /// (::ffff:a.b.c.d) comes back as IPv4.
+    /// </summary>
+    public static string ParseAddress(string hex)
+    {
+        var bytes = Convert.FromHexString(hex);
+        for (var word = 0; word < bytes.Length; word += 4)
+        {
+            Array.Reverse(bytes, word, 4);
+        }
+
+        var ip = new System.Net.IPAddress(bytes);
+        return (ip.IsIPv4MappedToIPv6 ? ip.MapToIPv4() : ip).ToString();
     }
 }

@@ -85,6 +85,12 @@ public sealed partial record QemuNatNetwork
     /// <summary>True when the module turned net.ipv4.ip_forward on and so turns it off again at the end.</summary>
     public bool RestoreIpForward { get; init; }
 
+    /// <summary>
+    /// With <see cref="RestoreIpForward"/>: the interfaces ("default" included) whose own forwarding setting was on
+    /// before QemuNet turned ip_forward on; turning it off again turns them all off, so these are put back.
+    /// </summary>
+    public IReadOnlyList<string> InterfacesForwardingBefore { get; init; } = [];
+
     /// <summary>The nftables table holding this network's rules and nothing else.</summary>
     public string TableName => "qemunet_" + Name.Replace('-', '_');
 

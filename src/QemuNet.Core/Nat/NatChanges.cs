@@ -27,7 +27,17 @@ public static partial class NatChanges
                 $"'{record.NetworkNamespace}' is not a namespace name", "Remove the record.");
         }
 
-        var net = fresh with { NetworkNamespace = record.NetworkNamespace, RestoreIpForward = record.RestoreIpForward };
+        foreach (var ifName in record.InterfacesForwardingBefore.Where(i => i != "default"))
+        {
+            InterfaceName.Check(ifName, "StateRecordInvalid");
+        }
+
+        var net = fresh with
+        {
+            NetworkNamespace = record.NetworkNamespace,
+            RestoreIpForward = record.RestoreIpForward,
+            InterfacesForwardingBefore = record.RestoreIpForward ? record.InterfacesForwardingBefore : [],
+        };
         foreach (var r in record.Reservations)
         {
             net = AddReservation(net, r.MacAddress, r.IPAddress, r.HostName);

@@ -96,7 +96,8 @@ public static class NftRuleset
         foreach (var f in net.PortForwards)
         {
             var proto = f.Protocol.ToString().ToLowerInvariant();
-            var match = f.HostAddress is null ? "fib daddr type local" : $"ip daddr {f.HostAddress}";
+            // Without a host address: every local address but loopback, so a service bound to 127.0.0.1 keeps its port.
+            var match = f.HostAddress is null ? "fib daddr type local ip daddr != 127.0.0.0/8" : $"ip daddr {f.HostAddress}";
             s.Append(CultureInfo.InvariantCulture, $"\t\t{match} {proto} dport {f.HostPort} dnat ip to {f.GuestAddress}:{f.GuestPort}\n");
         }
     }

@@ -153,7 +153,25 @@ public sealed class NatManager
             table.Succeeded, table.Succeeded ? table.StandardOutput : null, HostContext.LivePid(paths.DnsmasqPid, paths.DnsmasqConf))
         {
             Files = files,
+            InterfaceForwarding = await ReadInterfaceForwardingAsync(ct).ConfigureAwait(false),
         };
+    }
+
+    /// <summary>Every interface's IPv4 forwarding setting in one `sysctl net.ipv4.conf` (names with dots as sysctl shows them: '/').</summary>
+    private async Task<IReadOnlyDictionary<string, string>> ReadInterfaceForwardingAsync(CancellationToken ct)
+    {
+        var listing = await Host.RunAsync("sysctl", ["net.ipv4.conf"], ct).ConfigureAwait(false);
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var line in listing.StandardOutput.Split('\n'))
+        {
+            var parts = line.Split(" = ", 2);
+            if (parts.Length == 2 && parts[0].StartsWith("net.ipv4.conf.", StringComparison.Ordinal) && parts[0].EndsWith(".forwarding", StringComparison.Ordinal))
+            {
+                values[parts[0]["net.ipv4.conf.".Length..^".forwarding".Length].Replace('/', '.')] = parts[1].Trim();
+            }
+        }
+
+        return values;
     }
 
     /// <summary>The network as it stands: its record plus what is running and any drift from what was applied.</summary>
@@ -274,10 +292,15 @@ public sealed class NatManager
     public async Task<IReadOnlyList<string>> FindForwardDropsAsync(QemuNatNetwork net, CancellationToken ct)
     {
         var warnings = new List<string>();
-        foreach (var (family, table, name) in await ForwardDrops.FindAsync(Host, ct).ConfigureAwait(false))
+        var drops = await ForwardDrops.FindAsync(Host, ct).ConfigureAwait(false);
+        // With br_netfilter, frames between two ports of one bridge pass the forward hook too.
+        var bridged = drops.Count > 0 && (await Host.ReadFileAsync("/proc/sys/net/bridge/bridge-nf-call-iptables", ct).ConfigureAwait(false))?.Trim() == "1";
+        foreach (var (family, table, name) in drops)
         {
             warnings.Add($"The {family} table '{table}' chain '{name}' drops forwarded traffic by default (policy drop), so guests on {net.BridgeName} "
-                + $"cannot get out even with QemuNet's accept rules. {ForwardDrops.Fix(family, table, name, net.BridgeName)}");
+                + "cannot get out, and port forwards to them get nothing through, even with QemuNet's accept rules"
+                + (bridged ? "; br_netfilter is loaded (net.bridge.bridge-nf-call-iptables=1), so traffic between guests on the bridge is dropped too. " : ". ")
+                + ForwardDrops.Fix(family, table, name, net.BridgeName));
         }
 
         return warnings;
@@ -334,6 +357,38 @@ public sealed class NatManager
         return outcome is PlanOutcome.Applied or PlanOutcome.NothingToDo && !whatIf ? removed : null;
     }
 
+    /// <summary>
+    /// Add-QemuPortForward: the forward is checked against what it could take from others before anything
+    /// changes (other networks' forwards, running user-mode guests, local listeners; the guests' DNS/DHCP).
+    /// <paramref name="force"/> lets it take a local listener's port or the guests' services, never another
+    /// forward's. Null when nothing was applied.
+    /// </summary>
+    public async Task<QemuNatNetwork?> AddPortForwardAsync(string name, QemuForwardProtocol protocol, string? hostAddress, int hostPort, string guest, int guestPort,
+        bool force, Func<HostStep, bool> confirm, bool whatIf, CancellationToken ct)
+    {
+        if (hostAddress is not null)
+        {
+            PortForwardRules.CheckHostAddress(hostAddress);
+        }
+
+        if (!force)
+        {
+            PortForwardRules.CheckGuestServices(name, protocol, hostAddress, hostPort);
+        }
+
+        var guests = new Vm.QemuVmManager(Host.Runner, _store.Root).List()
+            .Where(v => v.State == Vm.QemuVmState.Running && (v.NetworkNamespace == Host.NetworkNamespace || (v.NetworkNamespace is null && Host.ExecNamespace is null)))
+            .SelectMany(v => v.Nics.Select(n => n.Backend).OfType<QemuUserNet>().SelectMany(u => u.HostForward).Select(f => (v.Name, f)))
+            .ToList();
+        PortForwardRules.CheckTaken(name, protocol, hostAddress, hostPort, ListRecords().Networks, guests);
+        if (!force)
+        {
+            PortForwardRules.CheckListeners(protocol, hostAddress, hostPort, await HostSockets.ListAsync(Host, ct).ConfigureAwait(false), Host.Where);
+        }
+
+        return await UpdateAsync(name, net => NatChanges.AddPortForward(net, protocol, hostAddress, hostPort, guest, guestPort), confirm, whatIf, ct).ConfigureAwait(false);
+    }
+
     /// <summary>Changes reservations or forwards of an existing network. Null when nothing was applied.</summary>
     public async Task<QemuNatNetwork?> UpdateAsync(string name, Func<QemuNatNetwork, QemuNatNetwork> change, Func<HostStep, bool> confirm, bool whatIf, CancellationToken ct)
     {
@@ -379,7 +434,7 @@ public sealed class NatManager
         var paths = PathsFor(wanted.Name);
         if (StateStore.Load<QemuNatNetwork>(paths.Record, NatPlanner.Json, r => CheckRecord(r, wanted.Name)) is { } existing)
         {
-            var settings = existing with { Reservations = [], PortForwards = [], RestoreIpForward = false, NetworkNamespace = null };
+            var settings = existing with { Reservations = [], PortForwards = [], RestoreIpForward = false, InterfacesForwardingBefore = [], NetworkNamespace = null };
             if (settings != wanted with { NetworkNamespace = null })
             {
                 throw new QemuNetException("NatSettingsConflict", QemuNetErrorCategory.ResourceExists, wanted.Name,

@@ -26,6 +26,9 @@ public sealed record NatObservation(
     /// <summary>The other networks of the namespace, with the path of their records.</summary>
     public IReadOnlyList<(QemuNatNetwork Network, string RecordPath)> Others { get; init; } = [];
 
+    /// <summary>Every interface's net.ipv4.conf.IF.forwarding (with "all" and "default"), as sysctl names them.</summary>
+    public IReadOnlyDictionary<string, string> InterfaceForwarding { get; init; } = new Dictionary<string, string>();
+
     public string? FileText(string path) => Files.TryGetValue(path, out var text) ? text : null;
 }
 
@@ -33,6 +36,12 @@ public sealed record NatObservation(
 public static class NatPlanner
 {
     public const string IpForwardKey = "net.ipv4.ip_forward";
+
+    /// <summary>An interface's IPv4 forwarding sysctl, named as sysctl names it (a dot in the interface name becomes '/').</summary>
+    public static string InterfaceForwardingKey(string ifName) => $"net.ipv4.conf.{ifName.Replace('.', '/')}.forwarding";
+
+    private static IEnumerable<HostAction> RestoreInterfaces(IEnumerable<string> interfaces) =>
+        interfaces.Select(i => new SetSysctl(InterfaceForwardingKey(i), "1"));
 
     public static readonly JsonSerializerOptions Json = new() { WriteIndented = true, Converters = { new JsonStringEnumConverter() } };
 
@@ -75,9 +84,12 @@ public static class NatPlanner
         var recorded = net;
         if (o.IpForward != "1")
         {
-            recorded = net with { RestoreIpForward = true };
+            // Writing ip_forward rewrites every interface's conf.*.forwarding: the ones that were on are noted, and
+            // put back after forwarding is turned off again (here on rollback, by Disable later).
+            var wereOn = o.InterfaceForwarding.Where(f => f.Value == "1" && f.Key is not "all").Select(f => f.Key).Order(StringComparer.Ordinal).ToArray();
+            recorded = net with { RestoreIpForward = true, InterfacesForwardingBefore = wereOn };
             steps.Add(new HostStep(IpForwardKey, "Turn on IPv4 forwarding",
-                new HostChange(new SetSysctl(IpForwardKey, "1"), new SetSysctl(IpForwardKey, o.IpForward))));
+                new HostChange(new SetSysctl(IpForwardKey, "1"), [new SetSysctl(IpForwardKey, o.IpForward), .. RestoreInterfaces(wereOn)])));
         }
 
         var oldRecord = o.FileText(paths.Record) is { } oldText ? JsonSerializer.Deserialize<QemuNatNetwork>(oldText, Json) : null;
@@ -118,15 +130,19 @@ public static class NatPlanner
 
         if (net.RestoreIpForward && o.Others.Count == 0 && o.IpForward == "1")
         {
+            // Only interfaces that still exist get their own setting back; new ones keep what ip_forward=0 gives them.
+            var restore = net.InterfacesForwardingBefore.Where(o.InterfaceForwarding.ContainsKey).ToArray();
             steps.Add(new HostStep(IpForwardKey, "Turn off IPv4 forwarding (QemuNet turned it on)",
-                new HostChange(new SetSysctl(IpForwardKey, "0"), new SetSysctl(IpForwardKey, "1"))));
+                [new HostChange(new SetSysctl(IpForwardKey, "0"), new SetSysctl(IpForwardKey, "1")),
+                 .. RestoreInterfaces(restore).Select(r => new HostChange(r))]));
         }
         else if (net.RestoreIpForward && o.Others.Count > 0)
         {
             // Another network still needs forwarding: it inherits the duty to turn it off.
             var (heir, heirPath) = o.Others[0];
             steps.Add(new HostStep(heirPath, $"Hand the IPv4 forwarding setting to network '{heir.Name}'",
-                new HostChange(new WriteFile(heirPath, Serialize(heir with { RestoreIpForward = true })), new WriteFile(heirPath, Serialize(heir)))));
+                new HostChange(new WriteFile(heirPath, Serialize(heir with { RestoreIpForward = true, InterfacesForwardingBefore = net.InterfacesForwardingBefore })),
+                    new WriteFile(heirPath, Serialize(heir)))));
         }
 
         if (o.BridgeExists && o.BridgeOwned)

@@ -5,8 +5,9 @@ using QemuNet.Core.Model;
 namespace QemuNet.Commands;
 
 /// <summary>
-/// Forwards a host port into a guest on a NAT network (DNAT), for other hosts and for the host itself.
-/// Forwarded traffic does not pass the host's INPUT filtering.
+/// Forwards a host port into a guest on a NAT network (DNAT), for other hosts and for the host itself, on every
+/// local address but loopback unless -HostAddress says which. Forwarded traffic does not pass the host's INPUT
+/// filtering. A port that someone else uses is refused before anything changes.
 /// </summary>
 [Cmdlet(VerbsCommon.Add, "QemuPortForward", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(QemuPortForward))]
@@ -39,12 +40,24 @@ public sealed class AddQemuPortForwardCommand : NatCmdlet
     [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
     public int GuestPort { get; set; }
 
+    /// <summary>Take the port even from a local listener, or the guests' own DNS/DHCP (53, UDP 67) when no -HostAddress is given.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
     protected override void ProcessRecord()
     {
-        var net = Update(Network, n => NatChanges.AddPortForward(n, Protocol, string.IsNullOrEmpty(HostAddress) ? null : HostAddress, HostPort, GuestAddress, GuestPort));
-        if (net is not null)
+        var manager = CreateManager();
+        var hostAddress = NotGiven(HostAddress);
+        var net = Run(ct => manager.AddPortForwardAsync(Network, Protocol, hostAddress, HostPort, GuestAddress, GuestPort, Force, ConfirmStep, IsWhatIf, ct));
+        if (net is null)
         {
-            WriteObject(GetQemuPortForwardCommand.WithNetwork(net.PortForwards[^1], net));
+            return;
+        }
+
+        WriteObject(GetQemuPortForwardCommand.WithNetwork(net.PortForwards[^1], net));
+        foreach (var warning in Run(ct => manager.FindForwardDropsAsync(net, ct)))
+        {
+            WriteWarning(warning);
         }
     }
 }
