@@ -339,3 +339,100 @@ Describe 'Forwarding settings of every interface' -Skip:([bool]$skip) {
     }
 }
 
+
+Describe 'NAT uplinks that move, and drift that cuts guests off' -Skip:([bool]$skip) {
+    BeforeAll {
+        $script:state = New-TestStateDirectory
+        $script:hostNs = New-TestNamespace 'qnt-uph'
+        $script:upNs = New-TestNamespace 'qnt-upu'
+        & ip link add up0 netns $hostNs type veth peer name eth0 netns $upNs
+        & ip -n $hostNs addr add 203.0.113.1/24 dev up0
+        & ip -n $hostNs link set up0 up
+        & ip -n $upNs addr add 203.0.113.2/24 dev eth0
+        & ip -n $upNs link set eth0 up
+        $script:www = Join-Path $state 'up-www'
+        $null = New-Item -ItemType Directory -Path $www
+        Set-Content (Join-Path $www 'index.html') 'UPSTREAM-OK'
+        & ip netns exec $upNs busybox httpd -p 203.0.113.2:80 -h $www
+        $script:enable = @{ Name = 'lab'; Subnet = '198.51.100.0/24'; Uplink = 'up0'; NetworkNamespace = $hostNs; Confirm = $false }
+
+        function Start-NatGuest([string]$Name) {
+            Start-QemuVm -Network lab -Name $Name -NetworkNamespace $hostNs -Kernel $kernel -Initrd $initrd -Accelerator Tcg `
+                -Append "$GuestAppend qn_hold=600 qn_fetch=http://203.0.113.2/" -Confirm:$false
+        }
+    }
+    AfterAll {
+        Get-QemuVm | Remove-QemuVm -Force -Confirm:$false
+        Remove-QemuBridge -Name br0 -NetworkNamespace $hostNs -Confirm:$false -ErrorAction Continue
+        Disable-QemuNat -Name lab -NetworkNamespace $hostNs -Force -Confirm:$false -ErrorAction Continue
+        Remove-TestStateDirectory $state
+        Remove-TestNamespace $hostNs
+        Remove-TestNamespace $upNs
+    }
+
+    It 'refuses an uplink that does not exist, and changes nothing' {
+        $before = & ip -n $hostNs -br link | Out-String
+        # It used to be accepted (Active, no drift) while the guests never got out.
+        $err = Get-Failure { Enable-QemuNat -Name lab -Subnet 198.51.100.0/24 -Uplink nosuch0 -NetworkNamespace $hostNs -Confirm:$false }
+        ($err.FullyQualifiedErrorId -split ',')[0] | Should -Be 'NatUplinkNotFound'
+        $err.TargetObject | Should -Be 'nosuch0'
+        & ip -n $hostNs -br link | Out-String | Should -Be $before
+        Get-QemuNat -NetworkNamespace $hostNs | Should -BeNullOrEmpty
+    }
+
+    It 'follows an uplink that became a bridge port: drift, a warning, and a new guest gets out after the next Enable' {
+        $null = Enable-QemuNat @enable
+        $first = Start-NatGuest 'first'
+        (Wait-GuestConsole $first | Where-Object { $_ -like 'QEMUNET-FETCH *' }) | Should -Match 'result=ok body=UPSTREAM-OK'
+        $warnings = @()
+        $null = New-QemuBridge -Name br0 -Uplink up0 -NetworkNamespace $hostNs -Confirm:$false -WarningVariable warnings -WarningAction SilentlyContinue
+        ($warnings -join "`n") | Should -Match "NAT network 'lab' masquerades on up0"
+        $net = Get-QemuNat -Name lab -NetworkNamespace $hostNs
+        $net.State | Should -Be 'Degraded' -Because 'the masquerade on up0 no longer matches (it used to show no drift)'
+        ($net.Drift -join "`n") | Should -Match 'uplink up0 is now a port of bridge br0'
+        (Test-QemuNetHost -NetworkNamespace $hostNs | Where-Object Check -eq 'NAT uplinks').Status | Should -Be 'Warning'
+
+        (Enable-QemuNat @enable).State | Should -Be 'Active'
+        (& ip netns exec $hostNs nft list table inet qemunet_lab | Out-String) | Should -Match 'oifname \{ "up0", "br0" \}'
+        (Test-QemuNetHost -NetworkNamespace $hostNs | Where-Object Check -eq 'NAT uplinks').Status | Should -Be 'Ok'
+        $second = Start-NatGuest 'second'
+        (Wait-GuestConsole $second | Where-Object { $_ -like 'QEMUNET-FETCH *' }) | Should -Match 'result=ok body=UPSTREAM-OK'
+        Get-QemuVm | Remove-QemuVm -Force -Confirm:$false
+    }
+
+    It 'reports a bridge set down and a bridge deleted under a running guest, and Enable repairs both' {
+        $null = Enable-QemuNat @enable
+        $vm = Start-NatGuest 'cutoff'
+        $lease = Wait-GuestConsole $vm | Where-Object { $_ -like 'QEMUNET-LEASE *' } | ForEach-Object { ConvertFrom-GuestLine $_ }
+        $lease.ip | Should -Match '^198\.51\.100\.'
+        $tap = $vm.Nics[0].Backend.IfName
+        $null = Add-QemuPortForward -Network lab -HostAddress 203.0.113.1 -HostPort 8081 -GuestAddress $lease.ip -GuestPort 80 -NetworkNamespace $hostNs -Confirm:$false
+        Invoke-HttpGet -Namespace $upNs -Address 203.0.113.1 -Port 8081 | Should -Match 'QEMUNET-HTTP-OK'
+
+        & ip -n $hostNs link set qn-lab down
+        $net = Get-QemuNat -Name lab -NetworkNamespace $hostNs
+        $net.State | Should -Be 'Degraded' -Because 'a bridge that is down used to be reported Active'
+        ($net.Drift -join "`n") | Should -Match 'qn-lab is down'
+        (Enable-QemuNat @enable).State | Should -Be 'Active'
+        Invoke-HttpGet -Namespace $upNs -Address 203.0.113.1 -Port 8081 | Should -Match 'QEMUNET-HTTP-OK'
+
+        & ip -n $hostNs link del qn-lab
+        $net = Get-QemuNat -Name lab -NetworkNamespace $hostNs
+        ($net.Drift -join "`n") | Should -Match "TAP $tap of the running VM 'cutoff' is not on qn-lab"
+        # Enable used to recreate the bridge without the guest's TAP: Active, and the guest cut off.
+        (Enable-QemuNat @enable).State | Should -Be 'Active'
+        (& ip -n $hostNs -br link show master qn-lab | Out-String) | Should -Match $tap
+        & ip netns exec $hostNs busybox ping -c 1 -W 3 $lease.ip *> $null
+        $LASTEXITCODE | Should -Be 0 -Because 'the host reaches the guest again'
+        Invoke-HttpGet -Namespace $upNs -Address 203.0.113.1 -Port 8081 | Should -Match 'QEMUNET-HTTP-OK'
+        $vm | Remove-QemuVm -Force -Confirm:$false
+    }
+
+    It 'points Remove-QemuBridge of a NAT bridge to Disable-QemuNat, and Disable-QemuNat -PassThru says Removed' {
+        $null = Enable-QemuNat @enable
+        $err = Get-Failure { Remove-QemuBridge -Name qn-lab -NetworkNamespace $hostNs -Confirm:$false -ErrorAction Stop }
+        ($err.FullyQualifiedErrorId -split ',')[0] | Should -Be 'BridgeOfNatNetwork' -Because "it used to advise 'ip link del', which breaks the network"
+        $err.ErrorDetails.RecommendedAction | Should -Match 'Disable-QemuNat -Name lab'
+        (Disable-QemuNat -Name lab -NetworkNamespace $hostNs -Confirm:$false -PassThru).State | Should -Be 'Removed'
+    }
+}

@@ -118,6 +118,22 @@ public sealed class NatPlanGoldenTests
     }
 
     [Fact]
+    public void EnableRepairsAnUplinkThatBecameABridgePortAndGuestTapsOffTheBridge()
+    {
+        var net = Lab(uplink: "up0") with { RestoreIpForward = true };
+        var o = Applied(net) with
+        {
+            UplinkMaster = "br0",
+            BridgeUp = false,
+            StrayTaps = [new StrayTap("qt00000001", "web", null, false), new StrayTap("qt00000002", "db", "br9", true)],
+        };
+        Golden.AssertMatches("nat/repair.plan", Render(NatPlanner.PlanEnable(net, o, Paths)));
+        var missing = Assert.Throws<QemuNetException>(() => NatPlanner.PlanEnable(net, NatObservation.Empty with { UplinkExists = false }, Paths));
+        Assert.Equal("NatUplinkNotFound", missing.ErrorId);
+        Assert.Equal("up0", missing.Target);
+    }
+
+    [Fact]
     public void ForwardingOfEveryInterfaceIsPutBackAsItWas()
     {
         // ip_forward=0 with lo, dum.7 and default on: turning ip_forward on and off again would leave them off.

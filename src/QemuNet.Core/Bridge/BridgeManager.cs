@@ -38,6 +38,9 @@ public sealed class BridgeManager
 
     public PlanRunner Runner { get; }
 
+    /// <summary>The alias of a NAT network's bridge (see NatPlanner.BridgeAlias).</summary>
+    private const string NatBridgeAliasPrefix = "qemunet:nat:";
+
     public string RecordFile(string name) => Path.Combine(Directory, name + ".json");
 
     /// <summary>The record of a bridge New-QemuBridge made, checked like user input; StateRecordCorrupt/Invalid name the file.</summary>
@@ -85,6 +88,15 @@ public sealed class BridgeManager
                 {
                     // The recovery undid what a killed New-QemuBridge had made: nothing more to remove.
                     return new HostPlan(Kind, name, []);
+                }
+
+                // A NAT network's bridge goes with its network: 'ip link del' would break the network.
+                if (await HostLinks.GetAsync(Host, name, token).ConfigureAwait(false) is { Alias: { } alias } && alias.StartsWith(NatBridgeAliasPrefix, StringComparison.Ordinal))
+                {
+                    var network = alias[NatBridgeAliasPrefix.Length..];
+                    throw new QemuNetException("BridgeOfNatNetwork", QemuNetErrorCategory.InvalidOperation, name,
+                        $"The bridge {name}{Host.Where} belongs to the QemuNet NAT network '{network}'; New-QemuBridge did not create it.",
+                        $"Remove the network with it: Disable-QemuNat -Name {network}{(Host.NetworkNamespace is null ? string.Empty : " -NetworkNamespace " + Host.NetworkNamespace)}.");
                 }
 
                 throw new QemuNetException("BridgeNotManaged", QemuNetErrorCategory.ObjectNotFound, name,

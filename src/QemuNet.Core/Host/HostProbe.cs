@@ -1,4 +1,5 @@
 using QemuNet.Core.Engine;
+using QemuNet.Core.Model;
 using QemuNet.Core.Nat;
 using System.Globalization;
 using System.Text.Json;
@@ -92,6 +93,11 @@ public static class HostProbe
         checks.Add(await BrNetfilterCheckAsync(host, drops.Count > 0, ct).ConfigureAwait(false));
         checks.Add(HelperCheck(root));
         checks.Add(await PortCheckAsync(host, ct).ConfigureAwait(false));
+        if (await NatUplinkCheckAsync(host, ct).ConfigureAwait(false) is { } uplinks)
+        {
+            checks.Add(uplinks);
+        }
+
         return checks;
     }
 
@@ -186,6 +192,54 @@ public static class HostProbe
             Detail = $"{(helper.SetUidRoot ? "setuid root" : "CAP_NET_ADMIN")}; {acl}.",
             Fix = allowed.Length == 0 ? "Grant-QemuBridgeAccess -Bridge <bridge>" : null,
         };
+    }
+
+    /// <summary>
+    /// The uplinks of this namespace's NAT networks: one that is gone, or that became a bridge port since the network
+    /// was enabled, leaves its guests without the outside. Null when no network names an uplink.
+    /// </summary>
+    private static async Task<QemuHostCheck?> NatUplinkCheckAsync(HostContext host, CancellationToken ct)
+    {
+        List<QemuNatNetwork> networks;
+        try
+        {
+            networks = StateStore.OpenExisting(StateDirectory.Resolve()) is { } store
+                ? new NatManager(host, store).ListRecords().Networks.Where(n => n.Uplink is not null).ToList()
+                : [];
+        }
+        catch (QemuNetException)
+        {
+            // An unsafe or unreadable state directory is reported by the commands that use it.
+            return null;
+        }
+
+        if (networks.Count == 0)
+        {
+            return null;
+        }
+
+        var problems = new List<string>();
+        foreach (var net in networks)
+        {
+            var link = await HostLinks.GetAsync(host, net.Uplink!, ct).ConfigureAwait(false);
+            if (link is null)
+            {
+                problems.Add($"'{net.Name}': uplink {net.Uplink} is missing");
+            }
+            else if (link.Master != net.UplinkBridge)
+            {
+                problems.Add(link.Master is null ? $"'{net.Name}': uplink {net.Uplink} left bridge {net.UplinkBridge}" : $"'{net.Name}': uplink {net.Uplink} is a port of bridge {link.Master}");
+            }
+        }
+
+        return problems.Count == 0
+            ? Ok("NAT uplinks", string.Join(", ", networks.Select(n => $"{n.Name}: {n.Uplink}")), "Every NAT network's uplink is there, as it was when the network was enabled.")
+            : new QemuHostCheck
+            {
+                Check = "NAT uplinks", Status = QemuHostCheckStatus.Warning, Blocks = QemuNetMode.Nat, Value = string.Join("; ", problems),
+                Detail = "The masquerade of these networks does not match the way out any more: their guests cannot reach the outside.",
+                Fix = "Run Enable-QemuNat again with the network's settings (it follows an uplink that became a bridge port), or give it an existing -Uplink after Disable-QemuNat.",
+            };
     }
 
     /// <summary>Sockets on :53 or :67 (from /proc/net of the namespace): dnsmasq binds per interface and coexists, but it is worth knowing.</summary>

@@ -13,6 +13,9 @@ public enum QemuNatState
 
     /// <summary>A QemuNet command was killed half-way (see Drift for what it left); the next Enable or Disable finishes or undoes it.</summary>
     Incomplete,
+
+    /// <summary>Disable-QemuNat removed it: what Disable-QemuNat -PassThru returns.</summary>
+    Removed,
 }
 
 /// <summary>A DHCP reservation: this MAC always gets this address (and optionally this host name).</summary>
@@ -75,6 +78,12 @@ public sealed partial record QemuNatNetwork
 
     /// <summary>Masquerade only out of this interface; out of any when empty.</summary>
     public string? Uplink { get; init; }
+
+    /// <summary>
+    /// The bridge that carried the uplink when the network was last enabled (the uplink is its port, as after the
+    /// seed's brctl addif br0 eth0): the masquerade then matches traffic leaving through that bridge too.
+    /// </summary>
+    public string? UplinkBridge { get; init; }
 
     public IReadOnlyList<QemuNatReservation> Reservations { get; init; } = [];
 

@@ -37,6 +37,7 @@ public static partial class NatChanges
             NetworkNamespace = record.NetworkNamespace,
             RestoreIpForward = record.RestoreIpForward,
             InterfacesForwardingBefore = record.RestoreIpForward ? record.InterfacesForwardingBefore : [],
+            UplinkBridge = record.Uplink is null || record.UplinkBridge is null ? null : InterfaceName.Check(record.UplinkBridge, "StateRecordInvalid"),
         };
         foreach (var r in record.Reservations)
         {

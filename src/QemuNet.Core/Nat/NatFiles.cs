@@ -41,7 +41,9 @@ public static class NftRuleset
     {
         var br = Quote(net.BridgeName);
         var sub = net.Subnet;
-        var outIf = net.Uplink is null ? string.Empty : $"oifname {Quote(net.Uplink)} ";
+        // An uplink that is a bridge port sends through its bridge: the masquerade matches that too.
+        var outIf = net.Uplink is null ? string.Empty
+            : net.UplinkBridge is null ? $"oifname {Quote(net.Uplink)} " : $"oifname {{ {Quote(net.Uplink)}, {Quote(net.UplinkBridge)} }} ";
         var s = new StringBuilder();
         s.Append(CultureInfo.InvariantCulture, $"table inet {net.TableName} {{\n");
 

@@ -148,12 +148,26 @@ public sealed class NatManager
             }
         }
 
+        var uplink = net.Uplink is null ? null : await HostLinks.GetAsync(Host, net.Uplink, ct).ConfigureAwait(false);
+        var stray = new List<StrayTap>();
+        foreach (var (vm, tap) in RunningGuestsHere().SelectMany(v => v.Nics.Select(n => n.Backend).OfType<QemuTapNet>()
+                     .Where(t => t.Bridge == net.BridgeName && t.IfName is not null).Select(t => (v.Name, t.IfName!))))
+        {
+            if (await HostLinks.GetAsync(Host, tap, ct).ConfigureAwait(false) is { Kind: "tun" } found && (found.Master != net.BridgeName || !found.Up))
+            {
+                stray.Add(new StrayTap(tap, vm, found.Master, found.Up));
+            }
+        }
+
         return new NatObservation(link is not null, link?.Kind == "bridge", owned, hasAddress, link?.Up == true,
             await Host.ReadSysctlAsync(NatPlanner.IpForwardKey, ct).ConfigureAwait(false),
             table.Succeeded, table.Succeeded ? table.StandardOutput : null, HostContext.LivePid(paths.DnsmasqPid, paths.DnsmasqConf))
         {
             Files = files,
             InterfaceForwarding = await ReadInterfaceForwardingAsync(ct).ConfigureAwait(false),
+            UplinkExists = net.Uplink is null || uplink is not null,
+            UplinkMaster = uplink?.Master,
+            StrayTaps = stray,
         };
     }
 
@@ -191,6 +205,28 @@ public sealed class NatManager
         else if (!o.BridgeHasAddress)
         {
             drift.Add($"bridge {net.BridgeName} lacks {net.Gateway}/{net.Network.PrefixLength}");
+        }
+        else if (!o.BridgeUp)
+        {
+            drift.Add($"bridge {net.BridgeName} is down: its guests get no lease and no traffic");
+        }
+
+        foreach (var tap in o.StrayTaps)
+        {
+            drift.Add(tap.Master != net.BridgeName
+                ? $"TAP {tap.Name} of the running VM '{tap.Vm}' is not on {net.BridgeName}{(tap.Master is null ? string.Empty : " (it is on " + tap.Master + ")")}: the guest is cut off"
+                : $"TAP {tap.Name} of the running VM '{tap.Vm}' is down: the guest is cut off");
+        }
+
+        if (net.Uplink is not null && !o.UplinkExists)
+        {
+            drift.Add($"uplink {net.Uplink} is missing: the guests cannot get out");
+        }
+        else if (net.Uplink is not null && o.UplinkMaster != net.UplinkBridge)
+        {
+            drift.Add(o.UplinkMaster is not null
+                ? $"uplink {net.Uplink} is now a port of bridge {o.UplinkMaster}, so the masquerade does not match what leaves through {o.UplinkMaster}: the guests cannot get out"
+                : $"uplink {net.Uplink} is no longer a port of bridge {net.UplinkBridge}");
         }
 
         if (!o.TableExists)
@@ -354,7 +390,7 @@ public sealed class NatManager
             };
             return new HostPlan(Kind, name, NatPlanner.PlanDisable(net, o, paths), NatPlanner.Serialize(net));
         }, confirm, ct).ConfigureAwait(false);
-        return outcome is PlanOutcome.Applied or PlanOutcome.NothingToDo && !whatIf ? removed : null;
+        return outcome is PlanOutcome.Applied or PlanOutcome.NothingToDo && !whatIf ? removed with { State = QemuNatState.Removed, DnsmasqPid = null, Drift = [] } : null;
     }
 
     /// <summary>
@@ -376,8 +412,7 @@ public sealed class NatManager
             PortForwardRules.CheckGuestServices(name, protocol, hostAddress, hostPort);
         }
 
-        var guests = new Vm.QemuVmManager(Host.Runner, _store.Root).List()
-            .Where(v => v.State == Vm.QemuVmState.Running && (v.NetworkNamespace == Host.NetworkNamespace || (v.NetworkNamespace is null && Host.ExecNamespace is null)))
+        var guests = RunningGuestsHere()
             .SelectMany(v => v.Nics.Select(n => n.Backend).OfType<QemuUserNet>().SelectMany(u => u.HostForward).Select(f => (v.Name, f)))
             .ToList();
         PortForwardRules.CheckTaken(name, protocol, hostAddress, hostPort, ListRecords().Networks, guests);
@@ -388,6 +423,11 @@ public sealed class NatManager
 
         return await UpdateAsync(name, net => NatChanges.AddPortForward(net, protocol, hostAddress, hostPort, guest, guestPort), confirm, whatIf, ct).ConfigureAwait(false);
     }
+
+    /// <summary>The QemuNet guests that run in this namespace.</summary>
+    private IEnumerable<Vm.QemuVm> RunningGuestsHere() =>
+        new Vm.QemuVmManager(Host.Runner, _store.Root).List()
+            .Where(v => v.State == Vm.QemuVmState.Running && (v.NetworkNamespace == Host.NetworkNamespace || (v.NetworkNamespace is null && Host.ExecNamespace is null)));
 
     /// <summary>Changes reservations or forwards of an existing network. Null when nothing was applied.</summary>
     public async Task<QemuNatNetwork?> UpdateAsync(string name, Func<QemuNatNetwork, QemuNatNetwork> change, Func<HostStep, bool> confirm, bool whatIf, CancellationToken ct)
@@ -434,7 +474,7 @@ public sealed class NatManager
         var paths = PathsFor(wanted.Name);
         if (StateStore.Load<QemuNatNetwork>(paths.Record, NatPlanner.Json, r => CheckRecord(r, wanted.Name)) is { } existing)
         {
-            var settings = existing with { Reservations = [], PortForwards = [], RestoreIpForward = false, InterfacesForwardingBefore = [], NetworkNamespace = null };
+            var settings = existing with { Reservations = [], PortForwards = [], RestoreIpForward = false, InterfacesForwardingBefore = [], UplinkBridge = null, NetworkNamespace = null };
             if (settings != wanted with { NetworkNamespace = null })
             {
                 throw new QemuNetException("NatSettingsConflict", QemuNetErrorCategory.ResourceExists, wanted.Name,

@@ -26,11 +26,22 @@ public sealed record NatObservation(
     /// <summary>The other networks of the namespace, with the path of their records.</summary>
     public IReadOnlyList<(QemuNatNetwork Network, string RecordPath)> Others { get; init; } = [];
 
+    /// <summary>With an uplink: whether it exists, and the bridge it is a port of (null: none).</summary>
+    public bool UplinkExists { get; init; } = true;
+
+    public string? UplinkMaster { get; init; }
+
+    /// <summary>TAPs of this network's running QemuNet guests that are not on its bridge or are down (a deleted and recreated bridge).</summary>
+    public IReadOnlyList<StrayTap> StrayTaps { get; init; } = [];
+
     /// <summary>Every interface's net.ipv4.conf.IF.forwarding (with "all" and "default"), as sysctl names them.</summary>
     public IReadOnlyDictionary<string, string> InterfaceForwarding { get; init; } = new Dictionary<string, string>();
 
     public string? FileText(string path) => Files.TryGetValue(path, out var text) ? text : null;
 }
+
+/// <summary>A guest's TAP that should be on the network's bridge and up, as found.</summary>
+public sealed record StrayTap(string Name, string Vm, string? Master, bool Up);
 
 /// <summary>The pure half of the NAT driver: (wanted, observed) → steps. Nothing here touches the disk or the host.</summary>
 public static class NatPlanner
@@ -62,6 +73,13 @@ public static class NatPlanner
                 "Give -BridgeName a name no link has yet; run 'ip link' to see the names in use.");
         }
 
+        if (net.Uplink is not null && !o.UplinkExists)
+        {
+            throw new QemuNetException("NatUplinkNotFound", QemuNetErrorCategory.ObjectNotFound, net.Uplink,
+                $"The uplink {net.Uplink} does not exist, so the guests of '{net.Name}' could never get out.",
+                "Give -Uplink a link of this namespace (ip -br link), or leave it out to masquerade on every outgoing link.");
+        }
+
         if (!o.BridgeExists)
         {
             steps.Add(new HostStep(net.BridgeName, "Create bridge",
@@ -81,13 +99,30 @@ public static class NatPlanner
                 new HostChange(Ip("link", "set", "dev", net.BridgeName, "up"), Ip(true, "link", "set", "dev", net.BridgeName, "down"))));
         }
 
-        var recorded = net;
+        foreach (var tap in o.StrayTaps)
+        {
+            var changes = new List<HostChange>();
+            if (tap.Master != net.BridgeName)
+            {
+                changes.Add(new HostChange(Ip("link", "set", "dev", tap.Name, "master", net.BridgeName),
+                    tap.Master is null ? Ip(true, "link", "set", "dev", tap.Name, "nomaster") : Ip(true, "link", "set", "dev", tap.Name, "master", tap.Master)));
+            }
+
+            if (!tap.Up)
+            {
+                changes.Add(new HostChange(Ip("link", "set", "dev", tap.Name, "up"), Ip(true, "link", "set", "dev", tap.Name, "down")));
+            }
+
+            steps.Add(new HostStep(tap.Name, $"Put the TAP of VM '{tap.Vm}' back on bridge {net.BridgeName}", changes));
+        }
+
+        var recorded = net.Uplink is null ? net : net with { UplinkBridge = o.UplinkMaster };
         if (o.IpForward != "1")
         {
             // Writing ip_forward rewrites every interface's conf.*.forwarding: the ones that were on are noted, and
             // put back after forwarding is turned off again (here on rollback, by Disable later).
             var wereOn = o.InterfaceForwarding.Where(f => f.Value == "1" && f.Key is not "all").Select(f => f.Key).Order(StringComparer.Ordinal).ToArray();
-            recorded = net with { RestoreIpForward = true, InterfacesForwardingBefore = wereOn };
+            recorded = recorded with { RestoreIpForward = true, InterfacesForwardingBefore = wereOn };
             steps.Add(new HostStep(IpForwardKey, "Turn on IPv4 forwarding",
                 new HostChange(new SetSysctl(IpForwardKey, "1"), [new SetSysctl(IpForwardKey, o.IpForward), .. RestoreInterfaces(wereOn)])));
         }

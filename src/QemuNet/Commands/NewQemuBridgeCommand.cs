@@ -60,6 +60,17 @@ public sealed class NewQemuBridgeCommand : HostCmdlet
             WriteWarning($"The addresses of {Uplink} came from DHCP or SLAAC and were moved to {Name} as they are; point the DHCP client at {Name} (the seed's 'dhclient {Name}') so the lease is renewed there.");
         }
 
+        if (outcome == PlanOutcome.Applied && Uplink is not null)
+        {
+            // A NAT network that masquerades on this uplink must follow it onto the bridge.
+            foreach (var net in Invoke(() => new NatManager(manager.Host, store).ListRecords().Networks).Where(n => n.Uplink == Uplink && n.UplinkBridge != Name))
+            {
+                WriteWarning($"The NAT network '{net.Name}' masquerades on {Uplink}, which is now a port of {Name}: its guests cannot get out until "
+                    + $"'Enable-QemuNat -Name {net.Name} -Subnet {net.Subnet} -Uplink {Uplink}{(manager.Host.NetworkNamespace is null ? string.Empty : " -NetworkNamespace " + manager.Host.NetworkNamespace)}' "
+                    + "runs again (Get-QemuNat shows the drift until then).");
+            }
+        }
+
         if (outcome == PlanOutcome.Applied && Stp && Uplink is not null)
         {
             WriteWarning($"With STP on, {Uplink} forwards only after listening and learning (2 x forward delay); until then {Name} passes no traffic.");

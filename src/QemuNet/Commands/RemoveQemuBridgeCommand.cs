@@ -20,6 +20,6 @@ public sealed class RemoveQemuBridgeCommand : HostCmdlet
     protected override void ProcessRecord()
     {
         var manager = new BridgeManager(CreateHost(), OpenStore());
-        RunOrWriteError(ct => manager.RemoveAsync(Name, Force, ConfirmStep, IsWhatIf, ct), "BridgeNotManaged", "BridgeInUse");
+        RunOrWriteError(ct => manager.RemoveAsync(Name, Force, ConfirmStep, IsWhatIf, ct), "BridgeNotManaged", "BridgeInUse", "BridgeOfNatNetwork");
     }
 }
