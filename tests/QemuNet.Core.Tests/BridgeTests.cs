@@ -14,15 +14,30 @@ public sealed class BridgeTests : IDisposable
 
     private static readonly LinkState Eth0 = new("eth0", null, null, "52:54:00:aa:bb:cc", true, false);
 
+    // A rich uplink: a primary and a labelled secondary in one subnet, a DHCP address with its lifetimes, an
+    // IPv6 address made without DAD, a SLAAC address (left to the kernel).
     private static readonly LinkAddress[] Addresses =
-        [new(false, "198.51.100.2", 24, "198.51.100.255"), new(true, "2001:db8::2", 64, null)];
+    [
+        new(false, "198.51.100.2", 24, "198.51.100.255"),
+        new(false, "203.0.113.5", 24, null, Dynamic: true) { ValidLifetime = 3600, PreferredLifetime = 1800 },
+        new(false, "198.51.100.3", 24, "198.51.100.255") { Secondary = true, LabelSuffix = ":1" },
+        new(true, "2001:db8::2", 64, null) { Flags = ["nodad"] },
+        new(true, "2001:db8::5054:ff:feaa:bbcc", 64, null, Dynamic: true) { Flags = ["mngtmpaddr"] },
+    ];
 
     private static readonly LinkRoute[] Routes =
     [
         new(false, "default", "198.51.100.1", null, "dhcp", null, "198.51.100.2", false),
         new(false, "203.0.113.0/24", "198.51.100.1", 50, "static", null, null, false),
         new(true, "default", "2001:db8::1", 1024, null, null, null, false),
+        new(false, "default", "198.51.100.1", null, null, null, null, false) { Table = "100", Metrics = ["mtu 1400"] },
     ];
+
+    private static readonly LinkCarry Carry = new(Addresses, Routes)
+    {
+        Rules = [new LinkRule(false, 1001, null, null, "eth0", null, null, "100")],
+        Neighbours = [new LinkNeighbour(false, "198.51.100.50", "52:54:00:00:00:50")],
+    };
 
     public BridgeTests() => Dispose();
 
@@ -40,7 +55,7 @@ public sealed class BridgeTests : IDisposable
     public void PlanWithoutUplink()
     {
         var wanted = new QemuBridge { Name = "br0", Stp = true, ForwardDelay = 4 };
-        var o = new BridgeObservation(null, null, [], [], [], [], []);
+        var o = new BridgeObservation(null, null, LinkCarry.None, LinkCarry.None, []);
         Assert.False(_manager.Check(wanted, o));
         Golden.AssertMatches("bridge/no-uplink.plan", Render(_manager.PlanCreate(wanted, o)));
     }
@@ -49,7 +64,7 @@ public sealed class BridgeTests : IDisposable
     public void PlanWithUplinkMovesAddressesAndRoutesInOneStep()
     {
         var wanted = new QemuBridge { Name = "br0", Uplink = "eth0" };
-        var o = new BridgeObservation(null, Eth0, Addresses, Routes, [], [], []);
+        var o = new BridgeObservation(null, Eth0, Carry, LinkCarry.None, []);
         Assert.False(_manager.Check(wanted, o));
         var steps = _manager.PlanCreate(wanted, o);
         Assert.Single(steps, s => s.Target == "eth0");
@@ -61,7 +76,7 @@ public sealed class BridgeTests : IDisposable
     {
         var record = new QemuBridge { Name = "br0", Uplink = "eth0" };
         var bridge = new LinkState("br0", "bridge", null, "52:54:00:aa:bb:cc", true, false);
-        var o = new BridgeObservation(bridge, Eth0 with { Master = "br0" }, [], [], Addresses, Routes, ["eth0"]);
+        var o = new BridgeObservation(bridge, Eth0 with { Master = "br0" }, LinkCarry.None, Carry, ["eth0"]);
         Golden.AssertMatches("bridge/remove-uplink.plan", Render(_manager.PlanRemove(record, o)));
     }
 
@@ -81,7 +96,7 @@ public sealed class BridgeTests : IDisposable
             "br0" => null,
             _ => null,
         };
-        var o = new BridgeObservation(existing, up, [], [], [], [], []);
+        var o = new BridgeObservation(existing, up, LinkCarry.None, LinkCarry.None, []);
         var ex = Assert.Throws<QemuNetException>(() => _manager.Check(new QemuBridge { Name = name, Uplink = uplink }, o));
         Assert.Equal(errorId, ex.ErrorId);
     }

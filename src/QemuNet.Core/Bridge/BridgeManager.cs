@@ -131,10 +131,8 @@ public sealed class BridgeManager
         var up = uplink is null ? null : await HostLinks.GetAsync(Host, uplink, ct).ConfigureAwait(false);
         var ports = bridge is { Kind: "bridge" } ? await HostLinks.GetPortsAsync(Host, name, ct).ConfigureAwait(false) : [];
         return new BridgeObservation(bridge, up,
-            up is null ? [] : await HostLinks.GetAddressesAsync(Host, up.Name, ct).ConfigureAwait(false),
-            up is null ? [] : await HostLinks.GetMovableRoutesAsync(Host, up.Name, ct).ConfigureAwait(false),
-            bridge is null ? [] : await HostLinks.GetAddressesAsync(Host, name, ct).ConfigureAwait(false),
-            bridge is null ? [] : await HostLinks.GetMovableRoutesAsync(Host, name, ct).ConfigureAwait(false),
+            up is null ? LinkCarry.None : await LinkCarry.ReadAsync(Host, up.Name, ct).ConfigureAwait(false),
+            bridge is null ? LinkCarry.None : await LinkCarry.ReadAsync(Host, name, ct).ConfigureAwait(false),
             ports)
         {
             RecordText = StateStore.ReadText(RecordFile(name)),
@@ -206,9 +204,27 @@ public sealed class BridgeManager
                 throw new QemuNetException("BridgeUplinkInUse", QemuNetErrorCategory.ResourceExists, uplink,
                     $"{uplink} is already a port of {master}.", $"Release it first ('ip link set dev {uplink} nomaster') or use {master}.");
             }
+
+            CheckMovable(o.UplinkCarry, uplink, wanted.Name);
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// Refuses, before anything changes, what a move cannot keep as it is: a multipath route with a nexthop on the
+    /// link, a rule or route QemuNet cannot rewrite, a label too long for the other link's name.
+    /// </summary>
+    private static void CheckMovable(LinkCarry carry, string from, string to)
+    {
+        var problems = carry.Unmovable.Concat(carry.MovedAddresses.Where(a => a.LabelSuffix is { } s && System.Text.Encoding.UTF8.GetByteCount(to + s) > InterfaceName.MaxBytes)
+            .Select(a => $"address {a.Cidr} with label {from}{a.LabelSuffix} ({to}{a.LabelSuffix} would be longer than {InterfaceName.MaxBytes} bytes)")).ToArray();
+        if (problems.Length > 0)
+        {
+            throw new QemuNetException("BridgeUplinkUnmovable", QemuNetErrorCategory.InvalidOperation, from,
+                $"What {from} carries cannot be moved to {to} as it is: {string.Join("; ", problems)}.",
+                "Move or remove those by hand first (ip route, ip rule, ip addr), then run New-QemuBridge again; nothing was changed.");
+        }
     }
 
     public IReadOnlyList<HostStep> PlanCreate(QemuBridge wanted, BridgeObservation o)
@@ -237,8 +253,8 @@ public sealed class BridgeManager
 
         if (wanted.Uplink is { } uplink)
         {
-            steps.Add(new HostStep(uplink, $"Make {uplink} a port of {name} and move its addresses ({Describe(o.UplinkAddresses)}) and routes to {name}",
-                Move(uplink, name, o.UplinkAddresses, o.UplinkRoutes, enslave: true)));
+            steps.Add(new HostStep(uplink, $"Make {uplink} a port of {name} and move its addresses ({Describe(o.UplinkCarry.MovedAddresses)}), routes, rules and neighbours to {name}",
+                Move(uplink, name, o.UplinkCarry, enslave: true)));
         }
 
         steps.Add(new HostStep(RecordFile(name), "Save bridge record",
@@ -252,8 +268,9 @@ public sealed class BridgeManager
         var steps = new List<HostStep>();
         if (record.Uplink is { } uplink && o.Ports.Contains(uplink))
         {
-            steps.Add(new HostStep(uplink, $"Release {uplink} from {name} and move the addresses ({Describe(o.BridgeAddresses)}) and routes back to it",
-                Move(name, uplink, o.BridgeAddresses, o.BridgeRoutes, enslave: false)));
+            CheckMovable(o.BridgeCarry, name, uplink);
+            steps.Add(new HostStep(uplink, $"Release {uplink} from {name} and move the addresses ({Describe(o.BridgeCarry.MovedAddresses)}), routes, rules and neighbours back to it",
+                Move(name, uplink, o.BridgeCarry, enslave: false)));
         }
 
         if (o.Bridge is not null)
@@ -333,22 +350,29 @@ public sealed class BridgeManager
     }
 
     /// <summary>
-    /// Moves addresses and routes from one link to another in one step: add on the target first, then take off
-    /// the source, so the host is never without its address for longer than a few commands take.
+    /// Moves what a link carries to another in one step, in an order that works whatever promote_secondaries says:
+    /// the port first; addresses added on the target in the kernel's order (a subnet's primary before its
+    /// secondaries), with permanent neighbours and the rules that name the link; then the source's routes taken off
+    /// (the kernel would drop those whose source address goes) and its addresses deleted newest first (secondaries
+    /// before their primary, which with promote_secondaries=0 would take them along); last the routes added on
+    /// the target. Each change's undo restores exactly what it took; undone newest-first, the source gets its
+    /// addresses back (primary first) before its routes.
     /// </summary>
-    private static IReadOnlyList<HostChange> Move(string from, string to, IReadOnlyList<LinkAddress> addresses, IReadOnlyList<LinkRoute> routes, bool enslave)
+    private static IReadOnlyList<HostChange> Move(string from, string to, LinkCarry carry, bool enslave)
     {
         var (uplink, bridge) = enslave ? (from, to) : (to, from);
         var join = Ip("link", "set", "dev", uplink, "master", bridge);
         var leave = Ip("link", "set", "dev", uplink, "nomaster");
-
-        // The port changes first, so the addresses added next are reachable at once; undone newest-first, the
-        // addresses go back to the source before its routes, which may name them as their source.
+        var addresses = carry.MovedAddresses;
         List<HostChange> changes = [new(enslave ? join : leave, (enslave ? leave : join) with { IgnoreFailure = true })];
         changes.AddRange(addresses.Select(a => new HostChange(Ip(a.AddArguments(to)), Ip(true, a.DeleteArguments(to)))));
-        changes.AddRange(routes.Select(r => new HostChange(Ip(true, r.Arguments("del", from)), Ip(true, r.Arguments("add", from)))));
-        changes.AddRange(addresses.Select(a => new HostChange(Ip(a.DeleteArguments(from)), Ip(true, a.AddArguments(from)))));
-        changes.AddRange(routes.Select(r => new HostChange(Ip(r.Arguments("add", to)), Ip(true, r.Arguments("del", to)))));
+        changes.AddRange(carry.Neighbours.Select(n => new HostChange(Ip(n.AddArguments(to)), Ip(true, n.DeleteArguments(to)))));
+        changes.AddRange(carry.Rules.Select(r => new HostChange(Ip(r.Arguments("add", from, to)), Ip(true, r.Arguments("del", from, to)))));
+        changes.AddRange(carry.Routes.Select(r => new HostChange(Ip(true, r.Arguments("del", from)), Ip(true, r.Arguments("add", from)))));
+        changes.AddRange(carry.Rules.Select(r => new HostChange(Ip(r.Arguments("del", from, from)), Ip(true, r.Arguments("add", from, from)))));
+        changes.AddRange(addresses.Reverse().Select(a => new HostChange(Ip(a.DeleteArguments(from)), Ip(true, a.AddArguments(from)))));
+        changes.AddRange(carry.Neighbours.Select(n => new HostChange(Ip(true, n.DeleteArguments(from)), Ip(true, n.AddArguments(from)))));
+        changes.AddRange(carry.Routes.Select(r => new HostChange(Ip(r.Arguments("add", to)), Ip(true, r.Arguments("del", to)))));
         return changes;
     }
 

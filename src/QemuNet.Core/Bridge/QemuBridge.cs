@@ -75,14 +75,7 @@ public sealed record QemuBridge
 }
 
 /// <summary>What the host looks like for one bridge and its would-be uplink, read before planning.</summary>
-public sealed record BridgeObservation(
-    LinkState? Bridge,
-    LinkState? Uplink,
-    IReadOnlyList<LinkAddress> UplinkAddresses,
-    IReadOnlyList<LinkRoute> UplinkRoutes,
-    IReadOnlyList<LinkAddress> BridgeAddresses,
-    IReadOnlyList<LinkRoute> BridgeRoutes,
-    IReadOnlyList<string> Ports)
+public sealed record BridgeObservation(LinkState? Bridge, LinkState? Uplink, LinkCarry UplinkCarry, LinkCarry BridgeCarry, IReadOnlyList<string> Ports)
 {
     /// <summary>The bridge's record as it is on disk (text), or null.</summary>
     public string? RecordText { get; init; }

@@ -10,69 +10,6 @@ public sealed record LinkState(string Name, string? Kind, string? Master, string
     public string? Alias { get; init; }
 }
 
-/// <summary>An address to move: family, local/prefix and broadcast as `ip addr add` takes them.</summary>
-public sealed record LinkAddress(bool IPv6, string Local, int PrefixLength, string? Broadcast, bool Dynamic = false)
-{
-    public string Cidr => $"{Local}/{PrefixLength.ToString(CultureInfo.InvariantCulture)}";
-
-    public IReadOnlyList<string> AddArguments(string dev) =>
-        [.. Family, "addr", "add", Cidr, .. Broadcast is null ? Array.Empty<string>() : ["broadcast", Broadcast], "dev", dev, .. IPv6 ? new[] { "nodad" } : []];
-
-    public IReadOnlyList<string> DeleteArguments(string dev) => [.. Family, "addr", "del", Cidr, "dev", dev];
-
-    private string[] Family => IPv6 ? ["-6"] : [];
-}
-
-/// <summary>A route through a link that the kernel does not make by itself (not proto kernel/ra): it must be moved by hand.</summary>
-public sealed record LinkRoute(bool IPv6, string Destination, string? Gateway, int? Metric, string? Protocol, string? Scope, string? PreferredSource, bool OnLink)
-{
-    public IReadOnlyList<string> Arguments(string verb, string dev)
-    {
-        var args = new List<string>();
-        if (IPv6)
-        {
-            args.Add("-6");
-        }
-
-        args.AddRange(["route", verb, Destination]);
-        if (Gateway is not null)
-        {
-            args.AddRange(["via", Gateway]);
-        }
-
-        args.AddRange(["dev", dev]);
-        if (Metric is not null)
-        {
-            args.AddRange(["metric", Metric.Value.ToString(CultureInfo.InvariantCulture)]);
-        }
-
-        if (verb == "add")
-        {
-            if (Protocol is not null)
-            {
-                args.AddRange(["proto", Protocol]);
-            }
-
-            if (Scope is not null)
-            {
-                args.AddRange(["scope", Scope]);
-            }
-
-            if (PreferredSource is not null)
-            {
-                args.AddRange(["src", PreferredSource]);
-            }
-
-            if (OnLink)
-            {
-                args.Add("onlink");
-            }
-        }
-
-        return args;
-    }
-}
-
 /// <summary>Reads links, addresses and routes through `ip -json`, in the host context's namespace.</summary>
 public static class HostLinks
 {
@@ -102,59 +39,8 @@ public static class HostLinks
             : [];
     }
 
-    /// <summary>Global-scope IPv4 and IPv6 addresses (link-local ones belong to each link and are never moved).</summary>
-    public static async Task<IReadOnlyList<LinkAddress>> GetAddressesAsync(HostContext host, string name, CancellationToken ct)
-    {
-        var result = await host.RunAsync("ip", ["-json", "addr", "show", "dev", name], ct).ConfigureAwait(false);
-        var list = new List<LinkAddress>();
-        foreach (var link in JsonDocument.Parse(result.StandardOutput).RootElement.EnumerateArray())
-        {
-            if (!link.TryGetProperty("addr_info", out var infos))
-            {
-                continue;
-            }
-
-            foreach (var a in infos.EnumerateArray())
-            {
-                var family = a.GetProperty("family").GetString();
-                if (family is not ("inet" or "inet6") || Text(a, "scope") != "global")
-                {
-                    continue;
-                }
-
-                list.Add(new LinkAddress(family == "inet6", a.GetProperty("local").GetString()!, a.GetProperty("prefixlen").GetInt32(), Text(a, "broadcast"),
-                    a.TryGetProperty("dynamic", out var dynamic) && dynamic.ValueKind == JsonValueKind.True));
-            }
-        }
-
-        return list;
-    }
-
-    /// <summary>IPv4 and IPv6 routes of the main table through <paramref name="name"/> that the kernel will not recreate itself.</summary>
-    public static async Task<IReadOnlyList<LinkRoute>> GetMovableRoutesAsync(HostContext host, string name, CancellationToken ct)
-    {
-        var routes = new List<LinkRoute>();
-        foreach (var v6 in new[] { false, true })
-        {
-            var result = await host.RunAsync("ip", [v6 ? "-6" : "-4", "-json", "route", "show", "table", "main", "dev", name], ct).ConfigureAwait(false);
-            foreach (var r in JsonDocument.Parse(result.StandardOutput).RootElement.EnumerateArray())
-            {
-                var protocol = Text(r, "protocol");
-                if (protocol is "kernel" or "ra" || Text(r, "type") is { } type && type != "unicast")
-                {
-                    continue;
-                }
-
-                var flags = r.TryGetProperty("flags", out var f) ? f.EnumerateArray().Select(x => x.GetString()).ToArray() : [];
-                routes.Add(new LinkRoute(v6, r.GetProperty("dst").GetString()!, Text(r, "gateway"),
-                    r.TryGetProperty("metric", out var m) ? m.GetInt32() : null,
-                    protocol is null or "boot" ? null : protocol, Text(r, "scope") is "global" or null ? null : Text(r, "scope"),
-                    Text(r, "prefsrc"), flags.Contains("onlink")));
-            }
-        }
-
-        return routes;
-    }
+    /// <summary>Global-scope IPv4 and IPv6 addresses (link-local ones belong to each link and are never moved), in the kernel's order.</summary>
+    public static Task<IReadOnlyList<LinkAddress>> GetAddressesAsync(HostContext host, string name, CancellationToken ct) => LinkCarry.ReadAddressesAsync(host, name, ct);
 
     private static LinkState ToLink(JsonElement l)
     {
@@ -166,5 +52,5 @@ public static class HostLinks
         };
     }
 
-    private static string? Text(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+    internal static string? Text(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
 }

@@ -4,6 +4,9 @@ namespace QemuNet.Core.Model;
 
 public static class InterfaceName
 {
+    /// <summary>IFNAMSIZ - 1.</summary>
+    public const int MaxBytes = 15;
+
     // Words `ip link`/`ip addr` read as keywords where a device name may stand: a link called "dev" or "help"
     // can be made by netlink but never named on ip's command line again, so it could never be removed.
     private static readonly HashSet<string> IpKeywords = new(StringComparer.Ordinal)
@@ -15,7 +18,7 @@ public static class InterfaceName
     /// <summary>Linux link names: 1-15 bytes of [A-Za-z0-9_.-], not "." or "..", and not a word `ip` takes as a keyword.</summary>
     public static string Check(string? name, string errorId)
     {
-        if (string.IsNullOrEmpty(name) || Encoding.UTF8.GetByteCount(name) > 15 || name is "." or ".."
+        if (string.IsNullOrEmpty(name) || Encoding.UTF8.GetByteCount(name) > MaxBytes || name is "." or ".."
             || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-'))
         {
             throw new QemuNetException(errorId, QemuNetErrorCategory.InvalidArgument, name,

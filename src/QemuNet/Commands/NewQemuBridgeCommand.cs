@@ -55,9 +55,20 @@ public sealed class NewQemuBridgeCommand : HostCmdlet
         {
             WriteVerbose($"Bridge {Name} already exists as asked.");
         }
-        else if (observed is not null && observed.UplinkAddresses.Any(a => a.Dynamic))
+        else if (observed is not null)
         {
-            WriteWarning($"The addresses of {Uplink} came from DHCP or SLAAC and were moved to {Name} as they are; point the DHCP client at {Name} (the seed's 'dhclient {Name}') so the lease is renewed there.");
+            if (observed.UplinkCarry.MovedAddresses.Where(a => a.ValidLifetime is not null).Select(a => a.Cidr).ToArray() is { Length: > 0 } leased)
+            {
+                // Nothing renews a lease on the bridge unless the DHCP client moves there too (the seed's 'dhclient br0').
+                WriteWarning($"{string.Join(", ", leased)} moved to {Name} with the lifetime left of {Uplink}'s lease, and nothing renews it there: "
+                    + $"{DhcpClients.Describe(Uplink!, Name)}");
+            }
+
+            if (observed.UplinkCarry.LeftToKernel.Count > 0)
+            {
+                WriteWarning($"Left on {Uplink}, which the kernel made from router advertisements: {string.Join(", ", observed.UplinkCarry.LeftToKernel)}. "
+                    + $"They stop working now that {Uplink} is a bridge port; {Name} gets its own when net.ipv6.conf.{Name}.accept_ra allows.");
+            }
         }
 
         if (outcome == PlanOutcome.Applied && Uplink is not null)
