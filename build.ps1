@@ -6,7 +6,7 @@
     Build: compiles src/ and stages the module into output/QemuNet/<version>/.
     Test:  Build, installs missing system packages (as root, with apt), builds the test guest, runs the xunit
            tests of QemuNet.Core and the Pester tests of the module, and ends with "Tests: N passed, N failed".
-    Stress: Build, then the crash harness of every plan kind (NAT, bridge, ACL, VM start and stop) killed at
+    Stress: Build, then the crash harness of every plan kind (NAT, bridge, ACL, VM start and stop, the uplink move) killed at
            every host action, before and after it ran (the Test task tries a few points of each).
     Demo:  Build, then boots a tiny guest through the module's pipeline with user-mode networking and fetches
            a page from it through a host port forward.
@@ -388,7 +388,7 @@ switch ($Task) {
         Install-SystemPackages
         Build-TestGuest
         $env:QEMUNET_STRESS = '1'
-        if (-not $TestPath) { $TestPath = 'Engine.Tests.ps1', 'Vm.Tests.ps1' }
+        if (-not $TestPath) { $TestPath = 'Engine.Tests.ps1', 'Vm.Tests.ps1', 'Uplink.Tests.ps1' }
         $module = Invoke-ModuleTests
         Write-Host "Stress: $($module.Passed) passed, $($module.Failed) failed, $($module.Skipped) skipped"
         if ($module.Failed -gt 0 -or $module.Passed -eq 0) { exit 1 }

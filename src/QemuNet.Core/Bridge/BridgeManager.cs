@@ -355,8 +355,9 @@ public sealed class BridgeManager
     /// secondaries), with permanent neighbours and the rules that name the link; then the source's routes taken off
     /// (the kernel would drop those whose source address goes) and its addresses deleted newest first (secondaries
     /// before their primary, which with promote_secondaries=0 would take them along); last the routes added on
-    /// the target. Each change's undo restores exactly what it took; undone newest-first, the source gets its
-    /// addresses back (primary first) before its routes.
+    /// the target. Permanent neighbours leave the source before its addresses (the kernel drops them with the last
+    /// one). Each change's undo restores exactly what it took; undone newest-first, the source gets its addresses
+    /// back (primary first) before its neighbours and routes.
     /// </summary>
     private static IReadOnlyList<HostChange> Move(string from, string to, LinkCarry carry, bool enslave)
     {
@@ -370,8 +371,10 @@ public sealed class BridgeManager
         changes.AddRange(carry.Rules.Select(r => new HostChange(Ip(r.Arguments("add", from, to)), Ip(true, r.Arguments("del", from, to)))));
         changes.AddRange(carry.Routes.Select(r => new HostChange(Ip(true, r.Arguments("del", from)), Ip(true, r.Arguments("add", from)))));
         changes.AddRange(carry.Rules.Select(r => new HostChange(Ip(r.Arguments("del", from, from)), Ip(true, r.Arguments("add", from, from)))));
+        // Before the addresses: a link that loses its last address loses its neighbours with it, and then their
+        // undo would never have been journaled.
+        changes.AddRange(carry.Neighbours.Select(n => new HostChange(Ip(n.DeleteArguments(from)), Ip(true, n.AddArguments(from)))));
         changes.AddRange(addresses.Reverse().Select(a => new HostChange(Ip(a.DeleteArguments(from)), Ip(true, a.AddArguments(from)))));
-        changes.AddRange(carry.Neighbours.Select(n => new HostChange(Ip(true, n.DeleteArguments(from)), Ip(true, n.AddArguments(from)))));
         changes.AddRange(carry.Routes.Select(r => new HostChange(Ip(r.Arguments("add", to)), Ip(true, r.Arguments("del", to)))));
         return changes;
     }
