@@ -297,6 +297,11 @@ Describe 'NAT networks in a namespace' -Skip:([bool]$skip) {
             $warnings = @()
             $null = Enable-QemuNat -Name lab -Subnet 192.0.2.0/24 -NetworkNamespace $hostNs -Confirm:$false -WarningVariable warnings -WarningAction SilentlyContinue
             ($warnings -join "`n") | Should -Match "table 'dockerlike' chain 'FORWARD' drops forwarded traffic"
+            # A new forward says so too: its traffic would be dropped the same way.
+            $warnings = @()
+            $null = Add-QemuPortForward -Network lab -HostPort 8095 -GuestAddress 192.0.2.95 -GuestPort 80 -NetworkNamespace $hostNs -Confirm:$false -WarningVariable warnings -WarningAction SilentlyContinue
+            ($warnings -join "`n") | Should -Match "port forwards to them get nothing through"
+            Remove-QemuPortForward -Network lab -HostPort 8095 -NetworkNamespace $hostNs -Confirm:$false
         }
         finally { & ip netns exec $hostNs nft delete table ip dockerlike }
     }

@@ -196,3 +196,35 @@ Describe 'Crash: the uplink move killed at an action' -Skip:([bool]$skip) {
         Compare-UplinkSnapshot $initial 'after the case'
     }
 }
+
+Describe 'A guest on the bridge of a rich uplink' -Skip:([bool]$skip -or [bool](Get-TestSkipReason -Need Qemu, Guest)) {
+    BeforeAll {
+        $script:lanLeases = Join-Path $scratch 'lan.leases'
+        & ip netns exec $lanNs dnsmasq --conf-file=/dev/null --port=0 --interface=lan0 --bind-interfaces --user=root `
+            --dhcp-range=203.0.113.100,203.0.113.149,255.255.255.0,1h --dhcp-option=option:router,203.0.113.1 `
+            "--dhcp-leasefile=$lanLeases" "--pid-file=$(Join-Path $scratch 'lan-dnsmasq.pid')"
+    }
+    AfterAll {
+        Get-QemuVm | Remove-QemuVm -Force -Confirm:$false
+        if (Test-Path (Join-Path $scratch 'lan-dnsmasq.pid')) { & kill (Get-Content (Join-Path $scratch 'lan-dnsmasq.pid')) 2>$null }
+        Reset-Uplink
+    }
+
+    It 'gets its lease from the LAN while the host keeps reaching it over the secondary address and the table-100 route' {
+        Invoke-Move 'New'
+        $vm = New-QemuTap -Bridge br0 -NetworkNamespace $hostNs | New-QemuNic -Model virtio |
+            Start-QemuVm -Name langst -Kernel (Join-Path $GuestDir 'vmlinuz') -Initrd (Join-Path $GuestDir 'initrd.img') -Accelerator Tcg `
+                -Append "$GuestAppend qn_hold=600" -Confirm:$false
+        $lease = Wait-GuestConsole $vm | Where-Object { $_ -like 'QEMUNET-LEASE *' } | ForEach-Object { ConvertFrom-GuestLine $_ }
+        $lease | Should -Not -BeNullOrEmpty -Because (Get-Content -Raw $vm.ConsoleLog)
+        $lease.ip | Should -Match '^203\.0\.113\.1[0-4]\d$'
+        Get-Content $lanLeases -Raw | Should -Match ([regex]::Escape($vm.Nics[0].MacAddress))
+        Test-SecondaryRoute | Should -BeTrue
+        & ip netns exec $hostNs busybox ping -c 1 -W 3 -I 203.0.113.11 $lease.ip *> $null
+        $LASTEXITCODE | Should -Be 0 -Because 'the host reaches the guest from its secondary address'
+        $vm | Remove-QemuVm -Force -Confirm:$false
+        Invoke-Move 'Remove'
+        Compare-UplinkSnapshot $initial 'after the guest and the bridge are gone'
+    }
+}
+
