@@ -5,7 +5,7 @@ BeforeDiscovery {
     . (Join-Path $PSScriptRoot 'common.ps1')
     $skip = Get-TestSkipReason -Need Root, Nat
     if ($skip) { Write-Warning "Skipping the engine tests: $skip" }
-    # The Test task runs a few points of each plan kind; QEMUNET_STRESS=1 runs every action at both timings.
+    # The Test task runs a few points of each plan kind; QEMUNET_STRESS=1 runs every action at three timings (before it runs, after it ran, after the journal says so).
     $script:fullMatrix = $env:QEMUNET_STRESS -eq '1'
     # '@NS' stands for the test namespace (made in BeforeAll) and -Confirm:$false.
     $ns = '@NS'
@@ -163,7 +163,7 @@ Describe 'Crash: kill -9 while a host action is in progress' -Skip:([bool]$skip)
         $case = Start-PlanCase $Setup $Command $Kind $Inverse
         $changes = $case.Changes
         $points = if ($fullMatrix) {
-            foreach ($c in $changes) { "${Kind}:${c}:before"; "${Kind}:${c}:after" }
+            foreach ($c in $changes) { "${Kind}:${c}:before"; "${Kind}:${c}:after"; "${Kind}:${c}:done" }
         } else {
             # First change after it ran, a middle one before it runs, the last one after it ran.
             @("${Kind}:$($changes[0]):after", "${Kind}:$($changes[[int][math]::Floor($changes.Count / 2)]):before", "${Kind}:$($changes[-1]):after") | Select-Object -Unique

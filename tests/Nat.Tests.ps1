@@ -361,9 +361,20 @@ Describe 'NAT uplinks that move, and drift that cuts guests off' -Skip:([bool]$s
         & ip netns exec $upNs busybox httpd -p 203.0.113.2:80 -h $www
         $script:enable = @{ Name = 'lab'; Subnet = '198.51.100.0/24'; Uplink = 'up0'; NetworkNamespace = $hostNs; Confirm = $false }
 
-        function Start-NatGuest([string]$Name) {
+        function Start-NatGuest([string]$Name, [string]$Extra = '') {
             Start-QemuVm -Network lab -Name $Name -NetworkNamespace $hostNs -Kernel $kernel -Initrd $initrd -Accelerator Tcg `
-                -Append "$GuestAppend qn_hold=600 qn_fetch=http://203.0.113.2/" -Confirm:$false
+                -Append "$GuestAppend qn_hold=600 qn_fetch=http://203.0.113.2/ $Extra".TrimEnd() -Confirm:$false
+        }
+
+        function Wait-LaterGuestLine($Vm, [int]$After, [string]$Pattern) {
+            # A console line matching Pattern among those printed after the first After lines (qn_repeat prints more).
+            $deadline = [datetime]::UtcNow.AddSeconds(90)
+            while ([datetime]::UtcNow -lt $deadline) {
+                $later = @(Get-Content $Vm.ConsoleLog | Where-Object { $_ -like 'QEMUNET-*' } | Select-Object -Skip $After)
+                if ($later -match $Pattern) { return $true }
+                Start-Sleep -Milliseconds 500
+            }
+            return $false
         }
     }
     AfterAll {
@@ -407,7 +418,7 @@ Describe 'NAT uplinks that move, and drift that cuts guests off' -Skip:([bool]$s
 
     It 'reports a bridge set down and a bridge deleted under a running guest, and Enable repairs both' {
         $null = Enable-QemuNat @enable
-        $vm = Start-NatGuest 'cutoff'
+        $vm = Start-NatGuest 'cutoff' 'qn_repeat=3'
         $lease = Wait-GuestConsole $vm | Where-Object { $_ -like 'QEMUNET-LEASE *' } | ForEach-Object { ConvertFrom-GuestLine $_ }
         $lease.ip | Should -Match '^198\.51\.100\.'
         $tap = $vm.Nics[0].Backend.IfName
@@ -430,6 +441,10 @@ Describe 'NAT uplinks that move, and drift that cuts guests off' -Skip:([bool]$s
         & ip netns exec $hostNs busybox ping -c 1 -W 3 $lease.ip *> $null
         $LASTEXITCODE | Should -Be 0 -Because 'the host reaches the guest again'
         Invoke-HttpGet -Namespace $upNs -Address 203.0.113.1 -Port 8081 | Should -Match 'QEMUNET-HTTP-OK'
+        # The guest itself: its next DHCP round gets the lease again and its next fetch reaches upstream.
+        $seen = @(Get-Content $vm.ConsoleLog | Where-Object { $_ -like 'QEMUNET-*' }).Count
+        Wait-LaterGuestLine $vm $seen "^QEMUNET-LEASE name=eth0 ip=$([regex]::Escape($lease.ip)) " | Should -BeTrue -Because 'the guest renews its lease after the repair'
+        Wait-LaterGuestLine $vm $seen '^QEMUNET-FETCH .*result=ok body=UPSTREAM-OK' | Should -BeTrue -Because 'the guest reaches upstream again'
         $vm | Remove-QemuVm -Force -Confirm:$false
     }
 

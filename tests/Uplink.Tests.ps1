@@ -147,6 +147,19 @@ Describe 'A rich uplink moved to a bridge and back' -Skip:([bool]$skip) {
         Test-SecondaryRoute | Should -BeTrue
     }
 
+    It 'says the host is as it was after a failed move only once it has looked: <Point>' -TestCases @(
+        @{ Point = 'bridge:3.12'; Setup = @(); Which = 'New' }
+        @{ Point = 'bridge:1.9'; Setup = @('New'); Which = 'Remove' }
+    ) {
+        foreach ($step in $Setup) { Invoke-Move $step }
+        $before = Get-UplinkSnapshot
+        $env:QEMUNET_TEST_FAULT = $Point
+        try { $err = Get-Failure { Invoke-Move $Which } } finally { Remove-Item Env:QEMUNET_TEST_FAULT }
+        ($err.FullyQualifiedErrorId -split ',')[0] | Should -Be 'HostStepFailed'
+        $err.Exception.Message | Should -Match 'Checked afterwards: the bridge and the uplink are as they were before'
+        Compare-UplinkSnapshot $before "the rollback of a fault at $Point"
+    }
+
     It 'refuses what it cannot move faithfully, and changes nothing' {
         & ip -n $hostNs route add 198.51.100.0/24 table 101 nexthop via 203.0.113.1 dev up0 nexthop via 203.0.113.2 dev up0
         try {
@@ -173,7 +186,7 @@ Describe 'Crash: the uplink move killed at an action' -Skip:([bool]$skip) {
         Invoke-Move $Inverse
         Compare-UplinkSnapshot $base 'the inverse of a clean run'
         $points = if ($fullMatrix) {
-            foreach ($c in $changes) { "bridge:${c}:before"; "bridge:${c}:after" }
+            foreach ($c in $changes) { "bridge:${c}:before"; "bridge:${c}:after"; "bridge:${c}:done" }
         } else {
             @("bridge:$($changes[2]):after", "bridge:$($changes[[int][math]::Floor($changes.Count / 2)]):before", "bridge:$($changes[-2]):after") | Select-Object -Unique
         }

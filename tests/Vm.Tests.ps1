@@ -6,7 +6,7 @@ BeforeDiscovery {
     . (Join-Path $PSScriptRoot 'common.ps1')
     $skip = Get-TestSkipReason -Need Root, Qemu, Guest, Nat
     if ($skip) { Write-Warning "Skipping the VM engine tests: $skip" }
-    # The Test task tries a few points of each plan; QEMUNET_STRESS=1 (build.ps1 -Task Stress) every action at both timings.
+    # The Test task tries a few points of each plan; QEMUNET_STRESS=1 (build.ps1 -Task Stress) every action at three timings (before it runs, after it ran, after the journal says so).
     $script:fullMatrix = $env:QEMUNET_STRESS -eq '1'
     # '@GUEST' stands for the kernel, initrd and append of the test guest; '@NS' for the namespace, unconfirmed;
     # '@NSNAME' for the namespace's name alone.
@@ -122,7 +122,7 @@ Describe 'Crash: Start-QemuVm and Stop-QemuVm killed at a host action' -Skip:([b
         Compare-HostSnapshot $base 'the inverse of a clean run'
         $expected = if ($Expect -eq 'Base') { $base } else { $after }
         $points = if ($fullMatrix) {
-            foreach ($c in $changes) { "vm:${c}:before"; "vm:${c}:after" }
+            foreach ($c in $changes) { "vm:${c}:before"; "vm:${c}:after"; "vm:${c}:done" }
         } else {
             @("vm:$($changes[0]):after", "vm:$($changes[[int][math]::Floor($changes.Count / 2)]):before", "vm:$($changes[-1]):after") | Select-Object -Unique
         }

@@ -67,12 +67,19 @@ public sealed class BridgeManager
         InterfaceName.Check(wanted.Name, "BridgeNameInvalid");
         BridgeObservation? observed = null;
         EnsureBooks(whatIf);
-        var outcome = await Runner.RunAsync(wanted.Name, async token =>
+        try
         {
-            observed = await ObserveAsync(wanted.Name, wanted.Uplink, token).ConfigureAwait(false);
-            return new HostPlan(Kind, wanted.Name, Check(wanted, observed) ? [] : PlanCreate(wanted, observed));
-        }, confirm, whatIf, ct).ConfigureAwait(false);
-        return (outcome, observed);
+            var outcome = await Runner.RunAsync(wanted.Name, async token =>
+            {
+                observed = await ObserveAsync(wanted.Name, wanted.Uplink, token).ConfigureAwait(false);
+                return new HostPlan(Kind, wanted.Name, Check(wanted, observed) ? [] : PlanCreate(wanted, observed));
+            }, confirm, whatIf, ct).ConfigureAwait(false);
+            return (outcome, observed);
+        }
+        catch (QemuNetException ex) when (ex.ErrorId == "HostStepFailed" && observed is not null)
+        {
+            throw await CheckedRollbackAsync(ex, observed, wanted.Name, wanted.Uplink).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Remove-QemuBridge: refuses bridges it did not make (BridgeNotManaged) and, without force, bridges with other ports (BridgeInUse).</summary>
@@ -80,41 +87,101 @@ public sealed class BridgeManager
     {
         EnsureBooks(whatIf);
         var interrupted = Runner.JournalFor(name).Exists;
-        return await Runner.RunAsync(name, async token =>
+        BridgeObservation? before = null;
+        string? uplinkName = null;
+        try
         {
-            if (FindRecord(name) is not { } record)
+            return await Runner.RunAsync(name, async token =>
             {
-                if (interrupted && !whatIf)
+                if (FindRecord(name) is not { } record)
                 {
-                    // The recovery undid what a killed New-QemuBridge had made: nothing more to remove.
-                    return new HostPlan(Kind, name, []);
+                    if (interrupted && !whatIf)
+                    {
+                        // The recovery undid what a killed New-QemuBridge had made: nothing more to remove.
+                        return new HostPlan(Kind, name, []);
+                    }
+
+                    // A NAT network's bridge goes with its network: 'ip link del' would break the network.
+                    if (await HostLinks.GetAsync(Host, name, token).ConfigureAwait(false) is { Alias: { } alias } && alias.StartsWith(NatBridgeAliasPrefix, StringComparison.Ordinal))
+                    {
+                        var network = alias[NatBridgeAliasPrefix.Length..];
+                        throw new QemuNetException("BridgeOfNatNetwork", QemuNetErrorCategory.InvalidOperation, name,
+                            $"The bridge {name}{Host.Where} belongs to the QemuNet NAT network '{network}'; New-QemuBridge did not create it.",
+                            $"Remove the network with it: Disable-QemuNat -Name {network}{(Host.NetworkNamespace is null ? string.Empty : " -NetworkNamespace " + Host.NetworkNamespace)}.");
+                    }
+
+                    throw new QemuNetException("BridgeNotManaged", QemuNetErrorCategory.ObjectNotFound, name,
+                        $"QemuNet did not create a bridge named '{name}'{Host.Where}.",
+                        $"List bridges with Get-QemuBridge; delete other bridges with 'ip link del {name}'.");
                 }
 
-                // A NAT network's bridge goes with its network: 'ip link del' would break the network.
-                if (await HostLinks.GetAsync(Host, name, token).ConfigureAwait(false) is { Alias: { } alias } && alias.StartsWith(NatBridgeAliasPrefix, StringComparison.Ordinal))
+                var observed = await ObserveAsync(name, record.Uplink, token).ConfigureAwait(false);
+                var others = observed.Ports.Where(p => p != record.Uplink).ToArray();
+                if (others.Length > 0 && !force)
                 {
-                    var network = alias[NatBridgeAliasPrefix.Length..];
-                    throw new QemuNetException("BridgeOfNatNetwork", QemuNetErrorCategory.InvalidOperation, name,
-                        $"The bridge {name}{Host.Where} belongs to the QemuNet NAT network '{network}'; New-QemuBridge did not create it.",
-                        $"Remove the network with it: Disable-QemuNat -Name {network}{(Host.NetworkNamespace is null ? string.Empty : " -NetworkNamespace " + Host.NetworkNamespace)}.");
+                    throw new QemuNetException("BridgeInUse", QemuNetErrorCategory.ResourceExists, name,
+                        $"The bridge {name} still has ports besides its uplink: {string.Join(", ", others)}.",
+                        "Stop the guests using it (Get-QemuBridge shows whose TAPs they are), or use -Force.");
                 }
 
-                throw new QemuNetException("BridgeNotManaged", QemuNetErrorCategory.ObjectNotFound, name,
-                    $"QemuNet did not create a bridge named '{name}'{Host.Where}.",
-                    $"List bridges with Get-QemuBridge; delete other bridges with 'ip link del {name}'.");
-            }
+                before = observed;
+                uplinkName = record.Uplink;
+                return new HostPlan(Kind, name, PlanRemove(record, observed));
+            }, confirm, whatIf, ct).ConfigureAwait(false);
+        }
+        catch (QemuNetException ex) when (ex.ErrorId == "HostStepFailed" && before is not null)
+        {
+            throw await CheckedRollbackAsync(ex, before, name, uplinkName).ConfigureAwait(false);
+        }
+    }
 
-            var observed = await ObserveAsync(name, record.Uplink, token).ConfigureAwait(false);
-            var others = observed.Ports.Where(p => p != record.Uplink).ToArray();
-            if (others.Length > 0 && !force)
+    /// <summary>
+    /// After a rollback: looks at the bridge and uplink again and says whether they are as they were before the
+    /// plan (lifetimes compared as finite or forever), or what differs, rather than claiming it.
+    /// </summary>
+    private async Task<QemuNetException> CheckedRollbackAsync(QemuNetException failure, BridgeObservation before, string name, string? uplink)
+    {
+        var after = await ObserveAsync(name, uplink, CancellationToken.None).ConfigureAwait(false);
+        var differs = new List<string>();
+        if ((before.Bridge is null) != (after.Bridge is null))
+        {
+            differs.Add(after.Bridge is null ? $"bridge {name} is gone" : $"bridge {name} is still there");
+        }
+
+        if (before.Uplink?.Master != after.Uplink?.Master)
+        {
+            differs.Add($"{uplink} is {(after.Uplink?.Master is { } m ? "a port of " + m : "no bridge's port")}");
+        }
+
+        foreach (var (what, was, now) in new[] { ($"on {uplink}", before.UplinkCarry, after.UplinkCarry), ($"on {name}", before.BridgeCarry, after.BridgeCarry) })
+        {
+            differs.AddRange(Differences(what, was, now));
+        }
+
+        var verdict = differs.Count == 0
+            ? " Checked afterwards: the bridge and the uplink are as they were before."
+            : $" But the host is not as it was before: {string.Join("; ", differs)}.";
+        return new QemuNetException(failure.ErrorId, failure.Category, failure.Target, failure.Message + verdict, failure.RecommendedAction, failure.InnerException);
+    }
+
+    private static IEnumerable<string> Differences(string where, LinkCarry was, LinkCarry now)
+    {
+        static string Key(LinkAddress a) => JsonSerializer.Serialize(a with { ValidLifetime = a.ValidLifetime is null ? null : 1, PreferredLifetime = a.PreferredLifetime is null ? null : 1 });
+        foreach (var (kind, a, b) in new (string, IEnumerable<string>, IEnumerable<string>)[]
+        {
+            ("addresses", was.Addresses.Select(Key), now.Addresses.Select(Key)),
+            ("routes", was.Routes.Select(r => JsonSerializer.Serialize(r)), now.Routes.Select(r => JsonSerializer.Serialize(r))),
+            ("rules", was.Rules.Select(r => JsonSerializer.Serialize(r)), now.Rules.Select(r => JsonSerializer.Serialize(r))),
+            ("neighbours", was.Neighbours.Select(n => JsonSerializer.Serialize(n)), now.Neighbours.Select(n => JsonSerializer.Serialize(n))),
+        })
+        {
+            var missing = a.Except(b).Count();
+            var extra = b.Except(a).Count();
+            if (missing + extra > 0)
             {
-                throw new QemuNetException("BridgeInUse", QemuNetErrorCategory.ResourceExists, name,
-                    $"The bridge {name} still has ports besides its uplink: {string.Join(", ", others)}.",
-                    "Stop the guests using it (Get-QemuBridge shows whose TAPs they are), or use -Force.");
+                yield return $"{kind} {where}: {missing} missing, {extra} new";
             }
-
-            return new HostPlan(Kind, name, PlanRemove(record, observed));
-        }, confirm, whatIf, ct).ConfigureAwait(false);
+        }
     }
 
     private void EnsureBooks(bool whatIf)

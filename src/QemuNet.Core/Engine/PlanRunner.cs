@@ -28,7 +28,8 @@ public sealed class PlanRunner
     public const string FaultVariable = "QEMUNET_TEST_FAULT";
 
     /// <summary>
-    /// Test hook: "KIND:STEP.CHANGE:before|after" writes $QEMUNET_TEST_PAUSE_FILE (the pid) and waits there until the
+    /// Test hook: "KIND:STEP.CHANGE:before|after|done" (before the change runs, after it ran, after the journal says so)
+    /// writes $QEMUNET_TEST_PAUSE_FILE (the pid) and waits there until the
     /// file is removed (or the process is killed): the crash harness kills it, the foreign-object test changes the host meanwhile.
     /// </summary>
     public const string PauseVariable = "QEMUNET_TEST_PAUSE";
@@ -147,6 +148,7 @@ public sealed class PlanRunner
                     hooks.PauseIfAsked(at, "after");
                     journal.Append(new JournalEntry("done", At: at));
                     done.Add(change.Undo);
+                    hooks.PauseIfAsked(at, "done");
                 }
             }
         }
