@@ -160,6 +160,13 @@ Describe 'A rich uplink moved to a bridge and back' -Skip:([bool]$skip) {
         Compare-UplinkSnapshot $before "the rollback of a fault at $Point"
     }
 
+    It 'warns that nothing renews the moved DHCP address, and says how to move the client' {
+        $warnings = @()
+        $null = New-QemuBridge -Name br0 -Uplink up0 -NetworkNamespace $hostNs -Confirm:$false -WarningVariable warnings -WarningAction SilentlyContinue
+        ($warnings -join "`n") | Should -Match '192\.0\.2\.20/24 moved to br0 with the lifetime left'
+        ($warnings -join "`n") | Should -Match "dhclient -r up0; dhclient br0"
+    }
+
     It 'refuses what it cannot move faithfully, and changes nothing' {
         & ip -n $hostNs route add 198.51.100.0/24 table 101 nexthop via 203.0.113.1 dev up0 nexthop via 203.0.113.2 dev up0
         try {
