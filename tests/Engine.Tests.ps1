@@ -87,7 +87,7 @@ BeforeAll {
         # that the inverse goes back to the base.
         foreach ($setupCommand in $Setup) { Invoke-Quiet $setupCommand }
         $base = Get-HostSnapshot
-        $changes = @(Get-PlanTrace $Command $Kind)
+        $changes = @(Get-PlanTrace -Script (Expand-Command $Command) -Kind $Kind -Scratch $scratch)
         $changes.Count | Should -BeGreaterThan 0
         $after = Get-HostSnapshot
         Invoke-Quiet $Inverse
@@ -95,29 +95,8 @@ BeforeAll {
         [pscustomobject]@{ Base = $base; After = $after; Changes = $changes }
     }
 
-    function Get-PlanTrace([string]$Command, [string]$Kind) {
-        # The changes a command's plan makes, as the runner traces them: "KIND NAME STEP.CHANGE description".
-        $trace = Join-Path $scratch 'trace.txt'
-        Remove-Item $trace -ErrorAction Ignore
-        $env:QEMUNET_TEST_TRACE = $trace
-        try { Invoke-Quiet $Command } finally { Remove-Item Env:QEMUNET_TEST_TRACE }
-        @(Get-Content $trace | Where-Object { $_ -like "$Kind *" } | ForEach-Object { ($_ -split ' ')[2] })
-    }
-
     function Invoke-KilledRun([string]$Command, [string]$Point) {
-        # Starts the command in a child pwsh that stops at the runner's pause hook, then kill -9s it there.
-        $pauseFile = Join-Path $scratch "pause-$([guid]::NewGuid().ToString('n').Substring(0, 6))"
-        $child = Start-ChildPwsh -Script (Expand-Command $Command) -Environment @{
-            QEMUNET_STATE_DIR = $state; QEMUNET_DNSMASQ_DIR = "$state-dnsmasq"
-            QEMUNET_TEST_PAUSE = $Point; QEMUNET_TEST_PAUSE_FILE = $pauseFile
-        }
-        $deadline = [datetime]::UtcNow.AddSeconds(60)
-        while (-not (Test-Path $pauseFile) -and -not $child.HasExited -and [datetime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 25 }
-        $reached = Test-Path $pauseFile
-        & kill -9 $child.Id 2>$null
-        $child.WaitForExit()
-        Remove-Item $pauseFile -ErrorAction Ignore
-        return $reached
+        Invoke-KilledCommand -Script (Expand-Command $Command) -Point $Point -StateDirectory $state -Scratch $scratch
     }
 
     # Discovery's $skip is not visible here: decide again, and set up nothing when the suite is skipped.
@@ -162,12 +141,7 @@ Describe 'Crash: kill -9 while a host action is in progress' -Skip:([bool]$skip)
     It '<Name>: the next run and then its inverse converge, at every point tried' -TestCases $planKinds {
         $case = Start-PlanCase $Setup $Command $Kind $Inverse
         $changes = $case.Changes
-        $points = if ($fullMatrix) {
-            foreach ($c in $changes) { "${Kind}:${c}:before"; "${Kind}:${c}:after"; "${Kind}:${c}:done" }
-        } else {
-            # First change after it ran, a middle one before it runs, the last one after it ran.
-            @("${Kind}:$($changes[0]):after", "${Kind}:$($changes[[int][math]::Floor($changes.Count / 2)]):before", "${Kind}:$($changes[-1]):after") | Select-Object -Unique
-        }
+        $points = Get-CrashPoints -Kind $Kind -Changes $changes -Full:$fullMatrix
         $failures = foreach ($point in $points) {
             try {
                 Invoke-KilledRun $Command $point | Should -BeTrue -Because "the run must reach $point"

@@ -57,28 +57,6 @@ BeforeAll {
         $LASTEXITCODE -eq 0
     }
 
-    function Invoke-KilledMove([string]$Which, [string]$Point) {
-        $pauseFile = Join-Path $scratch "pause-$([guid]::NewGuid().ToString('n').Substring(0, 6))"
-        $child = Start-ChildPwsh -Script (Get-MoveCommand $Which) -Environment @{
-            QEMUNET_STATE_DIR = $state; QEMUNET_TEST_PAUSE = $Point; QEMUNET_TEST_PAUSE_FILE = $pauseFile
-        }
-        $deadline = [datetime]::UtcNow.AddSeconds(60)
-        while (-not (Test-Path $pauseFile) -and -not $child.HasExited -and [datetime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 25 }
-        $reached = Test-Path $pauseFile
-        & kill -9 $child.Id 2>$null
-        $child.WaitForExit()
-        Remove-Item $pauseFile -ErrorAction Ignore
-        return $reached
-    }
-
-    function Get-MoveTrace([string]$Which) {
-        $trace = Join-Path $scratch 'trace.txt'
-        Remove-Item $trace -ErrorAction Ignore
-        $env:QEMUNET_TEST_TRACE = $trace
-        try { Invoke-Move $Which } finally { Remove-Item Env:QEMUNET_TEST_TRACE }
-        @(Get-Content $trace | Where-Object { $_ -like 'bridge *' } | ForEach-Object { ($_ -split ' ')[2] })
-    }
-
     function Reset-Uplink {
         try { Invoke-Move 'Remove' } catch { Write-Verbose "reset: $_" }
     }
@@ -187,19 +165,16 @@ Describe 'Crash: the uplink move killed at an action' -Skip:([bool]$skip) {
     It '<Name>: the next run converges to the exact before or after, at every point tried' -TestCases $moveCases {
         foreach ($s in $Setup) { Invoke-Move $s }
         $base = Get-UplinkSnapshot
-        $changes = @(Get-MoveTrace $Command)
+        $changes = @(Get-PlanTrace -Script (Get-MoveCommand $Command) -Kind bridge -Scratch $scratch)
         $changes.Count | Should -BeGreaterThan 10
         $after = Get-UplinkSnapshot
         Invoke-Move $Inverse
         Compare-UplinkSnapshot $base 'the inverse of a clean run'
-        $points = if ($fullMatrix) {
-            foreach ($c in $changes) { "bridge:${c}:before"; "bridge:${c}:after"; "bridge:${c}:done" }
-        } else {
-            @("bridge:$($changes[2]):after", "bridge:$($changes[[int][math]::Floor($changes.Count / 2)]):before", "bridge:$($changes[-2]):after") | Select-Object -Unique
-        }
+        # Past the bridge's own creation and short of its record: the move's changes.
+        $points = Get-CrashPoints -Kind bridge -Changes $changes -Full:$fullMatrix -First 2 -Last -2
         $failures = foreach ($point in $points) {
             try {
-                Invoke-KilledMove $Command $point | Should -BeTrue -Because "the run must reach $point"
+                Invoke-KilledCommand -Script (Get-MoveCommand $Command) -Point $point -StateDirectory $state -Scratch $scratch | Should -BeTrue -Because "the run must reach $point"
                 Invoke-Move $Command
                 Compare-UplinkSnapshot $after "the same command after a kill at $point"
                 Invoke-Move $Inverse

@@ -51,29 +51,8 @@ BeforeAll {
 
     function Invoke-Quiet([string]$Command) { $null = & ([scriptblock]::Create((Expand-Command $Command))) }
 
-    function Get-PlanTrace([string]$Command) {
-        # The changes of the command's VM plan, as the runner traces them: "vm NAME STEP.CHANGE description".
-        $trace = Join-Path $scratch 'trace.txt'
-        Remove-Item $trace -ErrorAction Ignore
-        $env:QEMUNET_TEST_TRACE = $trace
-        try { Invoke-Quiet $Command } finally { Remove-Item Env:QEMUNET_TEST_TRACE }
-        @(Get-Content $trace | Where-Object { $_ -like 'vm *' } | ForEach-Object { ($_ -split ' ')[2] })
-    }
-
     function Invoke-KilledRun([string]$Command, [string]$Point) {
-        # Runs the command in a child pwsh that stops at the runner's pause hook, then kill -9s it there.
-        $pauseFile = Join-Path $scratch "pause-$([guid]::NewGuid().ToString('n').Substring(0, 6))"
-        $child = Start-ChildPwsh -Script (Expand-Command $Command) -Environment @{
-            QEMUNET_STATE_DIR = $state; QEMUNET_DNSMASQ_DIR = "$state-dnsmasq"
-            QEMUNET_TEST_PAUSE = $Point; QEMUNET_TEST_PAUSE_FILE = $pauseFile
-        }
-        $deadline = [datetime]::UtcNow.AddSeconds(60)
-        while (-not (Test-Path $pauseFile) -and -not $child.HasExited -and [datetime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 25 }
-        $reached = Test-Path $pauseFile
-        & kill -9 $child.Id 2>$null
-        $child.WaitForExit()
-        Remove-Item $pauseFile -ErrorAction Ignore
-        return $reached
+        Invoke-KilledCommand -Script (Expand-Command $Command) -Point $Point -StateDirectory $state -Scratch $scratch
     }
 
     function Reset-VmHost {
@@ -115,17 +94,13 @@ Describe 'Crash: Start-QemuVm and Stop-QemuVm killed at a host action' -Skip:([b
     It '<Name>: Get-QemuVm reports it and changes nothing, the next command converges, at every point tried' -TestCases $vmCases {
         foreach ($setupCommand in $Setup) { Invoke-Quiet $setupCommand }
         $base = Get-HostSnapshot
-        $changes = @(Get-PlanTrace $Command)
+        $changes = @(Get-PlanTrace -Script (Expand-Command $Command) -Kind vm -Scratch $scratch)
         $changes.Count | Should -BeGreaterThan 2
         $after = Get-HostSnapshot
         Invoke-Quiet $Inverse
         Compare-HostSnapshot $base 'the inverse of a clean run'
         $expected = if ($Expect -eq 'Base') { $base } else { $after }
-        $points = if ($fullMatrix) {
-            foreach ($c in $changes) { "vm:${c}:before"; "vm:${c}:after"; "vm:${c}:done" }
-        } else {
-            @("vm:$($changes[0]):after", "vm:$($changes[[int][math]::Floor($changes.Count / 2)]):before", "vm:$($changes[-1]):after") | Select-Object -Unique
-        }
+        $points = Get-CrashPoints -Kind vm -Changes $changes -Full:$fullMatrix
         $failures = foreach ($point in $points) {
             try {
                 Invoke-KilledRun $Command $point | Should -BeTrue -Because "the run must reach $point"

@@ -151,3 +151,47 @@ function Invoke-ChildPwsh {
     }
     return [pscustomobject]@{ ExitCode = $LASTEXITCODE; Output = ($out | Out-String) }
 }
+
+function Invoke-KilledCommand {
+    <#
+    The crash harness's kill: runs a module command line in a child pwsh (with the given state directory) that
+    stops at the plan runner's pause hook $Point ("KIND:STEP.CHANGE:before|after|done"), then kill -9s it there.
+    True when the run reached the point.
+    #>
+    param([Parameter(Mandatory)][string]$Script, [Parameter(Mandatory)][string]$Point, [Parameter(Mandatory)][string]$StateDirectory, [Parameter(Mandatory)][string]$Scratch)
+    $pauseFile = Join-Path $Scratch "pause-$([guid]::NewGuid().ToString('n').Substring(0, 6))"
+    $child = Start-ChildPwsh -Script $Script -Environment @{
+        QEMUNET_STATE_DIR = $StateDirectory; QEMUNET_DNSMASQ_DIR = "$StateDirectory-dnsmasq"
+        QEMUNET_TEST_PAUSE = $Point; QEMUNET_TEST_PAUSE_FILE = $pauseFile
+    }
+    $deadline = [datetime]::UtcNow.AddSeconds(60)
+    while (-not (Test-Path $pauseFile) -and -not $child.HasExited -and [datetime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 25 }
+    $reached = Test-Path $pauseFile
+    & kill -9 $child.Id 2>$null
+    $child.WaitForExit()
+    Remove-Item $pauseFile -ErrorAction Ignore
+    return $reached
+}
+
+function Get-PlanTrace {
+    <# Runs a module command line here and returns the changes ("STEP.CHANGE") its plan of $Kind made, as the runner traces them. #>
+    param([Parameter(Mandatory)][string]$Script, [Parameter(Mandatory)][string]$Kind, [Parameter(Mandatory)][string]$Scratch)
+    $trace = Join-Path $Scratch 'trace.txt'
+    Remove-Item $trace -ErrorAction Ignore
+    $env:QEMUNET_TEST_TRACE = $trace
+    try { $null = & ([scriptblock]::Create($Script)) } finally { Remove-Item Env:QEMUNET_TEST_TRACE }
+    @(Get-Content $trace | Where-Object { $_ -like "$Kind *" } | ForEach-Object { ($_ -split ' ')[2] })
+}
+
+function Get-CrashPoints {
+    <#
+    Where the crash harness kills a plan of $Kind: with -Full (the Stress task) every change at all three timings;
+    otherwise change $First after it ran, a middle one before it runs, and change $Last after it ran.
+    #>
+    param([Parameter(Mandatory)][string]$Kind, [Parameter(Mandatory)][string[]]$Changes, [switch]$Full, [int]$First = 0, [int]$Last = -1)
+    if ($Full) {
+        foreach ($c in $Changes) { "${Kind}:${c}:before"; "${Kind}:${c}:after"; "${Kind}:${c}:done" }
+        return
+    }
+    @("${Kind}:$($Changes[$First]):after", "${Kind}:$($Changes[[int][math]::Floor($Changes.Count / 2)]):before", "${Kind}:$($Changes[$Last]):after") | Select-Object -Unique
+}
