@@ -301,6 +301,10 @@ public sealed class NatManager
         return null;
     }
 
+    /// <summary>The address dnsmasq leased to <paramref name="mac"/> on <paramref name="net"/>, or null.</summary>
+    public string? LeasedAddress(QemuNatNetwork net, string mac) =>
+        GetLeases(net).FirstOrDefault(l => string.Equals(l.MacAddress, mac, StringComparison.OrdinalIgnoreCase))?.IPAddress;
+
     public IReadOnlyList<QemuNatLease> GetLeases(QemuNatNetwork net)
     {
         var text = StateStore.ReadText(PathsFor(net.Name).Leases);

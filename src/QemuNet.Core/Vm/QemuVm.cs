@@ -22,7 +22,7 @@ public enum QemuVmState
 }
 
 /// <summary>A guest the module started: what it runs, where its files are, and whether it still runs.</summary>
-public sealed class QemuVm
+public sealed record QemuVm
 {
     public required string Name { get; init; }
 
@@ -78,22 +78,6 @@ public sealed class QemuVm
     public string CommandLine => Processes.CommandLine.Format(QemuPath, Arguments);
 
     public override string ToString() => Name;
-
-    internal QemuVm WithStopTime(DateTimeOffset stopTime) => new()
-    {
-        Name = Name,
-        QemuPath = QemuPath,
-        Arguments = Arguments,
-        Accelerator = Accelerator,
-        Nics = Nics,
-        Spec = Spec,
-        NetworkNamespace = NetworkNamespace,
-        StateDirectory = StateDirectory,
-        CreatedTaps = CreatedTaps,
-        StartTime = StartTime,
-        StopTime = stopTime,
-        IPAddress = IPAddress,
-    };
 
     /// <summary>What is returned for a VM whose files are all gone (removed, or a killed start undone).</summary>
     internal QemuVm AsGone()

@@ -360,7 +360,7 @@ public sealed class QemuVmManager
         var changes = deletes.Select(f => new HostChange(new DeleteFile(f))).ToList();
         if (!remove && vm.State != QemuVmState.Orphaned && vm.StopTime is null)
         {
-            var stopped = vm.WithStopTime(DateTimeOffset.Now);
+            var stopped = vm with { StopTime = DateTimeOffset.Now };
             changes.Add(new HostChange(new WriteFile(paths.RecordFile, JsonSerializer.Serialize(stopped, Json), Summary: "stopped at " + stopped.StopTime!.Value.ToString("u", CultureInfo.InvariantCulture))));
         }
 
@@ -448,9 +448,7 @@ public sealed class QemuVmManager
         var nat = new Nat.NatManager(host, store);
         var networks = nat.ListRecords().Networks;
         vm.IPAddress = bridges
-            .Select(b => networks.FirstOrDefault(n => n.BridgeName == b.Bridge && n.Dhcp) is { } net
-                ? nat.GetLeases(net).FirstOrDefault(l => string.Equals(l.MacAddress, b.MacAddress, StringComparison.OrdinalIgnoreCase))?.IPAddress
-                : null)
+            .Select(b => networks.FirstOrDefault(n => n.BridgeName == b.Bridge && n.Dhcp) is { } net ? nat.LeasedAddress(net, b.MacAddress!) : null)
             .OfType<string>()
             .ToArray();
     }

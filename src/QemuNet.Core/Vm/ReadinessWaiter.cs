@@ -83,9 +83,9 @@ public sealed class ReadinessWaiter
 
             foreach (var (mac, manager, net) in _leases.Where(l => !addresses.ContainsKey(l.Mac)))
             {
-                if (manager.GetLeases(net).FirstOrDefault(l => string.Equals(l.MacAddress, mac, StringComparison.OrdinalIgnoreCase)) is { } lease)
+                if (manager.LeasedAddress(net, mac) is { } address)
                 {
-                    addresses[mac] = lease.IPAddress;
+                    addresses[mac] = address;
                 }
             }
 

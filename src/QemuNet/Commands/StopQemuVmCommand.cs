@@ -1,6 +1,4 @@
 using System.Management.Automation;
-using QemuNet.Core;
-using QemuNet.Core.Engine;
 using QemuNet.Core.Vm;
 
 namespace QemuNet.Commands;
@@ -12,17 +10,8 @@ namespace QemuNet.Commands;
 /// </summary>
 [Cmdlet(VerbsLifecycle.Stop, "QemuVm", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = "Name")]
 [OutputType(typeof(QemuVm))]
-public sealed class StopQemuVmCommand : QemuCmdlet
+public sealed class StopQemuVmCommand : VmChangeCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = "Name")]
-    [SupportsWildcards]
-    [ArgumentCompleter(typeof(VmNameCompleter))]
-    [ValidateNotNullOrEmpty]
-    public string[] Name { get; set; } = [];
-
-    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = "InputObject")]
-    public QemuVm[] InputObject { get; set; } = [];
-
     /// <summary>How long the guest gets to power off after the power button before it is turned off.</summary>
     [Parameter]
     [ValidateRange(1, 3600)]
@@ -33,16 +22,10 @@ public sealed class StopQemuVmCommand : QemuCmdlet
     [Alias("Force")]
     public SwitchParameter TurnOff { get; set; }
 
-    [Parameter]
-    public SwitchParameter PassThru { get; set; }
-
     protected override void ProcessRecord()
     {
-        var manager = new QemuVmManager(Runner, StateDirectory.Resolve(), QueueVerbose);
-        var targets = ParameterSetName == "InputObject"
-            ? InputObject
-            : SelectByName(Invoke(manager.List), Name, vm => vm.Name, "VmNotFound", name => $"No VM named '{name}' was started by QemuNet.");
-        foreach (var vm in targets)
+        var manager = CreateManager();
+        foreach (var vm in Targets(manager))
         {
             // An object read before the VM was started again under its name must not stop the new run.
             if (vm.Pid > 0 && manager.Find(vm.Name) is { Pid: > 0 } now && now.Pid != vm.Pid)
@@ -51,12 +34,7 @@ public sealed class StopQemuVmCommand : QemuCmdlet
                 continue;
             }
 
-            var stopped = RunOrWriteError(ct => manager.StopAsync(vm.Name, TurnOff, TimeoutSec, ConfirmStep, IsWhatIf, ct), "VmNotFound", "VmStopFailed", "HostStepFailed");
-            FlushVerbose();
-            if (stopped is not null && PassThru)
-            {
-                WriteObject(stopped);
-            }
+            Change(ct => manager.StopAsync(vm.Name, TurnOff, TimeoutSec, ConfirmStep, IsWhatIf, ct), "VmNotFound", "VmStopFailed", "HostStepFailed");
         }
     }
 }
