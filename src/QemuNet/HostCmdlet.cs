@@ -15,5 +15,5 @@ public abstract class HostCmdlet : QemuCmdlet
     [AllowEmptyString]
     public string? NetworkNamespace { get => _networkNamespace; set => _networkNamespace = NotGiven(value); }
 
-    protected HostContext CreateHost() => Invoke(() => new HostContext(Runner, NetworkNamespace) { Log = QueueVerbose });
+    protected HostContext CreateHost() => Invoke(() => new HostContext(Runner, NetworkNamespace) { Log = QueueVerbose, Warn = QueueWarning });
 }

@@ -15,13 +15,13 @@ namespace QemuNet.Commands;
 public abstract class QemuCmdlet : PSCmdlet, IDisposable
 {
     private readonly CancellationTokenSource _stopping = new();
-    private readonly ConcurrentQueue<string> _verbose = new();
+    private readonly ConcurrentQueue<(bool Warning, string Text)> _messages = new();
     private BlockingCollection<PipelineCall>? _pump;
     private int _pipelineThread;
     private bool _declined;
     private bool _disposed;
 
-    protected QemuCmdlet() => Runner = new CliProcessRunner(line => _verbose.Enqueue(line));
+    protected QemuCmdlet() => Runner = new CliProcessRunner(QueueVerbose);
 
     protected CancellationToken CancelToken => _stopping.Token;
 
@@ -85,8 +85,10 @@ public abstract class QemuCmdlet : PSCmdlet, IDisposable
             task.ContinueWith(_ => queue.CompleteAdding(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             foreach (var call in queue.GetConsumingEnumerable())
             {
+                // What the work said before asking (a warning about the plan, say) comes before the question.
+                FlushMessages();
                 call.Run();
-                FlushVerbose();
+                FlushMessages();
             }
 
             return task.GetAwaiter().GetResult();
@@ -146,7 +148,7 @@ public abstract class QemuCmdlet : PSCmdlet, IDisposable
         }
         finally
         {
-            FlushVerbose();
+            FlushMessages();
         }
     }
 
@@ -165,13 +167,23 @@ public abstract class QemuCmdlet : PSCmdlet, IDisposable
     }
 
     /// <summary>A -Verbose line from any thread; written on the pipeline thread at the next flush.</summary>
-    protected void QueueVerbose(string line) => _verbose.Enqueue(line);
+    protected void QueueVerbose(string line) => _messages.Enqueue((false, line));
 
-    protected void FlushVerbose()
+    /// <summary>A warning from any thread; written on the pipeline thread at the next flush.</summary>
+    protected void QueueWarning(string line) => _messages.Enqueue((true, line));
+
+    protected void FlushMessages()
     {
-        while (_verbose.TryDequeue(out var line))
+        while (_messages.TryDequeue(out var message))
         {
-            WriteVerbose(line);
+            if (message.Warning)
+            {
+                WriteWarning(message.Text);
+            }
+            else
+            {
+                WriteVerbose(message.Text);
+            }
         }
     }
 

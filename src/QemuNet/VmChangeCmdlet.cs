@@ -30,7 +30,7 @@ public abstract class VmChangeCmdlet : QemuCmdlet
     protected void Change(Func<CancellationToken, Task<QemuVm?>> change, params string[] nonTerminating)
     {
         var changed = RunOrWriteError(change, nonTerminating);
-        FlushVerbose();
+        FlushMessages();
         if (changed is not null && PassThru)
         {
             WriteObject(changed);

@@ -75,11 +75,12 @@ public static partial class BridgeAcl
     public static void CheckWritable(string path)
     {
         var dir = Path.GetDirectoryName(path)!;
-        var existing = System.IO.File.Exists(path) ? path : Directory.Exists(dir) ? dir : Path.GetDirectoryName(dir)!;
-        if (!Environment.IsPrivilegedProcess && NativeMethods.Stat(existing) is { } status && status.Owner != NativeMethods.GetEffectiveUserId())
+        // The file is replaced by a rename, so it is its folder (or the one that would hold it) that must be writable.
+        var folder = Directory.Exists(dir) ? dir : Path.GetDirectoryName(dir)!;
+        if (!NativeMethods.CanWrite(folder) && NativeMethods.Stat(folder) is { } status)
         {
-            throw new QemuNetException("BridgeAccessWriteFailed", QemuNetErrorCategory.PermissionDenied, path,
-                $"Cannot change {path}: it belongs to user id {status.Owner}, and this process is not root.",
+            throw new QemuNetException(HostPrivilege.ErrorId, QemuNetErrorCategory.PermissionDenied, path,
+                $"Cannot change {path}: its folder {folder} belongs to user id {status.Owner}, and this process is not root.",
                 "Run as root (the ACL belongs to root): sudo pwsh, then the same command.");
         }
     }

@@ -33,7 +33,16 @@ public sealed class BridgeHelper
     /// <summary>Why users other than root cannot use it, or null (whoever is asking).</summary>
     public string? ProblemForUsers => SetUidRoot || HasCapNetAdmin ? null
         : $"{Path} is neither setuid root nor given CAP_NET_ADMIN, so it can create TAPs only for root. "
-          + $"Fix (as root): 'chmod u+s {Path}' or 'setcap cap_net_admin+ep {Path}'.";
+          + $"Fix (as root): {GrantCommand(Path)}.";
+
+    /// <summary>
+    /// How root lets users run the helper. Debian ships it without the setuid bit; dpkg-statoverride keeps the bit
+    /// through package upgrades, where a plain chmod would be undone by the next one.
+    /// </summary>
+    public static string GrantCommand(string path) =>
+        File.Exists("/usr/bin/dpkg-statoverride") || File.Exists("/usr/sbin/dpkg-statoverride")
+            ? $"dpkg-statoverride --update --add root root 4755 {path}  (or: setcap cap_net_admin+ep {path})"
+            : $"chmod u+s {path}  (or: setcap cap_net_admin+ep {path})";
 
     public static BridgeHelper? Find() => KnownPaths.Where(File.Exists).Select(Inspect).FirstOrDefault();
 

@@ -15,6 +15,14 @@ public sealed class HostContext
         var current = NetworkNamespaceId.Current();
         Id = networkNamespace is null ? current : NetworkNamespaceId.Named(networkNamespace);
         ExecNamespace = Id.SameNamespace(current) ? null : networkNamespace;
+        if (ExecNamespace is not null && !Can.SysAdmin)
+        {
+            // Reading a namespace needs `ip netns exec` (setns) as much as changing it; say so before anything fails on it.
+            throw new QemuNetException(HostPrivilege.ErrorId, QemuNetErrorCategory.PermissionDenied, networkNamespace,
+                $"Working in network namespace {networkNamespace} needs root: QemuNet enters it with ip netns exec, and this process runs as user id "
+                + $"{NativeMethods.GetEffectiveUserId()}. Nothing was changed.",
+                "Run the command as root (sudo pwsh), or leave out -NetworkNamespace to work in the current namespace.");
+        }
     }
 
     /// <summary>A fixed identity, nothing probed (golden plans).</summary>
@@ -29,6 +37,12 @@ public sealed class HostContext
 
     /// <summary>Where the engine says what it decided (the cmdlets send it to -Verbose).</summary>
     public Action<string> Log { get; init; } = _ => { };
+
+    /// <summary>What this process may change (read from /proc/self/status when the context is made).</summary>
+    public HostPrivilege.Capabilities Can { get; init; } = HostPrivilege.Capabilities.Current();
+
+    /// <summary>Where the engine says what the user must know even without -Verbose (the cmdlets send it to warnings).</summary>
+    public Action<string> Warn { get; init; } = _ => { };
 
     /// <summary>The namespace's identity; its books are kept under <see cref="NetworkNamespaceId.Key"/>.</summary>
     public NetworkNamespaceId Id { get; }

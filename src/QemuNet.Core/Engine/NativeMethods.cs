@@ -24,6 +24,9 @@ public static class NativeMethods
     [DllImport("libc", EntryPoint = "geteuid")]
     public static extern uint GetEffectiveUserId();
 
+    [DllImport("libc", EntryPoint = "access", SetLastError = true)]
+    private static extern int Access(string path, int mode);
+
     [DllImport("libc", EntryPoint = "statx", SetLastError = true)]
     private static extern int Statx(int dirFd, string path, int flags, uint mask, byte[] buffer);
 
@@ -38,6 +41,9 @@ public static class NativeMethods
 
     [DllImport("libc", EntryPoint = "close")]
     private static extern int Close(int fd);
+
+    /// <summary>Whether this process may write <paramref name="path"/> (access(2) W_OK: the kernel's answer, root and ACLs included).</summary>
+    public static bool CanWrite(string path) => Access(path, 2) == 0;
 
     /// <summary>Owner, mode (type and permission bits) and inode of a path; the link itself when it is a symlink. Null when absent.</summary>
     public static PathStatus? LStat(string path) => StatCore(path, AtSymlinkNoFollow);

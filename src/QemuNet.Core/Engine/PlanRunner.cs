@@ -64,6 +64,11 @@ public sealed class PlanRunner
         {
             // -WhatIf changes nothing, takes no lock and recovers nothing; it shows what a real run would do now.
             var shown = await observeAndPlan(cancellationToken).ConfigureAwait(false);
+            if (HostPrivilege.NotePlanSeenWithout(_host, shown) is { } note)
+            {
+                _host.Warn(note);
+            }
+
             foreach (var step in shown.Steps)
             {
                 confirm(step);
@@ -85,6 +90,7 @@ public sealed class PlanRunner
             return PlanOutcome.NothingToDo;
         }
 
+        HostPrivilege.Demand(_host, plan);
         foreach (var step in plan.Steps)
         {
             if (!confirm(step))

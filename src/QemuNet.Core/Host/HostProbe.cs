@@ -182,7 +182,7 @@ public static class HostProbe
             {
                 Check = "Bridge helper", Status = QemuHostCheckStatus.Warning, Value = helper.Path, Blocks = root ? QemuNetMode.None : QemuNetMode.Bridge,
                 Detail = $"Neither setuid root nor CAP_NET_ADMIN: only root can use it. {acl}.",
-                Fix = $"chmod u+s {helper.Path}  (or: setcap cap_net_admin+ep {helper.Path})",
+                Fix = BridgeHelper.GrantCommand(helper.Path),
             };
         }
 

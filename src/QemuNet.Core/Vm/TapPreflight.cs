@@ -46,9 +46,9 @@ public static class TapPreflight
             else if (tap.ModuleAttaches)
             {
                 await CheckBridgeAsync(tap.Bridge!, host, ct).ConfigureAwait(false);
-                if (!Environment.IsPrivilegedProcess)
+                if (!host.Can.NetAdmin)
                 {
-                    throw new QemuNetException("TapNeedsRoot", QemuNetErrorCategory.PermissionDenied, tap.Bridge,
+                    throw new QemuNetException(HostPrivilege.ErrorId, QemuNetErrorCategory.PermissionDenied, tap.Bridge,
                         $"Creating a TAP on bridge {tap.Bridge} needs root (CAP_NET_ADMIN).",
                         $"Run as root, or let QEMU's bridge helper do it: New-QemuTap -Bridge {tap.Bridge} -UseHelper (after Grant-QemuBridgeAccess -Bridge {tap.Bridge}).");
                 }

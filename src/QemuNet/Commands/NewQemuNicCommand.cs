@@ -71,7 +71,7 @@ public sealed class NewQemuNicCommand : QemuCmdlet
         }
         finally
         {
-            FlushVerbose();
+            FlushMessages();
         }
     }
 }

@@ -164,7 +164,7 @@ public sealed class StartQemuVmCommand : QemuCmdlet
 
         // Every step (record, TAPs, QEMU with its exact argv) goes through ShouldProcess: -WhatIf lists them all.
         var vm = Run(ct => manager.StartAsync(spec, qemu, accelerator, arguments, netns, ConfirmStep, IsWhatIf, ct));
-        FlushVerbose();
+        FlushMessages();
         if (vm is null)
         {
             return;
@@ -199,7 +199,7 @@ public sealed class StartQemuVmCommand : QemuCmdlet
 
         // The guest is gone: its TAPs go now; the record and console log stay for Get-QemuVm until Remove-QemuVm.
         vm = Run(ct => manager.StopAsync(vm.Name, turnOff: true, timeoutSec: 1, _ => true, whatIf: false, ct)) ?? vm;
-        FlushVerbose();
+        FlushMessages();
         if (PassThru)
         {
             WriteObject(vm);
