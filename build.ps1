@@ -6,6 +6,8 @@
     Build: compiles src/ and stages the module into output/QemuNet/<version>/.
     Test:  Build, installs missing system packages (as root, with apt), builds the test guest, runs the xunit
            tests of QemuNet.Core and the Pester tests of the module, and ends with "Tests: N passed, N failed".
+    Pester: only the Pester tests, against the module already staged in output/ (no build); as root, Test runs
+           them this way a second time as a throwaway unprivileged user, so both kinds of user are tested.
     Stress: Build, then the crash harness of every plan kind (NAT, bridge, ACL, VM start and stop, the uplink move) killed at
            every host action, before and after it ran (the Test task tries a few points of each).
     Demo:  Build, then boots a tiny guest through the module's pipeline with user-mode networking and fetches
@@ -15,7 +17,7 @@
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Stress', 'Demo', 'Clean')]
+    [ValidateSet('Build', 'Test', 'Pester', 'Stress', 'Demo', 'Clean')]
     [string]$Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -41,12 +43,18 @@ $systemPackages = [ordered]@{
     'busybox-static'    = { Test-DebianPackage 'busybox-static' }
     'linux-image-amd64' = { [bool](Get-ChildItem /boot/vmlinuz-* -ErrorAction Ignore) }
     'cpio'              = { [bool](Get-Command cpio -CommandType Application -ErrorAction Ignore) }
-    'iproute2'          = { [bool](Get-Command ip -CommandType Application -ErrorAction Ignore) }
-    'dnsmasq-base'      = { [bool](Get-Command dnsmasq -CommandType Application -ErrorAction Ignore) }
-    'nftables'          = { [bool](Get-Command nft -CommandType Application -ErrorAction Ignore) }
+    'iproute2'          = { Test-Program ip }
+    'dnsmasq-base'      = { Test-Program dnsmasq }
+    'nftables'          = { Test-Program nft }
     # Real clients for the NAT tests: ISC dhclient and dig against the network's dnsmasq.
     'isc-dhcp-client'   = { Test-DebianPackage 'isc-dhcp-client' }
     'bind9-dnsutils'    = { Test-DebianPackage 'bind9-dnsutils' }
+}
+
+function Test-Program([string]$Name) {
+    <# On PATH, or in sbin, which a normal user's PATH lacks (Debian): root's tools are installed, just not on it. #>
+    [bool](Get-Command $Name -CommandType Application -ErrorAction Ignore) -or
+    [bool](@('/usr/local/sbin', '/usr/sbin', '/sbin') | Where-Object { Test-Path (Join-Path $_ $Name) -PathType Leaf })
 }
 
 function Test-DebianPackage([string]$Name) {
@@ -348,7 +356,7 @@ function Invoke-CoreTests {
 function Invoke-ModuleTests {
     Import-Module (Get-PesterModulePath) -RequiredVersion 5.7.1 -Force
     $config = New-PesterConfiguration
-    $config.Run.Path = if ($TestPath) { $TestPath | ForEach-Object { if (Test-Path $_) { $_ } else { Join-Path $root "tests/$_" } } } else { Join-Path $root 'tests' }
+    $config.Run.Path = if ($TestPath) { $TestPath -split ',' | ForEach-Object { if (Test-Path $_) { $_ } else { Join-Path $root "tests/$_" } } } else { Join-Path $root 'tests' }
     $config.Run.PassThru = $true
     $config.Output.Verbosity = 'Detailed'
     $config.TestResult.Enabled = $true
@@ -363,6 +371,54 @@ function Invoke-ModuleTests {
     }
 }
 
+function New-UnprivilegedUser {
+    <#
+    Root only: a throwaway system user and, in a folder it can read, what it needs to run the Pester suites as
+    the users do: pwsh, Pester, build.ps1, the tests, the staged module and the test guest. Root's own copies
+    stay out of reach (/root is 0700).
+    #>
+    $name = 'qemunet-t{0:x6}' -f (Get-Random -Maximum 0xffffff)
+    $folder = Join-Path ([IO.Path]::GetTempPath()) $name
+    $repo = Join-Path $folder 'repo'
+    $null = New-Item -ItemType Directory -Path $folder, (Join-Path $folder 'home'), (Join-Path $repo 'output/test-results')
+    Invoke-Native chmod @('0755', $folder)
+    Invoke-Native useradd @('--system', '--user-group', '--no-create-home', '--home-dir', (Join-Path $folder 'home'), '--shell', '/usr/sbin/nologin', $name)
+    Copy-Item $PSHOME (Join-Path $folder 'pwsh') -Recurse
+    $pester = Join-Path $folder 'nuget/pester/5.7.1'
+    $null = New-Item -ItemType Directory -Path (Split-Path $pester)
+    Copy-Item (Split-Path (Split-Path (Get-PesterModulePath))) $pester -Recurse
+    Copy-Item (Join-Path $root 'build.ps1'), (Join-Path $root 'QemuNet.psd1') $repo
+    $null = New-Item -ItemType Directory -Path (Join-Path $repo 'tests')
+    Get-ChildItem (Join-Path $root 'tests') -Exclude 'QemuNet.*.Tests' | Copy-Item -Destination (Join-Path $repo 'tests') -Recurse
+    Copy-Item (Join-Path $output 'QemuNet') (Join-Path $repo 'output') -Recurse
+    if (Test-Path $guestDir) { Copy-Item $guestDir (Join-Path $repo 'output') -Recurse }
+    Invoke-Native chown @('-R', "$($name):$($name)", (Join-Path $folder 'home'), (Join-Path $repo 'output/test-results'))
+    return [pscustomobject]@{ Name = $name; Folder = $folder; Pwsh = Join-Path $folder 'pwsh/pwsh.dll'; Repo = $repo }
+}
+
+function Remove-UnprivilegedUser($User) {
+    & pkill -KILL -u $User.Name 2>$null
+    & userdel $User.Name 2>$null
+    Remove-Item $User.Folder -Recurse -Force -ErrorAction Ignore
+}
+
+function Invoke-UnprivilegedModuleTests($User) {
+    <# The Pester suites again, as that user with a normal user's PATH (no sbin): root-only tests skip themselves. #>
+    Write-Host "Pester as the unprivileged user $($User.Name)" -ForegroundColor Cyan
+    $environment = @("HOME=$($User.Folder)/home", 'PATH=/usr/local/bin:/usr/bin:/bin', "NUGET_PACKAGES=$($User.Folder)/nuget",
+        'DOTNET_CLI_TELEMETRY_OPTOUT=1', 'DOTNET_NOLOGO=1', "TERM=$env:TERM", 'LANG=C.UTF-8')
+    $lines = [System.Collections.Generic.List[string]]::new()
+    & setpriv "--reuid=$($User.Name)" "--regid=$($User.Name)" --init-groups -- env -i @environment (Get-Command dotnet).Source $User.Pwsh `
+        -NoProfile -File (Join-Path $User.Repo 'build.ps1') -Task Pester @(if ($TestPath) { '-TestPath'; ($TestPath | Split-Path -Leaf) -join ',' }) 2>&1 |
+        ForEach-Object { $lines.Add("$_"); Write-Host $_ }
+    $summary = $lines | Where-Object { $_ -match '^Pester: (\d+) passed, (\d+) failed, (\d+) skipped' } | Select-Object -Last 1
+    if (-not $summary -or $summary -notmatch '^Pester: (\d+) passed, (\d+) failed, (\d+) skipped') {
+        Write-Warning "The unprivileged Pester run gave no summary (exit code $LASTEXITCODE); counting it as one failure."
+        return [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 }
+    }
+    return [pscustomobject]@{ Passed = [int]$Matches[1]; Failed = [int]$Matches[2]; Skipped = [int]$Matches[3] }
+}
+
 switch ($Task) {
     'Clean' {
         Remove-Item $output -Recurse -Force -ErrorAction Ignore
@@ -374,14 +430,36 @@ switch ($Task) {
         Install-SystemPackages
         Build-TestGuest
         $core = Invoke-CoreTests
-        $module = Invoke-ModuleTests
-        $passed = $core.Passed + $module.Passed
-        $failed = $core.Failed + $module.Failed
-        $skipped = $core.Skipped + $module.Skipped
+        # As root, the suites also run as a user made for the purpose: CI proves the non-root promise too, and the
+        # root suites can hand that user a guest to start (the bridge helper).
+        $user = if ((& id -u) -eq '0') { New-UnprivilegedUser }
+        try {
+            if ($user) {
+                $env:QEMUNET_TEST_USER = $user.Name; $env:QEMUNET_TEST_USER_FOLDER = $user.Folder
+            }
+            $module = Invoke-ModuleTests
+            $unprivileged = if ($user) { Invoke-UnprivilegedModuleTests $user }
+        }
+        finally {
+            if ($user) { Remove-UnprivilegedUser $user }
+        }
+        $runs = @($core, $module) + @($unprivileged | Where-Object { $_ })
+        $passed = ($runs | Measure-Object Passed -Sum).Sum
+        $failed = ($runs | Measure-Object Failed -Sum).Sum
+        $skipped = ($runs | Measure-Object Skipped -Sum).Sum
         Write-Host "xunit: $($core.Passed) passed, $($core.Failed) failed, $($core.Skipped) skipped"
         Write-Host "Pester: $($module.Passed) passed, $($module.Failed) failed, $($module.Skipped) skipped"
+        if ($unprivileged) {
+            Write-Host "Pester as $($user.Name): $($unprivileged.Passed) passed, $($unprivileged.Failed) failed, $($unprivileged.Skipped) skipped"
+        }
         Write-Host "Tests: $passed passed, $failed failed, $skipped skipped"
         if ($failed -gt 0 -or $passed -eq 0) { exit 1 }
+    }
+    'Pester' {
+        # The module as staged in output/, no build: how the Test task runs the suites as its unprivileged user.
+        $module = Invoke-ModuleTests
+        Write-Host "Pester: $($module.Passed) passed, $($module.Failed) failed, $($module.Skipped) skipped"
+        if ($module.Failed -gt 0 -or $module.Passed -eq 0) { exit 1 }
     }
     'Stress' {
         Invoke-Build

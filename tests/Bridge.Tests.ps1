@@ -6,6 +6,8 @@ BeforeDiscovery {
     . (Join-Path $PSScriptRoot 'common.ps1')
     $skip = Get-TestSkipReason -Need Root, Qemu, Guest, Nat
     if ($skip) { Write-Warning "Skipping the bridge tests: $skip" }
+    $noTestUser = -not (Get-TestUser)
+    if (-not $skip -and $noTestUser) { Write-Warning 'Skipping the non-root bridge helper test: no unprivileged test user (build.ps1 -Task Test makes one when run as root).' }
 }
 
 BeforeAll {
@@ -278,6 +280,41 @@ Describe 'Bridges with an uplink, TAPs, ifup scripts and the bridge helper' -Ski
         Revoke-QemuBridgeAccess -Bridge br0 -Confirm:$false
         # Revoking the only rule removes the file Grant made (it used to leave one holding a newline).
         Test-Path $aclPath | Should -BeFalse
+    }
+
+    It 'a user who is not root puts a guest on a bridge root made and granted, through the helper, and it gets a LAN lease' -Skip:$noTestUser {
+        # Root's part: the bridge (made above), the grant, and a helper users may run. Debian ships it without the
+        # setuid bit; a setuid copy stands in for dpkg-statoverride, so the machine's own helper stays as it was.
+        $user = Get-TestUser
+        Grant-QemuBridgeAccess -Bridge br0 -Confirm:$false
+        $helperDir = New-Item -ItemType Directory -Path (Join-Path ([IO.Path]::GetTempPath()) "qnt-helper-$([guid]::NewGuid().ToString('n').Substring(0, 6))")
+        try {
+            & chmod 0755 $helperDir
+            $helper = Join-Path $helperDir 'qemu-bridge-helper'
+            Copy-Item (Get-QemuBridgeAccess -Bridge br0).HelperPath $helper
+            & chmod 4755 $helper
+            $userState = Join-Path $user.Home "state-$([guid]::NewGuid().ToString('n').Substring(0, 6))"
+            $guest = "-Kernel '$($user.GuestDir)/vmlinuz' -Initrd '$($user.GuestDir)/initrd.img' -Accelerator Tcg"
+            $run = Invoke-AsTestUser -User $user -Namespace $hostNs -Environment @{ QEMUNET_STATE_DIR = $userState } -Script @"
+"uid=`$(& id -u)"
+`$vm = New-QemuTap -Bridge br0 -Helper '$helper' | New-QemuNic -Model virtio | Start-QemuVm -Name user-helped $guest -Append '$fetchLan'
+'VM=' + (@{ Pid = `$vm.Pid; ConsoleLog = `$vm.ConsoleLog; Mac = `$vm.Nics[0].MacAddress } | ConvertTo-Json -Compress)
+"@
+            $run.ExitCode | Should -Be 0 -Because $run.Output
+            $run.Output | Should -Match "uid=[1-9]\d*" -Because 'the guest is started by a user who is not root'
+            $started = ($run.Output -split "`n" | Where-Object { $_ -like 'VM=*' } | Select-Object -First 1).Substring(3) | ConvertFrom-Json
+            ((Get-Content "/proc/$($started.Pid)/status" | Where-Object { $_ -like 'Uid:*' }) -split '\s+')[1] | Should -Be (& id -u $user.Name)
+            Assert-GuestOnLan ([pscustomobject]@{ Pid = $started.Pid; ConsoleLog = $started.ConsoleLog; Nics = @([pscustomobject]@{ MacAddress = $started.Mac }) })
+
+            $stop = Invoke-AsTestUser -User $user -Namespace $hostNs -Environment @{ QEMUNET_STATE_DIR = $userState } -Script 'Stop-QemuVm -Name user-helped -TurnOff -Confirm:$false'
+            $stop.ExitCode | Should -Be 0 -Because $stop.Output
+            Test-ProcessRunning $started.Pid | Should -BeFalse
+        }
+        finally {
+            & pkill -KILL -u $user.Name qemu-system 2>$null
+            Remove-Item $helperDir -Recurse -Force
+            Revoke-QemuBridgeAccess -Bridge br0 -Confirm:$false
+        }
     }
 
     It 'Remove-QemuBridge refuses while a guest is on it, then puts the uplink back exactly' {

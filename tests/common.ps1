@@ -195,3 +195,35 @@ function Get-CrashPoints {
     }
     @("${Kind}:$($Changes[$First]):after", "${Kind}:$($Changes[[int][math]::Floor($Changes.Count / 2)]):before", "${Kind}:$($Changes[$Last]):after") | Select-Object -Unique
 }
+
+function Get-TestUser {
+    <#
+    The unprivileged user build.ps1's Test task makes when it runs as root, with its own copies of pwsh, the
+    staged module and the test guest (root's are out of its reach); $null when there is none.
+    #>
+    if (-not $env:QEMUNET_TEST_USER -or -not $env:QEMUNET_TEST_USER_FOLDER) { return $null }
+    $folder = $env:QEMUNET_TEST_USER_FOLDER
+    return [pscustomobject]@{
+        Name     = $env:QEMUNET_TEST_USER
+        Home     = Join-Path $folder 'home'
+        Pwsh     = Join-Path $folder 'pwsh/pwsh.dll'
+        Module   = Get-ChildItem (Join-Path $folder 'repo/output/QemuNet/*/QemuNet.psd1') | Select-Object -Last 1 -ExpandProperty FullName
+        GuestDir = Join-Path $folder 'repo/output/guest'
+    }
+}
+
+function Invoke-AsTestUser {
+    <#
+    Runs a script as the unprivileged test user, with the module imported and a normal user's PATH: root enters
+    $Namespace first (a user cannot), then drops to that user (setpriv), as `sudo -u` would after `ip netns exec`.
+    #>
+    param([Parameter(Mandatory)]$User, [Parameter(Mandatory)][string]$Script, [string]$Namespace, [hashtable]$Environment = @{})
+    $variables = @("HOME=$($User.Home)", 'PATH=/usr/local/bin:/usr/bin:/bin', 'LANG=C.UTF-8', 'DOTNET_CLI_TELEMETRY_OPTOUT=1') +
+        @($Environment.Keys | ForEach-Object { "$_=$($Environment[$_])" })
+    $full = "`$ErrorActionPreference = 'Stop'; Import-Module '$($User.Module)'; $Script"
+    $command = @('setpriv', "--reuid=$($User.Name)", "--regid=$($User.Name)", '--init-groups', '--', 'env', '-i') + $variables +
+        @((Get-Command dotnet).Source, $User.Pwsh, '-NoProfile', '-NonInteractive', '-Command', $full)
+    if ($Namespace) { $command = @('ip', 'netns', 'exec', $Namespace) + $command }
+    $out = & $command[0] $command[1..($command.Count - 1)] 2>&1
+    return [pscustomobject]@{ ExitCode = $LASTEXITCODE; Output = ($out | Out-String) }
+}

@@ -36,8 +36,12 @@ public sealed partial record NetworkNamespaceId(ulong Inode, ulong Cookie, strin
             throw NotFound(name);
         }
 
-        // Without CAP_SYS_ADMIN the cookie cannot be read; such a caller cannot change the namespace either.
-        var cookie = NativeMethods.InNamespace(path, NativeMethods.NetnsCookie) ?? 0;
+        // The namespace this process is in (a user started under `ip netns exec` and setpriv) gives its cookie without
+        // entering it, which needs CAP_SYS_ADMIN. Elsewhere, without that, the cookie cannot be read; such a caller
+        // cannot change the namespace either.
+        var cookie = status.Inode == ParseInode(new FileInfo("/proc/thread-self/ns/net").LinkTarget)
+            ? NativeMethods.NetnsCookie()
+            : NativeMethods.InNamespace(path, NativeMethods.NetnsCookie) ?? 0;
         return new NetworkNamespaceId(status.Inode, cookie, name);
     }
 

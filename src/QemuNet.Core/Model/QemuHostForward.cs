@@ -141,3 +141,12 @@ public sealed partial class QemuHostForward
     [GeneratedRegex(@"^(?:(?<proto>tcp|udp)/)?(?<hport>\d+):(?<gport>\d+)$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex ShortSyntax();
 }
+
+/// <summary>
+/// A user network's forwards. Its text is the forwards in QEMU's own syntax, comma-separated, so a CSV cell
+/// (Export-Csv writes a value's text) holds them whole and reads back; a plain array would give "System.Object[]".
+/// </summary>
+public sealed class QemuHostForwardList(IList<QemuHostForward> forwards) : System.Collections.ObjectModel.ReadOnlyCollection<QemuHostForward>(forwards)
+{
+    public override string ToString() => string.Join(",", this);
+}

@@ -111,7 +111,7 @@ public sealed partial record QemuUserNet : QemuNetBackend
             Dns = dns,
             HostName = hostName,
             DomainName = domainName,
-            HostForward = forwards.ToArray(),
+            HostForward = new QemuHostForwardList(forwards.ToArray()),
         };
     }
 

@@ -10,14 +10,18 @@ namespace QemuNet.Commands;
 [OutputType(typeof(QemuNic))]
 public sealed class NewQemuNicCommand : QemuCmdlet
 {
+    private string _model = QemuNicModels.DefaultModel;
+
+    /// <summary>Empty (a CSV cell) means the default model.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(NicModelCompleter))]
-    [ValidateNotNullOrEmpty]
-    public string Model { get; set; } = QemuNicModels.DefaultModel;
+    [EmptyAsNull]
+    [AllowNull]
+    public string Model { get => _model; set => _model = value ?? QemuNicModels.DefaultModel; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [Alias("Mac", "MacAddr")]
-    [ValidateNotNullOrEmpty]
+    [EmptyAsNull]
     public string? MacAddress { get; set; }
 
     /// <summary>Not bound by property name: a piped backend's own Id must not become the NIC's.</summary>
@@ -27,13 +31,15 @@ public sealed class NewQemuNicCommand : QemuCmdlet
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [Alias("Addr")]
-    [ValidateNotNullOrEmpty]
+    [EmptyAsNull]
     public string? PciAddress { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [EmptyAsNull]
     public int? Vectors { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [EmptyAsNull]
     public int? BootIndex { get; set; }
 
     [Parameter(ValueFromPipeline = true)]

@@ -21,17 +21,26 @@ public sealed class StartQemuVmCommand : QemuCmdlet
     private const long OneMiB = 1024 * 1024;
     private readonly List<QemuNic> _nics = [];
 
-    [Parameter(ValueFromPipeline = true)]
+    [Parameter]
     public QemuNic[]? Nic { get; set; }
 
-    /// <summary>A backend piped on its own gets a NIC of the default model.</summary>
-    [Parameter(ValueFromPipeline = true)]
+    /// <summary>A backend given on its own gets a NIC of the default model.</summary>
+    [Parameter]
     public QemuNetBackend[]? Backend { get; set; }
 
     /// <summary>A NAT network (an object, or its name) given on its own gets a NIC of the default model with a TAP on its bridge.</summary>
-    [Parameter(ValueFromPipeline = true)]
+    [Parameter]
     [ArgumentCompleter(typeof(NatNameCompleter))]
     public QemuNatNetworkArgument[]? Network { get; set; }
+
+    /// <summary>
+    /// Everything piped in: NICs, backends, networks and their names. It is the only pipeline parameter: PowerShell
+    /// would bind a NIC to -Nic and to a catch-all alike, and tells a cmdlet nothing of input that binds nowhere. So a
+    /// NIC, backend or network saved and loaded again (Import-Clixml, ConvertFrom-Json, Import-Csv, remoting), which
+    /// has lost its type, is rebuilt here, and anything else stops the start before a guest boots on the wrong network.
+    /// </summary>
+    [Parameter(ValueFromPipeline = true, DontShow = true)]
+    public PSObject? InputObject { get; set; }
 
     [Parameter(Position = 0)]
     [ValidateNotNullOrEmpty]
@@ -103,8 +112,58 @@ public sealed class StartQemuVmCommand : QemuCmdlet
     {
         _nics.AddRange(Nic ?? []);
         _nics.AddRange((Backend ?? []).Select(b => new QemuNic { Backend = b }));
-        _nics.AddRange((Network ?? []).Select(a => ResolveNetwork(a, NetworkNamespace))
-            .Select(n => new QemuNic { Backend = QemuTapNet.ForBridge(n.BridgeName, n.NetworkNamespace) }));
+        _nics.AddRange((Network ?? []).Select(a => ResolveNetwork(a, NetworkNamespace)).Select(NicOn));
+        if (InputObject is not null)
+        {
+            _nics.Add(NicFrom(InputObject));
+            InputObject = null;
+        }
+    }
+
+    private static QemuNic NicOn(QemuNatNetwork network) => new() { Backend = QemuTapNet.ForBridge(network.BridgeName, network.NetworkNamespace) };
+
+    /// <summary>The NIC a piped object stands for: the object itself, or one rebuilt from its saved properties.</summary>
+    private QemuNic NicFrom(PSObject input)
+    {
+        switch (input.BaseObject)
+        {
+            case QemuNic nic:
+                return nic;
+            case QemuNetBackend backend:
+                return new QemuNic { Backend = backend };
+            case QemuNatNetwork network:
+                return NicOn(ResolveNetwork(new QemuNatNetworkArgument(network), NetworkNamespace));
+            case string name:
+                return NicOn(ResolveNetwork(new QemuNatNetworkArgument(name), NetworkNamespace));
+        }
+
+        // A row with nothing in it is what Export-Csv makes of an object of another kind than the first one.
+        var kind = SavedObject.IsBag(input) && !SavedObject.IsEmpty(input) ? SavedSpec.KindOf(SavedObject.Names(input)) : null;
+        if (kind is null)
+        {
+            var type = input.TypeNames.FirstOrDefault() ?? input.BaseObject.GetType().FullName;
+            ThrowTerminatingError(new ErrorRecord(new PSArgumentException($"Start-QemuVm cannot use the piped {type} '{input}': it is not a NIC, a backend or a NAT network (nor one saved and loaded again). No guest was started."),
+                "VmInputNotBound", ErrorCategory.InvalidArgument, input)
+            {
+                ErrorDetails = new ErrorDetails($"Start-QemuVm cannot use the piped {type} '{input}': it is not a NIC, a backend or a NAT network (nor one saved and loaded again). No guest was started.")
+                {
+                    RecommendedAction = "Pipe objects from New-QemuNic, New-QemuUserNet, New-QemuTap or Get-QemuNat (or their saved forms), or a NAT network's name.",
+                },
+            });
+        }
+
+        var bag = SavedObject.Bag(input);
+        if (kind == typeof(QemuNatNetwork))
+        {
+            // A saved network is a snapshot; the network itself is the one of that name on the host now.
+            var name = (string)bag("Name")!;
+            return NicOn(ResolveNetwork(new QemuNatNetworkArgument(name), bag("NetworkNamespace") as string is { Length: > 0 } ns ? ns : NetworkNamespace));
+        }
+
+        // The model is checked against the installed QEMU with the others below (CheckModels).
+        return kind == typeof(QemuNetBackend)
+            ? new QemuNic { Backend = Invoke(() => SavedSpec.Backend(bag)) }
+            : Invoke(() => SavedSpec.Nic(bag, [.. QemuNicModels.KnownDevices, QemuNicModels.ToDevice(bag("Model") as string is { Length: > 0 } m ? m : QemuNicModels.DefaultModel)]));
     }
 
     protected override void EndProcessing()

@@ -1,0 +1,114 @@
+using System.Globalization;
+
+namespace QemuNet.Core.Model;
+
+/// <summary>
+/// Rebuilds spec objects from their saved forms (Import-Clixml, ConvertFrom-Json, remoting, CSV rows), which keep
+/// the properties but not the type. The saved form is a property bag: values are text, numbers, booleans, nested
+/// bags (<see cref="Func{T, TResult}"/> of a property name) or lists; an empty text is a value not given (a CSV
+/// cell). Everything goes through the same checks as the New- cmdlets, so a hand-edited file cannot slip past them.
+/// </summary>
+public static class SavedSpec
+{
+    /// <summary>The kind of spec a bag with these property names holds; null when it is none of them.</summary>
+    public static Type? KindOf(IReadOnlyCollection<string> names)
+    {
+        bool Has(string name) => names.Contains(name, StringComparer.OrdinalIgnoreCase);
+        return Has("Kind") && (Has("IfName") || Has("Restrict")) ? typeof(QemuNetBackend)
+            : Has("BridgeName") && Has("Subnet") && Has("Gateway") ? typeof(QemuNatNetwork)
+            : Has("Model") ? typeof(QemuNic)
+            : null;
+    }
+
+    public static QemuNic Nic(Func<string, object?> get, IReadOnlyCollection<string> knownModels) =>
+        QemuNic.Create(Text(get, "Model") ?? QemuNicModels.DefaultModel, Text(get, "MacAddress"), Text(get, "Id"), Text(get, "PciAddress"),
+            Int(get, "Vectors"), Int(get, "BootIndex"), NicBackend(get("Backend")), knownModels);
+
+    /// <summary>
+    /// A NIC's saved backend. A CSV row keeps only its text: "user" is the default user network, and anything
+    /// else cannot be rebuilt from text, so it is refused rather than silently put on the default network.
+    /// </summary>
+    private static QemuNetBackend? NicBackend(object? value) => value switch
+    {
+        null or "" or "user" => null,
+        Func<string, object?> bag => Backend(bag),
+        _ => throw new QemuNetException("SpecBackendNotSaved", QemuNetErrorCategory.InvalidData, value,
+            $"The saved NIC's backend is only the text '{value}' (a CSV row keeps no nested objects), so it cannot be rebuilt.",
+            "Save NICs with Export-Clixml or ConvertTo-Json, or save the backend on its own rows (New-QemuTap, New-QemuUserNet) and pipe it to New-QemuNic."),
+    };
+
+    public static QemuNetBackend Backend(Func<string, object?> get)
+    {
+        var kindText = Text(get, "Kind");
+        if (!System.Enum.TryParse<QemuBackendKind>(kindText, ignoreCase: true, out var kind) || !System.Enum.IsDefined(kind))
+        {
+            throw new QemuNetException("SpecKindUnknown", QemuNetErrorCategory.InvalidData, kindText,
+                $"The saved backend's Kind '{kindText}' is neither User nor Tap.", "Save the backend again from New-QemuUserNet or New-QemuTap.");
+        }
+
+        return kind == QemuBackendKind.User
+            ? QemuUserNet.Create(Text(get, "Id"), Bool(get, "Restrict") ?? false, Text(get, "Subnet"), Text(get, "DhcpStart"), Text(get, "Dns"),
+                Text(get, "HostName"), Text(get, "DomainName"),
+                List(get("HostForward")).SelectMany(Forwards).ToArray())
+            : new QemuTapNet
+            {
+                Id = Text(get, "Id"),
+                IfName = Text(get, "IfName"),
+                Bridge = Text(get, "Bridge"),
+                NetworkNamespace = Text(get, "NetworkNamespace"),
+                Script = Text(get, "Script"),
+                DownScript = Text(get, "DownScript"),
+                Helper = Text(get, "Helper"),
+                Fd = Int(get, "Fd"),
+                SndBuf = Long(get, "SndBuf"),
+                VnetHdr = Bool(get, "VnetHdr"),
+                Hub = Int(get, "Hub"),
+                Vhost = EnumValue<QemuVhostMode>(get, "Vhost") ?? QemuVhostMode.Auto,
+                Queues = Int(get, "Queues"),
+            }.Validate();
+    }
+
+    /// <summary>A saved forward: a bag, or QEMU's text of one or (a CSV cell) several, comma-separated.</summary>
+    private static IEnumerable<QemuHostForward> Forwards(object? value) => value switch
+    {
+        string text => text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(QemuHostForward.Parse),
+        _ => [QemuHostForward.From(value!, value as Func<string, object?>)],
+    };
+
+    private static string? Text(Func<string, object?> get, string name) => get(name) switch
+    {
+        null => null,
+        string s => s.Length == 0 ? null : s,
+        var v => Convert.ToString(v, CultureInfo.InvariantCulture),
+    };
+
+    private static long? Long(Func<string, object?> get, string name) =>
+        Text(get, name) is { } text
+            ? long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n) ? n : throw Invalid(name, text, "a whole number")
+            : null;
+
+    private static int? Int(Func<string, object?> get, string name) =>
+        Long(get, name) is { } n ? n is >= int.MinValue and <= int.MaxValue ? (int)n : throw Invalid(name, n, "a whole number") : null;
+
+    private static bool? Bool(Func<string, object?> get, string name) =>
+        Text(get, name) is { } text ? bool.TryParse(text, out var b) ? b : throw Invalid(name, text, "True or False") : null;
+
+    /// <summary>An enum by name or number (ConvertTo-Json writes enums as numbers).</summary>
+    private static T? EnumValue<T>(Func<string, object?> get, string name) where T : struct, Enum =>
+        Text(get, name) is { } text
+            ? System.Enum.TryParse<T>(text, ignoreCase: true, out var value) && System.Enum.IsDefined(value) ? value
+                : throw Invalid(name, text, string.Join(", ", System.Enum.GetNames<T>()))
+            : null;
+
+    private static IEnumerable<object?> List(object? value) => value switch
+    {
+        null => [],
+        string s => s.Length == 0 ? [] : [s],
+        System.Collections.IEnumerable items => items.Cast<object?>(),
+        _ => [value],
+    };
+
+    private static QemuNetException Invalid(string name, object value, string expected) =>
+        new("SpecValueInvalid", QemuNetErrorCategory.InvalidData, value, $"The saved {name} '{value}' is not {expected}.",
+            $"Correct {name} in the saved object, or make it again with the New- cmdlet.");
+}

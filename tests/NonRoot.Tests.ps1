@@ -1,0 +1,68 @@
+# What a user who is not root gets: a report from Test-QemuNetHost, every plan with -WhatIf, and one clear refusal
+# (HostChangeNeedsRoot, before any step) from every command that would change the host's network. As root this
+# suite skips itself: build.ps1 -Task Test runs it again as an unprivileged user it makes for the purpose.
+BeforeDiscovery {
+    . (Join-Path $PSScriptRoot 'common.ps1')
+    $skip = if ($IsRoot) { 'runs as a user who is not root (build.ps1 -Task Test runs it as its unprivileged user)' } else { Get-TestSkipReason -Need Qemu }
+    if ($skip) { Write-Warning "Skipping the non-root tests: $skip" }
+}
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'common.ps1')
+}
+
+Describe 'A user who is not root' -Skip:([bool]$skip) {
+    BeforeAll {
+        $script:state = New-TestStateDirectory
+        $script:aclPath = '/etc/qemu/bridge.conf'
+
+        function Get-HostSnapshot {
+            [pscustomobject]@{
+                Links = (Get-ChildItem /sys/class/net -Name | Sort-Object) -join ' '
+                Books = @(Get-ChildItem $state -Recurse -File -Exclude '.lock' -ErrorAction Ignore).FullName -join ' '
+                Acl   = if (Test-Path $aclPath) { Get-Content $aclPath -Raw } else { '(none)' }
+            }
+        }
+
+        function Assert-HostUnchanged($Before) {
+            $after = Get-HostSnapshot
+            foreach ($p in 'Links', 'Books', 'Acl') { $after.$p | Should -Be $Before.$p -Because "$p must be as it was" }
+        }
+    }
+    AfterAll { Remove-TestStateDirectory $state }
+
+    It 'gets findings from Test-QemuNetHost, its own lack of root among them' {
+        $checks = @(Test-QemuNetHost)
+        $checks.Count | Should -BeGreaterThan 5
+        ($checks | Where-Object Check -EQ 'Root').Status | Should -Be 'Warning'
+        ($checks | Where-Object Check -EQ 'ip').Status | Should -Be 'Ok' -Because 'ip is found in sbin even when PATH lacks it'
+    }
+
+    It 'sees the whole Enable-QemuNat plan with -WhatIf, and a note of what it could not read' {
+        $before = Get-HostSnapshot
+        $run = Invoke-ChildPwsh 'Enable-QemuNat -Name nonroot -Subnet 198.51.100.0/24 -WhatIf'
+        $run.ExitCode | Should -Be 0 -Because $run.Output
+        $run.Output | Should -Match 'What if: \[qn-nonroot\] Create bridge'
+        $run.Output | Should -Match 'masquerade'
+        $run.Output | Should -Match 'dnsmasq --conf-file='
+        $run.Output | Should -Match 'WARNING: This plan is what user id \d+ can see'
+        $run.Output | Should -Not -Match 'ProgramNotFound|Operation not permitted'
+        Assert-HostUnchanged $before
+    }
+
+    It '<Command> is refused with HostChangeNeedsRoot before any change' -TestCases @(
+        @{ Command = 'Enable-QemuNat'; Target = 'qn-nonroot'; Run = { Enable-QemuNat -Name nonroot -Subnet 198.51.100.0/24 -Confirm:$false } }
+        @{ Command = 'New-QemuBridge'; Target = 'qnt-nonroot'; Run = { New-QemuBridge -Name qnt-nonroot -Confirm:$false } }
+        @{ Command = 'Grant-QemuBridgeAccess'; Target = '/etc/qemu/bridge.conf'; Run = { Grant-QemuBridgeAccess -Bridge qnt-nonroot -Confirm:$false } }
+        @{ Command = 'Revoke-QemuBridgeAccess'; Target = '/etc/qemu/bridge.conf'; Run = { Revoke-QemuBridgeAccess -Bridge qnt-nonroot -Confirm:$false } }
+    ) {
+        $before = Get-HostSnapshot
+        $err = Get-Failure $Run
+        $err | Should -Not -BeNullOrEmpty
+        ($err.FullyQualifiedErrorId -split ',')[0] | Should -Be 'HostChangeNeedsRoot'
+        $err.CategoryInfo.Category | Should -Be 'PermissionDenied'
+        $err.TargetObject | Should -Be $Target
+        $err.ErrorDetails.RecommendedAction | Should -Match 'sudo|root'
+        Assert-HostUnchanged $before
+    }
+}
