@@ -5,7 +5,8 @@
 .DESCRIPTION
     Build: compiles src/ and stages the module into output/QemuNet/<version>/.
     Test:  Build, installs missing system packages (as root, with apt), builds the test guest, runs the xunit
-           tests of QemuNet.Core and the Pester tests of the module, and ends with "Tests: N passed, N failed".
+           tests of QemuNet.Core and of the help builder and the Pester tests of the module, and ends with
+           "Tests: N passed, N failed".
     Stress: Build, then the crash harness of every plan kind (NAT, bridge, ACL, VM start and stop, the uplink move) killed at
            every host action, before and after it ran (the Test task tries a few points of each).
     Demo:  Build, then boots a tiny guest through the module's pipeline with user-mode networking and fetches
@@ -119,15 +120,16 @@ function Get-PesterModulePath {
     return $path
 }
 
-function Invoke-CoreTests {
+function Invoke-XunitTests([string]$Project) {
+    <# Runs one xunit project of tests/ and counts its results from the trx file. #>
     $results = Join-Path $output 'test-results'
-    $trx = Join-Path $results 'core.trx'
+    $trx = Join-Path $results "$Project.trx"
     Remove-Item $trx -ErrorAction Ignore
-    Write-Host 'xunit: QemuNet.Core' -ForegroundColor Cyan
-    & dotnet test (Join-Path $root 'tests/QemuNet.Core.Tests/QemuNet.Core.Tests.csproj') -c $Configuration -nologo `
-        --logger 'trx;LogFileName=core.trx' --logger 'console;verbosity=minimal' --results-directory $results | Out-Host
+    Write-Host "xunit: $Project" -ForegroundColor Cyan
+    & dotnet test (Join-Path $root "tests/$Project/$Project.csproj") -c $Configuration -nologo `
+        --logger "trx;LogFileName=$Project.trx" --logger 'console;verbosity=minimal' --results-directory $results | Out-Host
     if (-not (Test-Path $trx)) {
-        Write-Warning 'xunit produced no results file; counting it as one failure.'
+        Write-Warning "xunit produced no results file for $Project; counting it as one failure."
         return [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 }
     }
     $counters = ([xml](Get-Content -Raw $trx)).TestRun.ResultSummary.Counters
@@ -166,12 +168,17 @@ switch ($Task) {
         Invoke-Build
         Install-SystemPackages
         Build-TestGuest
-        $core = Invoke-CoreTests
+        $xunitRuns = @('QemuNet.Core.Tests', 'QemuNet.HelpBuilder.Tests' | ForEach-Object { Invoke-XunitTests $_ })
+        $xunit = [pscustomobject]@{
+            Passed  = ($xunitRuns | Measure-Object Passed -Sum).Sum
+            Failed  = ($xunitRuns | Measure-Object Failed -Sum).Sum
+            Skipped = ($xunitRuns | Measure-Object Skipped -Sum).Sum
+        }
         $module = Invoke-ModuleTests
-        $passed = $core.Passed + $module.Passed
-        $failed = $core.Failed + $module.Failed
-        $skipped = $core.Skipped + $module.Skipped
-        Write-Host "xunit: $($core.Passed) passed, $($core.Failed) failed, $($core.Skipped) skipped"
+        $passed = $xunit.Passed + $module.Passed
+        $failed = $xunit.Failed + $module.Failed
+        $skipped = $xunit.Skipped + $module.Skipped
+        Write-Host "xunit: $($xunit.Passed) passed, $($xunit.Failed) failed, $($xunit.Skipped) skipped"
         Write-Host "Pester: $($module.Passed) passed, $($module.Failed) failed, $($module.Skipped) skipped"
         Write-Host "Tests: $passed passed, $failed failed, $skipped skipped"
         if ($failed -gt 0 -or $passed -eq 0) { exit 1 }
