@@ -5,7 +5,8 @@
 .DESCRIPTION
     Build: compiles src/ and stages the module into output/QemuNet/<version>/.
     Test:  Build, installs missing system packages (as root, with apt), builds the test guest, runs the xunit
-           tests of QemuNet.Core and the Pester tests of the module, and ends with "Tests: N passed, N failed".
+           tests of QemuNet.Core and of the help builder and the Pester tests of the module, and ends with
+           "Tests: N passed, N failed".
     Pester: only the Pester tests, against the module already staged in output/ (no build); as root, Test runs
            them this way a second time as a throwaway unprivileged user, so both kinds of user are tested.
     Stress: Build, then the crash harness of every plan kind (NAT, bridge, ACL, VM start and stop, the uplink move) killed at
@@ -83,221 +84,14 @@ function Invoke-Build {
     Write-Host "Module staged in $moduleDir"
 }
 
-# ---- help: PlatyPS-format markdown in en-US/ -> MAML and about_*.help.txt (PlatyPS itself is not obtainable here) ----
-
-function Read-HelpMarkdown([string]$Path) {
-    <# Splits a PlatyPS cmdlet page into its sections; fenced blocks stay whole. #>
-    $text = (Get-Content -LiteralPath $Path -Raw) -replace "`r", ''
-    $text = $text -replace '(?s)^---\n.*?\n---\n', ''
-    $page = [ordered]@{ Sections = [ordered]@{}; Examples = [System.Collections.Generic.List[object]]::new(); Parameters = [ordered]@{}; Inputs = [ordered]@{}; Outputs = [ordered]@{} }
-    $section = $null; $sub = $null; $buffer = [System.Collections.Generic.List[string]]::new()
-    $flush = {
-        if ($null -eq $section) { $buffer.Clear(); return }
-        $body = ($buffer -join "`n").Trim()
-        switch ($section) {
-            'EXAMPLES' { if ($sub) { $page.Examples.Add([pscustomobject]@{ Title = $sub; Body = $body }) } }
-            'PARAMETERS' { if ($sub -and $sub -ne 'CommonParameters') { $page.Parameters[$sub.TrimStart('-')] = $body } }
-            'INPUTS' { if ($sub) { $page.Inputs[$sub] = $body } }
-            'OUTPUTS' { if ($sub) { $page.Outputs[$sub] = $body } }
-            default { if (-not $sub) { $page.Sections[$section] = $body } }
-        }
-        $buffer.Clear()
-    }
-    $inFence = $false
-    foreach ($line in $text -split "`n") {
-        if ($line -match '^```') { $inFence = -not $inFence }
-        if (-not $inFence -and $line -match '^## (.+)$') { & $flush; $section = $Matches[1].Trim(); $sub = $null; continue }
-        if (-not $inFence -and $line -match '^### (.+)$' -and $section -in 'EXAMPLES', 'PARAMETERS', 'INPUTS', 'OUTPUTS') { & $flush; $sub = $Matches[1].Trim(); continue }
-        $buffer.Add($line)
-    }
-    & $flush
-    return $page
-}
-
-function Split-HelpParagraph([string]$Body) {
-    <# Paragraphs separated by blank lines; a fenced block is one paragraph, its lines kept (yaml blocks dropped). #>
-    $paragraphs = [System.Collections.Generic.List[string]]::new()
-    $current = [System.Collections.Generic.List[string]]::new(); $fence = $null
-    foreach ($line in ($Body -split "`n")) {
-        if ($null -ne $fence) {
-            if ($line -match '^```') { if ($fence -ne 'yaml') { $paragraphs.Add(($current | ForEach-Object { "    $_" }) -join "`n") }; $current.Clear(); $fence = $null }
-            else { $current.Add($line) }
-            continue
-        }
-        if ($line -match '^```(\w*)') {
-            if ($current.Count) { $paragraphs.Add($current -join ' '); $current.Clear() }
-            $fence = $Matches[1]; continue
-        }
-        if ($line.Trim() -eq '') { if ($current.Count) { $paragraphs.Add($current -join ' '); $current.Clear() }; continue }
-        $current.Add($line.Trim())
-    }
-    if ($current.Count) { $paragraphs.Add($current -join ' ') }
-    return $paragraphs
-}
-
-function Test-HelpPage($Command, $Page, [string]$Path) {
-    <# The build fails on a page that is out of step with the cmdlet: help must never lie or be missing. #>
-    $problems = @()
-    if ((Get-Content -LiteralPath $Path -Raw) -match '\{\{') { $problems += 'has unfilled {{ }} placeholders' }
-    $skip = [System.Management.Automation.Cmdlet]::CommonParameters + 'UseTransaction'
-    $actual = @($Command.Parameters.Keys | Where-Object { $_ -notin $skip })
-    foreach ($p in $actual | Where-Object { -not $Page.Parameters.Contains($_) }) { $problems += "does not describe -$p" }
-    foreach ($p in $Page.Parameters.Keys | Where-Object { $_ -notin $actual }) { $problems += "describes -$p, which the cmdlet does not have" }
-    foreach ($p in $Page.Parameters.Keys | Where-Object { -not ((Split-HelpParagraph $Page.Parameters[$_]) -join '').Trim() }) { $problems += "has no text for -$p" }
-    if ($Page.Examples.Count -lt 2) { $problems += "has $($Page.Examples.Count) example(s); at least 2 are needed" }
-    foreach ($s in 'SYNOPSIS', 'DESCRIPTION') { if (-not $Page.Sections[$s]) { $problems += "has no $s" } }
-    if ($problems) { throw "Help page $Path $($problems -join '; ')." }
-}
-
-function Write-MamlParagraphs([System.Xml.XmlWriter]$Writer, [string]$Body) {
-    $Writer.WriteStartElement('maml', 'description', 'http://schemas.microsoft.com/maml/2004/10')
-    foreach ($p in Split-HelpParagraph $Body) { $Writer.WriteElementString('maml', 'para', 'http://schemas.microsoft.com/maml/2004/10', $p) }
-    $Writer.WriteEndElement()
-}
-
-function Write-MamlParameter([System.Xml.XmlWriter]$Writer, $Parameter, $SetData, [string]$Description) {
-    $default = if ($Description -match '(?m)^Default value: *(.+)$') { $Matches[1].Trim() } else { 'None' }
-    $maml = 'http://schemas.microsoft.com/maml/2004/10'; $cmd = 'http://schemas.microsoft.com/maml/dev/command/2004/10'; $dev = 'http://schemas.microsoft.com/maml/dev/2004/10'
-    $pipe = @(); if ($SetData.ValueFromPipeline) { $pipe += 'ByValue' }; if ($SetData.ValueFromPipelineByPropertyName) { $pipe += 'ByPropertyName' }
-    $Writer.WriteStartElement('command', 'parameter', $cmd)
-    $Writer.WriteAttributeString('required', $SetData.IsMandatory.ToString().ToLowerInvariant())
-    $Writer.WriteAttributeString('variableLength', $Parameter.ParameterType.IsArray.ToString().ToLowerInvariant())
-    $Writer.WriteAttributeString('globbing', ([bool]($Parameter.Attributes | Where-Object { $_ -is [System.Management.Automation.SupportsWildcardsAttribute] })).ToString().ToLowerInvariant())
-    $Writer.WriteAttributeString('pipelineInput', $(if ($pipe) { "True ($($pipe -join ', '))" } else { 'False' }))
-    $Writer.WriteAttributeString('position', $(if ($SetData.Position -ge 0) { [string]$SetData.Position } else { 'named' }))
-    $Writer.WriteAttributeString('aliases', $(if ($Parameter.Aliases.Count) { $Parameter.Aliases -join ', ' } else { 'none' }))
-    $Writer.WriteElementString('maml', 'name', $maml, $Parameter.Name)
-    Write-MamlParagraphs $Writer $Description
-    $typeName = $Parameter.ParameterType.Name
-    if ($Parameter.ParameterType -ne [switch]) {
-        $Writer.WriteStartElement('command', 'parameterValue', $cmd)
-        $Writer.WriteAttributeString('required', 'true'); $Writer.WriteAttributeString('variableLength', 'false')
-        $Writer.WriteString($typeName); $Writer.WriteEndElement()
-    }
-    $Writer.WriteStartElement('dev', 'type', $dev); $Writer.WriteElementString('maml', 'name', $maml, $typeName); $Writer.WriteEndElement()
-    $Writer.WriteElementString('dev', 'defaultValue', $dev, $default)
-    $Writer.WriteEndElement()
-}
-
 function Build-Help {
-    <# en-US/<Cmdlet>.md -> <module>/en-US/QemuNet.dll-Help.xml; en-US/about_*.md -> about_*.help.txt. #>
-    $sourceDir = Join-Path $root 'en-US'
-    $targetDir = Join-Path $moduleDir 'en-US'
-    $module = Import-Module (Join-Path $moduleDir 'QemuNet.psd1') -PassThru -Force
-    try {
-        $maml = 'http://schemas.microsoft.com/maml/2004/10'; $cmdNs = 'http://schemas.microsoft.com/maml/dev/command/2004/10'; $dev = 'http://schemas.microsoft.com/maml/dev/2004/10'
-        $settings = [System.Xml.XmlWriterSettings]@{ Indent = $true; Encoding = [System.Text.UTF8Encoding]::new($false) }
-        $writer = [System.Xml.XmlWriter]::Create((Join-Path $targetDir 'QemuNet.dll-Help.xml'), $settings)
-        $writer.WriteStartDocument()
-        $writer.WriteStartElement('helpItems', 'http://msh'); $writer.WriteAttributeString('schema', 'maml')
-        $skip = [System.Management.Automation.Cmdlet]::CommonParameters + 'UseTransaction'
-        foreach ($command in $module.ExportedCmdlets.Values | Sort-Object Name) {
-            $path = Join-Path $sourceDir "$($command.Name).md"
-            if (-not (Test-Path $path)) { throw "Help page $path is missing for $($command.Name)." }
-            $page = Read-HelpMarkdown $path
-            Test-HelpPage $command $page $path
-            $writer.WriteStartElement('command', 'command', $cmdNs)
-            $writer.WriteAttributeString('xmlns', 'maml', $null, $maml); $writer.WriteAttributeString('xmlns', 'dev', $null, $dev)
-            $writer.WriteStartElement('command', 'details', $cmdNs)
-            $writer.WriteElementString('command', 'name', $cmdNs, $command.Name)
-            $writer.WriteElementString('command', 'verb', $cmdNs, $command.Verb)
-            $writer.WriteElementString('command', 'noun', $cmdNs, $command.Noun)
-            Write-MamlParagraphs $writer $page.Sections['SYNOPSIS']
-            $writer.WriteEndElement()
-            Write-MamlParagraphs $writer $page.Sections['DESCRIPTION']
-
-            $writer.WriteStartElement('command', 'syntax', $cmdNs)
-            foreach ($set in $command.ParameterSets) {
-                $writer.WriteStartElement('command', 'syntaxItem', $cmdNs)
-                $writer.WriteElementString('maml', 'name', $maml, $command.Name)
-                foreach ($p in $set.Parameters | Where-Object { $_.Name -notin $skip } | Sort-Object { if ($_.Position -ge 0) { $_.Position } else { 1000 } }, { -not $_.IsMandatory }) {
-                    Write-MamlParameter $writer $command.Parameters[$p.Name] $p $page.Parameters[$p.Name]
-                }
-                $writer.WriteEndElement()
-            }
-            $writer.WriteEndElement()
-
-            $writer.WriteStartElement('command', 'parameters', $cmdNs)
-            foreach ($name in $command.Parameters.Keys | Where-Object { $_ -notin $skip } | Sort-Object) {
-                $parameter = $command.Parameters[$name]
-                Write-MamlParameter $writer $parameter ($parameter.ParameterSets.Values | Select-Object -First 1) $page.Parameters[$name]
-            }
-            $writer.WriteEndElement()
-
-            foreach ($kind in @(@('inputTypes', 'inputType', $page.Inputs), @('returnValues', 'returnValue', $page.Outputs))) {
-                $writer.WriteStartElement('command', $kind[0], $cmdNs)
-                foreach ($type in $kind[2].Keys) {
-                    $writer.WriteStartElement('command', $kind[1], $cmdNs)
-                    $writer.WriteStartElement('dev', 'type', $dev); $writer.WriteElementString('maml', 'name', $maml, $type); $writer.WriteEndElement()
-                    Write-MamlParagraphs $writer $kind[2][$type]
-                    $writer.WriteEndElement()
-                }
-                $writer.WriteEndElement()
-            }
-
-            if ($page.Sections['NOTES']) {
-                $writer.WriteStartElement('maml', 'alertSet', $maml); $writer.WriteStartElement('maml', 'alert', $maml)
-                foreach ($p in Split-HelpParagraph $page.Sections['NOTES']) { $writer.WriteElementString('maml', 'para', $maml, $p) }
-                $writer.WriteEndElement(); $writer.WriteEndElement()
-            }
-
-            $writer.WriteStartElement('command', 'examples', $cmdNs)
-            foreach ($example in $page.Examples) {
-                $code = if ($example.Body -match '(?s)```powershell\n(.*?)\n```') { $Matches[1] } else { throw "Example '$($example.Title)' in $path has no powershell code block." }
-                $remarks = ($example.Body -replace '(?s)^.*?```powershell\n.*?\n```', '').Trim()
-                $writer.WriteStartElement('command', 'example', $cmdNs)
-                $writer.WriteElementString('maml', 'title', $maml, "--------- $($example.Title) ---------")
-                $writer.WriteElementString('dev', 'code', $dev, $code)
-                $writer.WriteStartElement('dev', 'remarks', $dev)
-                foreach ($p in Split-HelpParagraph $remarks) { $writer.WriteElementString('maml', 'para', $maml, $p) }
-                $writer.WriteEndElement(); $writer.WriteEndElement()
-            }
-            $writer.WriteEndElement()
-
-            $writer.WriteStartElement('command', 'relatedLinks', $cmdNs)
-            foreach ($m in [regex]::Matches([string]$page.Sections['RELATED LINKS'], '\[([^\]]+)\]\(([^)]*)\)')) {
-                $writer.WriteStartElement('maml', 'navigationLink', $maml)
-                $writer.WriteElementString('maml', 'linkText', $maml, $m.Groups[1].Value)
-                $writer.WriteElementString('maml', 'uri', $maml, $(if ($m.Groups[2].Value -match '^https?:') { $m.Groups[2].Value } else { '' }))
-                $writer.WriteEndElement()
-            }
-            $writer.WriteEndElement()
-            $writer.WriteEndElement()
-        }
-        $writer.WriteEndElement(); $writer.WriteEndDocument(); $writer.Dispose()
-    }
-    finally {
-        Remove-Module $module -Force -ErrorAction Ignore
-    }
-
-    foreach ($about in Get-ChildItem $sourceDir -Filter 'about_*.md') {
-        ConvertTo-AboutText $about.FullName | Set-Content -LiteralPath (Join-Path $targetDir ($about.BaseName + '.help.txt'))
-    }
-}
-
-function ConvertTo-AboutText([string]$Path) {
-    <# about_X.md -> the classic about_X.help.txt layout: upper-case headings, text indented and wrapped at 80. #>
-    $lines = [System.Collections.Generic.List[string]]::new()
-    $page = Get-Content -LiteralPath $Path -Raw
-    $name = [IO.Path]::GetFileNameWithoutExtension($Path)
-    $lines.Add('TOPIC'); $lines.Add("    $name"); $lines.Add('')
-    foreach ($block in [regex]::Split(($page -replace "`r", ''), '(?m)^(?=##+ )')) {
-        if ($block -notmatch '^(##+) (.+)\n?((?s).*)$') { continue }
-        $lines.Add($(if ($Matches[1] -eq '##') { $Matches[2].ToUpperInvariant() } else { '  ' + $Matches[2].ToUpperInvariant() }))
-        foreach ($para in Split-HelpParagraph $Matches[3].Trim()) {
-            if ($para.StartsWith('    ')) { $para -split "`n" | ForEach-Object { $lines.Add("    $_") } }
-            else {
-                $line = '   '
-                foreach ($word in $para -split ' ') {
-                    if (($line.Length + $word.Length + 1) -gt 79) { $lines.Add($line); $line = '   ' }
-                    $line += " $word"
-                }
-                $lines.Add($line)
-            }
-            $lines.Add('')
-        }
-    }
-    return $lines
+    <# en-US/<Cmdlet>.md -> <module>/en-US/QemuNet.dll-Help.xml and en-US/about_*.md -> about_*.help.txt, by the build tool
+       src/QemuNet.HelpBuilder (not shipped). It reads the cmdlets from the staged module and fails on a page out of step. #>
+    $project = Join-Path $root 'src/QemuNet.HelpBuilder/QemuNet.HelpBuilder.csproj'
+    Invoke-Native dotnet @('build', $project, '-c', $Configuration, '-nologo', '-v', 'q', '-clp:ErrorsOnly')
+    $tool = Join-Path $root "src/QemuNet.HelpBuilder/bin/$Configuration/net10.0/QemuNet.HelpBuilder.dll"
+    & dotnet $tool (Join-Path $moduleDir 'QemuNet.psd1') (Join-Path $root 'en-US') (Join-Path $moduleDir 'en-US')
+    if ($LASTEXITCODE -ne 0) { throw "The help pages in en-US/ have the problems listed above (help builder exit code $LASTEXITCODE)." }
 }
 
 function Install-SystemPackages {
@@ -334,15 +128,16 @@ function Get-PesterModulePath {
     return $path
 }
 
-function Invoke-CoreTests {
+function Invoke-XunitTests([string]$Project) {
+    <# Runs one xunit project of tests/ and counts its results from the trx file. #>
     $results = Join-Path $output 'test-results'
-    $trx = Join-Path $results 'core.trx'
+    $trx = Join-Path $results "$Project.trx"
     Remove-Item $trx -ErrorAction Ignore
-    Write-Host 'xunit: QemuNet.Core' -ForegroundColor Cyan
-    & dotnet test (Join-Path $root 'tests/QemuNet.Core.Tests/QemuNet.Core.Tests.csproj') -c $Configuration -nologo `
-        --logger 'trx;LogFileName=core.trx' --logger 'console;verbosity=minimal' --results-directory $results | Out-Host
+    Write-Host "xunit: $Project" -ForegroundColor Cyan
+    & dotnet test (Join-Path $root "tests/$Project/$Project.csproj") -c $Configuration -nologo `
+        --logger "trx;LogFileName=$Project.trx" --logger 'console;verbosity=minimal' --results-directory $results | Out-Host
     if (-not (Test-Path $trx)) {
-        Write-Warning 'xunit produced no results file; counting it as one failure.'
+        Write-Warning "xunit produced no results file for $Project; counting it as one failure."
         return [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 }
     }
     $counters = ([xml](Get-Content -Raw $trx)).TestRun.ResultSummary.Counters
@@ -429,7 +224,12 @@ switch ($Task) {
         Invoke-Build
         Install-SystemPackages
         Build-TestGuest
-        $core = Invoke-CoreTests
+        $xunitRuns = @('QemuNet.Core.Tests', 'QemuNet.HelpBuilder.Tests' | ForEach-Object { Invoke-XunitTests $_ })
+        $xunit = [pscustomobject]@{
+            Passed  = ($xunitRuns | Measure-Object Passed -Sum).Sum
+            Failed  = ($xunitRuns | Measure-Object Failed -Sum).Sum
+            Skipped = ($xunitRuns | Measure-Object Skipped -Sum).Sum
+        }
         # As root, the suites also run as a user made for the purpose: CI proves the non-root promise too, and the
         # root suites can hand that user a guest to start (the bridge helper).
         $user = if ((& id -u) -eq '0') { New-UnprivilegedUser }
@@ -443,11 +243,11 @@ switch ($Task) {
         finally {
             if ($user) { Remove-UnprivilegedUser $user }
         }
-        $runs = @($core, $module) + @($unprivileged | Where-Object { $_ })
+        $runs = @($xunit, $module) + @($unprivileged | Where-Object { $_ })
         $passed = ($runs | Measure-Object Passed -Sum).Sum
         $failed = ($runs | Measure-Object Failed -Sum).Sum
         $skipped = ($runs | Measure-Object Skipped -Sum).Sum
-        Write-Host "xunit: $($core.Passed) passed, $($core.Failed) failed, $($core.Skipped) skipped"
+        Write-Host "xunit: $($xunit.Passed) passed, $($xunit.Failed) failed, $($xunit.Skipped) skipped"
         Write-Host "Pester: $($module.Passed) passed, $($module.Failed) failed, $($module.Skipped) skipped"
         if ($unprivileged) {
             Write-Host "Pester as $($user.Name): $($unprivileged.Passed) passed, $($unprivileged.Failed) failed, $($unprivileged.Skipped) skipped"

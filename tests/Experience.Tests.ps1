@@ -44,6 +44,34 @@ Describe 'Help for <Name>' -ForEach $commands {
         $help.inputTypes.inputType.type.name | Should -Not -BeNullOrEmpty
         $help.returnValues.returnValue.type.name | Should -Not -BeNullOrEmpty
     }
+
+    It 'names parameter types as PowerShell users know them' {
+        $text = $help | Out-String -Width 300
+        $text | Should -Not -Match 'Nullable`1'
+        foreach ($parameter in $command.Parameters.Values | Where-Object { $_.Name -notin $common -and $_.ParameterType -ne [switch] }) {
+            $type = $parameter.ParameterType
+            $shown = ([Nullable]::GetUnderlyingType($type) ?? $type).Name
+            $text | Should -Match ('-' + $parameter.Name + ' <' + [regex]::Escape($shown) + '>') -Because "-$($parameter.Name) is a $type"
+        }
+    }
+
+    It 'shows every output block of its page with the lines aligned as written' {
+        # Get-Help trims a paragraph and indents each of its lines alike: a line that moved would show here.
+        $shown = @((Get-Help $Name -Full | Out-String -Width 1000) -split '\r?\n' | ForEach-Object TrimEnd)
+        $page = (Get-Content -Raw (Join-Path $PSScriptRoot "../en-US/$Name.md")) -replace '\r', ''
+        foreach ($block in [regex]::Matches($page, '(?s)```output\n(.*?)\n```')) {
+            $lines = @($block.Groups[1].Value -split '\n')
+            $found = foreach ($start in 0..($shown.Count - $lines.Count)) {
+                $indent = $shown[$start].Length - $shown[$start].TrimStart().Length
+                $aligned = $true
+                for ($i = 0; $i -lt $lines.Count -and $aligned; $i++) {
+                    $aligned = $shown[$start + $i] -ceq (' ' * $indent + $lines[$i]).TrimEnd()
+                }
+                if ($aligned) { $start }
+            }
+            $found | Should -Not -BeNullOrEmpty -Because "this output block should appear with its lines aligned:`n$($block.Groups[1].Value)"
+        }
+    }
 }
 
 Describe 'Help examples' -Skip:([bool]$qemuSkip) {
