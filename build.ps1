@@ -70,9 +70,32 @@ function Invoke-Build {
     foreach ($file in 'QemuNet.dll', 'QemuNet.Core.dll', 'CliWrap.dll', 'QemuNet.Format.ps1xml', 'QemuNet.Types.ps1xml') {
         Copy-Item (Join-Path $bin $file) $moduleDir
     }
-    Copy-Item (Join-Path $root 'QemuNet.psd1') $moduleDir
+    Write-StagedManifest
     Build-Help
     Write-Host "Module staged in $moduleDir"
+}
+
+function Get-ReleaseNote {
+    <# This version's section of CHANGELOG.md: the lines under "## <version> ..." up to the next "## ". #>
+    $changelog = (Get-Content -LiteralPath (Join-Path $root 'CHANGELOG.md') -Raw) -replace "`r", ''
+    if ($changelog -notmatch ('(?ms)^## ' + [regex]::Escape($version) + '(?: [^\n]*)?\n(.*?)(?=^## |\z)') -or -not $Matches[1].Trim()) {
+        throw "CHANGELOG.md has no section for $version ('## $version'); the manifest's release notes come from it."
+    }
+    return $Matches[1].Trim()
+}
+
+function Write-StagedManifest {
+    <# The source manifest with PSData.ReleaseNotes added: the staged module (and so its package) carries this version's changes. #>
+    $notes = Get-ReleaseNote
+    $quoted = "'" + [System.Management.Automation.Language.CodeGeneration]::EscapeSingleQuotedStringContent($notes) + "'"
+    $source = Get-Content -LiteralPath (Join-Path $root 'QemuNet.psd1') -Raw
+    # A script block replacement, so '$' in the notes is not read as a group reference.
+    $staged = $source -replace '(?m)^([ \t]*)PSData\s*=\s*@\{[ \t]*$', { "$($_.Value)`n$($_.Groups[1].Value)    ReleaseNotes = $quoted" }
+    $path = Join-Path $moduleDir 'QemuNet.psd1'
+    Set-Content -LiteralPath $path -Value $staged -NoNewline
+    if ((Import-PowerShellDataFile -LiteralPath $path).PrivateData.PSData.ReleaseNotes -cne $notes) {
+        throw "The staged manifest $path does not carry the release notes; QemuNet.psd1 needs a 'PSData = @{' line of its own."
+    }
 }
 
 # ---- help: PlatyPS-format markdown in en-US/ -> MAML and about_*.help.txt (PlatyPS itself is not obtainable here) ----
