@@ -4,7 +4,8 @@
     Builds, tests and demonstrates the QemuNet module.
 .DESCRIPTION
     Build: compiles src/ and stages the module into output/QemuNet/<version>/.
-    Test:  Build, installs missing system packages (as root, with apt), builds the test guest, runs the xunit
+    Package: Build, then the module's .nupkg (what Publish-PSResource pushes to a repository) in output/.
+    Test:  Build, Package, installs missing system packages (as root, with apt), builds the test guest, runs the xunit
            tests of QemuNet.Core and the Pester tests of the module, and ends with "Tests: N passed, N failed".
     Stress: Build, then the crash harness of every plan kind (NAT, bridge, ACL, VM start and stop, the uplink move) killed at
            every host action, before and after it ran (the Test task tries a few points of each).
@@ -15,7 +16,7 @@
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Stress', 'Demo', 'Clean')]
+    [ValidateSet('Build', 'Package', 'Test', 'Stress', 'Demo', 'Clean')]
     [string]$Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -95,6 +96,51 @@ function Write-StagedManifest {
     Set-Content -LiteralPath $path -Value $staged -NoNewline
     if ((Import-PowerShellDataFile -LiteralPath $path).PrivateData.PSData.ReleaseNotes -cne $notes) {
         throw "The staged manifest $path does not carry the release notes; QemuNet.psd1 needs a 'PSData = @{' line of its own."
+    }
+}
+
+function Invoke-IsolatedPwsh {
+    <#
+    Runs a script in a child pwsh whose HOME is $HomeDirectory, without our XDG_* directories or PSModulePath: what it
+    registers with PSResourceGet (~/.local/share/PSResourceGet/PSResourceRepository.xml) or installs stays in there.
+    #>
+    param([Parameter(Mandatory)][string]$HomeDirectory, [Parameter(Mandatory)][string]$Script, [hashtable]$Environment = @{})
+    $start = [Diagnostics.ProcessStartInfo]::new([Environment]::ProcessPath)
+    # Under "dotnet pwsh" this process is dotnet and pwsh.dll its first argument.
+    if ([IO.Path]::GetFileName([Environment]::ProcessPath) -eq 'dotnet') { $start.ArgumentList.Add([Environment]::GetCommandLineArgs()[0]) }
+    foreach ($argument in '-NoProfile', '-NonInteractive', '-Command', $Script) { $start.ArgumentList.Add($argument) }
+    foreach ($name in 'XDG_DATA_HOME', 'XDG_CONFIG_HOME', 'XDG_CACHE_HOME', 'PSModulePath') { $null = $start.Environment.Remove($name) }
+    $start.Environment['HOME'] = $HomeDirectory
+    $start.Environment['POWERSHELL_TELEMETRY_OPTOUT'] = '1'
+    foreach ($name in $Environment.Keys) { $start.Environment[$name] = [string]$Environment[$name] }
+    $process = [Diagnostics.Process]::Start($start)
+    $process.WaitForExit()
+    if ($process.ExitCode -ne 0) { throw "The child pwsh failed with exit code $($process.ExitCode)." }
+}
+
+function Invoke-Package {
+    <# Publishes the staged module to a throwaway folder repository and keeps the .nupkg that lands there. #>
+    $null = Test-ModuleManifest -Path (Join-Path $moduleDir 'QemuNet.psd1')
+    $scratch = Join-Path ([IO.Path]::GetTempPath()) ('qemunet-package-' + [guid]::NewGuid().ToString('n').Substring(0, 8))
+    $repository = Join-Path $scratch 'repository'
+    $null = New-Item -ItemType Directory -Path $repository, (Join-Path $scratch 'home')
+    try {
+        # PSGallery, which PSResourceGet registers by itself, goes first: nothing here may reach for it.
+        Invoke-IsolatedPwsh -HomeDirectory (Join-Path $scratch 'home') -Environment @{ QEMUNET_MODULE_DIR = $moduleDir; QEMUNET_REPOSITORY = $repository } -Script @'
+$ErrorActionPreference = 'Stop'
+Unregister-PSResourceRepository -Name PSGallery
+Register-PSResourceRepository -Name QemuNetPackage -Uri $env:QEMUNET_REPOSITORY -Trusted
+Publish-PSResource -Path $env:QEMUNET_MODULE_DIR -Repository QemuNetPackage
+'@
+        $package = @(Get-ChildItem $repository -Filter '*.nupkg')
+        if ($package.Count -ne 1) { throw "Publish-PSResource left $($package.Count) .nupkg files in $repository, not 1." }
+        $target = Join-Path $output $package[0].Name
+        Move-Item $package[0].FullName $target -Force
+        Write-Host "Package: $target"
+        return $target
+    }
+    finally {
+        Remove-Item $scratch -Recurse -Force -ErrorAction Ignore
     }
 }
 
@@ -392,8 +438,14 @@ switch ($Task) {
         Get-ChildItem $root -Recurse -Directory -Include bin, obj | Remove-Item -Recurse -Force
     }
     'Build' { Invoke-Build }
+    'Package' {
+        Invoke-Build
+        $null = Invoke-Package
+    }
     'Test' {
         Invoke-Build
+        # tests/Package.Tests.ps1 installs this package.
+        $env:QEMUNET_TEST_PACKAGE = Invoke-Package
         Install-SystemPackages
         Build-TestGuest
         $core = Invoke-CoreTests
