@@ -111,6 +111,8 @@ function Invoke-IsolatedPwsh {
     foreach ($argument in '-NoProfile', '-NonInteractive', '-Command', $Script) { $start.ArgumentList.Add($argument) }
     foreach ($name in 'XDG_DATA_HOME', 'XDG_CONFIG_HOME', 'XDG_CACHE_HOME', 'PSModulePath') { $null = $start.Environment.Remove($name) }
     $start.Environment['HOME'] = $HomeDirectory
+    # Relative writes stay in there too: without ~/.config, NuGet (inside Publish-PSResource) writes ./NuGet/NuGet.Config.
+    $start.WorkingDirectory = $HomeDirectory
     $start.Environment['POWERSHELL_TELEMETRY_OPTOUT'] = '1'
     foreach ($name in $Environment.Keys) { $start.Environment[$name] = [string]$Environment[$name] }
     $process = [Diagnostics.Process]::Start($start)

@@ -43,6 +43,8 @@ BeforeAll {
         foreach ($argument in '-NoProfile', '-NonInteractive', '-Command', $Script) { $start.ArgumentList.Add($argument) }
         foreach ($name in 'XDG_DATA_HOME', 'XDG_CONFIG_HOME', 'XDG_CACHE_HOME', 'PSModulePath') { $null = $start.Environment.Remove($name) }
         $start.Environment['HOME'] = $HomeDirectory
+        # Relative writes stay in there too (NuGet inside PSResourceGet writes ./NuGet/NuGet.Config without ~/.config).
+        $start.WorkingDirectory = $HomeDirectory
         $start.Environment['POWERSHELL_TELEMETRY_OPTOUT'] = '1'
         foreach ($name in $Environment.Keys) { $start.Environment[$name] = [string]$Environment[$name] }
         $start.RedirectStandardOutput = $true
