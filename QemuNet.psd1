@@ -42,8 +42,8 @@
     VariablesToExport    = @()
     PrivateData          = @{
         PSData = @{
-            Tags       = @('QEMU', 'KVM', 'Network', 'Linux', 'Bridge', 'NAT', 'TAP')
-            ProjectUri = 'https://example.invalid/qemunet'
+            Tags = @('QEMU', 'KVM', 'Network', 'Linux', 'Bridge', 'NAT', 'TAP', 'PSEdition_Core')
+            # ReleaseNotes: build.ps1 writes this version's CHANGELOG.md section into the staged manifest.
         }
     }
 }

@@ -4,7 +4,8 @@
     Builds, tests and demonstrates the QemuNet module.
 .DESCRIPTION
     Build: compiles src/ and stages the module into output/QemuNet/<version>/.
-    Test:  Build, installs missing system packages (as root, with apt), builds the test guest, runs the xunit
+    Package: Build, then the module's .nupkg (what Publish-PSResource pushes to a repository) in output/.
+    Test:  Build, Package, installs missing system packages (as root, with apt), builds the test guest, runs the xunit
            tests of QemuNet.Core and of the help builder and the Pester tests of the module, and ends with
            "Tests: N passed, N failed".
     Pester: only the Pester tests, against the module already staged in output/ (no build); as root, Test runs
@@ -18,7 +19,7 @@
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Pester', 'Stress', 'Demo', 'Clean')]
+    [ValidateSet('Build', 'Package', 'Test', 'Pester', 'Stress', 'Demo', 'Clean')]
     [string]$Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -79,9 +80,79 @@ function Invoke-Build {
     foreach ($file in 'QemuNet.dll', 'QemuNet.Core.dll', 'CliWrap.dll', 'QemuNet.Format.ps1xml', 'QemuNet.Types.ps1xml') {
         Copy-Item (Join-Path $bin $file) $moduleDir
     }
-    Copy-Item (Join-Path $root 'QemuNet.psd1') $moduleDir
+    Write-StagedManifest
     Build-Help
     Write-Host "Module staged in $moduleDir"
+}
+
+function Get-ReleaseNote {
+    <# This version's section of CHANGELOG.md: the lines under "## <version> ..." up to the next "## ". #>
+    $changelog = (Get-Content -LiteralPath (Join-Path $root 'CHANGELOG.md') -Raw) -replace "`r", ''
+    if ($changelog -notmatch ('(?ms)^## ' + [regex]::Escape($version) + '(?: [^\n]*)?\n(.*?)(?=^## |\z)') -or -not $Matches[1].Trim()) {
+        throw "CHANGELOG.md has no section for $version ('## $version'); the manifest's release notes come from it."
+    }
+    return $Matches[1].Trim()
+}
+
+function Write-StagedManifest {
+    <# The source manifest with PSData.ReleaseNotes added: the staged module (and so its package) carries this version's changes. #>
+    $notes = Get-ReleaseNote
+    $quoted = "'" + [System.Management.Automation.Language.CodeGeneration]::EscapeSingleQuotedStringContent($notes) + "'"
+    $source = Get-Content -LiteralPath (Join-Path $root 'QemuNet.psd1') -Raw
+    # A script block replacement, so '$' in the notes is not read as a group reference.
+    $staged = $source -replace '(?m)^([ \t]*)PSData\s*=\s*@\{[ \t]*$', { "$($_.Value)`n$($_.Groups[1].Value)    ReleaseNotes = $quoted" }
+    $path = Join-Path $moduleDir 'QemuNet.psd1'
+    Set-Content -LiteralPath $path -Value $staged -NoNewline
+    if ((Import-PowerShellDataFile -LiteralPath $path).PrivateData.PSData.ReleaseNotes -cne $notes) {
+        throw "The staged manifest $path does not carry the release notes; QemuNet.psd1 needs a 'PSData = @{' line of its own."
+    }
+}
+
+function Invoke-IsolatedPwsh {
+    <#
+    Runs a script in a child pwsh whose HOME is $HomeDirectory, without our XDG_* directories or PSModulePath: what it
+    registers with PSResourceGet (~/.local/share/PSResourceGet/PSResourceRepository.xml) or installs stays in there.
+    #>
+    param([Parameter(Mandatory)][string]$HomeDirectory, [Parameter(Mandatory)][string]$Script, [hashtable]$Environment = @{})
+    $start = [Diagnostics.ProcessStartInfo]::new([Environment]::ProcessPath)
+    # Under "dotnet pwsh" this process is dotnet and pwsh.dll its first argument.
+    if ([IO.Path]::GetFileName([Environment]::ProcessPath) -eq 'dotnet') { $start.ArgumentList.Add([Environment]::GetCommandLineArgs()[0]) }
+    foreach ($argument in '-NoProfile', '-NonInteractive', '-Command', $Script) { $start.ArgumentList.Add($argument) }
+    foreach ($name in 'XDG_DATA_HOME', 'XDG_CONFIG_HOME', 'XDG_CACHE_HOME', 'PSModulePath') { $null = $start.Environment.Remove($name) }
+    $start.Environment['HOME'] = $HomeDirectory
+    # Relative writes stay in there too: without ~/.config, NuGet (inside Publish-PSResource) writes ./NuGet/NuGet.Config.
+    $start.WorkingDirectory = $HomeDirectory
+    $start.Environment['POWERSHELL_TELEMETRY_OPTOUT'] = '1'
+    foreach ($name in $Environment.Keys) { $start.Environment[$name] = [string]$Environment[$name] }
+    $process = [Diagnostics.Process]::Start($start)
+    $process.WaitForExit()
+    if ($process.ExitCode -ne 0) { throw "The child pwsh failed with exit code $($process.ExitCode)." }
+}
+
+function Invoke-Package {
+    <# Publishes the staged module to a throwaway folder repository and keeps the .nupkg that lands there. #>
+    $null = Test-ModuleManifest -Path (Join-Path $moduleDir 'QemuNet.psd1')
+    $scratch = Join-Path ([IO.Path]::GetTempPath()) ('qemunet-package-' + [guid]::NewGuid().ToString('n').Substring(0, 8))
+    $repository = Join-Path $scratch 'repository'
+    $null = New-Item -ItemType Directory -Path $repository, (Join-Path $scratch 'home')
+    try {
+        # PSGallery, which PSResourceGet registers by itself, goes first: nothing here may reach for it.
+        Invoke-IsolatedPwsh -HomeDirectory (Join-Path $scratch 'home') -Environment @{ QEMUNET_MODULE_DIR = $moduleDir; QEMUNET_REPOSITORY = $repository } -Script @'
+$ErrorActionPreference = 'Stop'
+Unregister-PSResourceRepository -Name PSGallery
+Register-PSResourceRepository -Name QemuNetPackage -Uri $env:QEMUNET_REPOSITORY -Trusted
+Publish-PSResource -Path $env:QEMUNET_MODULE_DIR -Repository QemuNetPackage
+'@
+        $package = @(Get-ChildItem $repository -Filter '*.nupkg')
+        if ($package.Count -ne 1) { throw "Publish-PSResource left $($package.Count) .nupkg files in $repository, not 1." }
+        $target = Join-Path $output $package[0].Name
+        Move-Item $package[0].FullName $target -Force
+        Write-Host "Package: $target"
+        return $target
+    }
+    finally {
+        Remove-Item $scratch -Recurse -Force -ErrorAction Ignore
+    }
 }
 
 function Build-Help {
@@ -220,8 +291,14 @@ switch ($Task) {
         Get-ChildItem $root -Recurse -Directory -Include bin, obj | Remove-Item -Recurse -Force
     }
     'Build' { Invoke-Build }
+    'Package' {
+        Invoke-Build
+        $null = Invoke-Package
+    }
     'Test' {
         Invoke-Build
+        # tests/Package.Tests.ps1 installs this package.
+        $env:QEMUNET_TEST_PACKAGE = Invoke-Package
         Install-SystemPackages
         Build-TestGuest
         $xunitRuns = @('QemuNet.Core.Tests', 'QemuNet.HelpBuilder.Tests' | ForEach-Object { Invoke-XunitTests $_ })
