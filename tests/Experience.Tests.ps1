@@ -1,5 +1,5 @@
-# The PowerShell experience: help for every cmdlet (and its examples run), formatted output, tab completion,
-# the Test-QemuNetHost preflight, and errors that say what to do.
+# The PowerShell experience: help for every cmdlet (and its examples run), tab completion, the Test-QemuNetHost
+# preflight, and errors that say what to do. Formatted output is tested in Format.Tests.ps1.
 BeforeDiscovery {
     . (Join-Path $PSScriptRoot 'common.ps1')
     $commands = @(Get-Command -Module QemuNet | Sort-Object Name | ForEach-Object { @{ Name = $_.Name } })
@@ -108,31 +108,7 @@ Describe 'about_QemuNet' {
     }
 }
 
-Describe 'Formatted output' {
-    It 'shows a NIC as a table with the columns that matter' {
-        $text = New-QemuNic -Model e1000 -MacAddress 52:54:00:00:00:01 | Out-String -Width 120
-        $text | Should -Match 'Model\s+MacAddress\s+Id\s+PciAddress\s+Backend'
-        $text | Should -Match 'e1000\s+52:54:00:00:00:01'
-    }
-
-    It 'shows a TAP with who makes it' {
-        $lines = (New-QemuTap -Bridge br0 -Queues 2 | Out-String -Width 120) -split "`n" | Where-Object { $_.Trim() }
-        $lines[0] | Should -Match '^IfName\s+Bridge\s+MadeBy\s+Vhost\s+Queues'
-        $lines[2] | Should -Match '^\(auto\)\s+br0\s+QemuNet\s+Auto\s+2'
-        ($lines | Measure-Object Length -Maximum).Maximum | Should -BeLessOrEqual 100
-    }
-
-    It 'shows a user network with its forwards on one line' {
-        $text = New-QemuUserNet -HostForward 8080:80 | Out-String -Width 120
-        $text | Should -Match '10\.0\.2\.0/24\s+10\.0\.2\.15\s+False\s+tcp:127\.0\.0\.1:8080-:80'
-    }
-
-    It 'shows Test-QemuNetHost findings as a table no wider than a terminal' -Skip:([bool]$qemuSkip) {
-        $lines = (Test-QemuNetHost | Out-String -Width 200) -split "`n" | Where-Object { $_.Trim() }
-        $lines[0] | Should -Match '^Check\s+Status\s+Blocks\s+Value'
-        ($lines | Measure-Object Length -Maximum).Maximum | Should -BeLessOrEqual 120
-    }
-
+Describe 'Test-QemuNetHost with a normal user''s PATH' {
     It 'runs the tools it finds in sbin even when PATH lacks sbin (a normal user''s PATH)' -Skip:([bool]$qemuSkip) {
         # The preflight found nft and iptables in /usr/sbin, then ran them by bare name and died with ProgramNotFound.
         $run = Invoke-ChildPwsh "`$env:PATH = '/usr/local/bin:/usr/bin:/bin'; Test-QemuNetHost | Out-String -Width 200"
