@@ -1,5 +1,5 @@
-# The PowerShell experience: help for every cmdlet (and its examples run), formatted output, tab completion,
-# the Test-QemuNetHost preflight, and errors that say what to do.
+# The PowerShell experience: help for every cmdlet (and its examples run), tab completion, the Test-QemuNetHost
+# preflight, and errors that say what to do. Formatted output is tested in Format.Tests.ps1.
 BeforeDiscovery {
     . (Join-Path $PSScriptRoot 'common.ps1')
     $commands = @(Get-Command -Module QemuNet | Sort-Object Name | ForEach-Object { @{ Name = $_.Name } })
@@ -136,31 +136,7 @@ Describe 'about_QemuNet' {
     }
 }
 
-Describe 'Formatted output' {
-    It 'shows a NIC as a table with the columns that matter' {
-        $text = New-QemuNic -Model e1000 -MacAddress 52:54:00:00:00:01 | Out-String -Width 120
-        $text | Should -Match 'Model\s+MacAddress\s+Id\s+PciAddress\s+Backend'
-        $text | Should -Match 'e1000\s+52:54:00:00:00:01'
-    }
-
-    It 'shows a TAP with who makes it' {
-        $lines = (New-QemuTap -Bridge br0 -Queues 2 | Out-String -Width 120) -split "`n" | Where-Object { $_.Trim() }
-        $lines[0] | Should -Match '^IfName\s+Bridge\s+MadeBy\s+Vhost\s+Queues'
-        $lines[2] | Should -Match '^\(auto\)\s+br0\s+QemuNet\s+Auto\s+2'
-        ($lines | Measure-Object Length -Maximum).Maximum | Should -BeLessOrEqual 100
-    }
-
-    It 'shows a user network with its forwards on one line' {
-        $text = New-QemuUserNet -HostForward 8080:80 | Out-String -Width 120
-        $text | Should -Match '10\.0\.2\.0/24\s+10\.0\.2\.15\s+False\s+tcp:127\.0\.0\.1:8080-:80'
-    }
-
-    It 'shows Test-QemuNetHost findings as a table no wider than a terminal' -Skip:([bool]$qemuSkip) {
-        $lines = (Test-QemuNetHost | Out-String -Width 200) -split "`n" | Where-Object { $_.Trim() }
-        $lines[0] | Should -Match '^Check\s+Status\s+Blocks\s+Value'
-        ($lines | Measure-Object Length -Maximum).Maximum | Should -BeLessOrEqual 120
-    }
-
+Describe 'Test-QemuNetHost with a normal user''s PATH' {
     It 'runs the tools it finds in sbin even when PATH lacks sbin (a normal user''s PATH)' -Skip:([bool]$qemuSkip) {
         # The preflight found nft and iptables in /usr/sbin, then ran them by bare name and died with ProgramNotFound.
         $run = Invoke-ChildPwsh "`$env:PATH = '/usr/local/bin:/usr/bin:/bin'; Test-QemuNetHost | Out-String -Width 200"
@@ -180,6 +156,11 @@ Describe 'Tab completion' {
         '{}' | Set-Content (Join-Path $state "nat/$here/lan2.json")
         @{ Name = 'web01'; Pid = 0; QemuPath = '/usr/bin/qemu-system-x86_64'; Arguments = @(); StateDirectory = $state } | ConvertTo-Json |
             Set-Content (Join-Path $state 'web01.vm.json')
+
+        function Get-Completion([string]$Line) {
+            <# What Tab offers at the end of $Line. #>
+            @((TabExpansion2 -inputScript $Line -cursorColumn $Line.Length).CompletionMatches | ForEach-Object CompletionText)
+        }
     }
     AfterAll { Remove-TestStateDirectory $state }
 
@@ -214,12 +195,60 @@ Describe 'Tab completion' {
         }
     }
 
-    It 'completes -Uplink from host links' {
-        $line = 'New-QemuBridge -Name br9 -Uplink l'
-        @((TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches | ForEach-Object CompletionText) | Should -Not -Contain 'lo' -Because 'the loopback is never an uplink'
-        $line = 'New-QemuBridge -Name br9 -Uplink '
-        $expected = Get-ChildItem /sys/class/net -Name | Where-Object { $_ -ne 'lo' } | Sort-Object
-        @((TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches | ForEach-Object CompletionText) | Should -Be $expected
+    It 'completes -Uplink with the links of this namespace that can be one' {
+        # What /sys says of each link: an uplink is no loopback (IFF_LOOPBACK in flags), bridge or TUN/TAP; for
+        # New-QemuBridge not a bridge's port either (Enable-QemuNat masquerades through the port's bridge).
+        $uplinkLike = @(Get-ChildItem /sys/class/net | Where-Object {
+                ([Convert]::ToInt32((Get-Content (Join-Path $_.FullName 'flags')), 16) -band 0x8) -eq 0 -and
+                -not (Test-Path (Join-Path $_.FullName 'bridge')) -and -not (Test-Path (Join-Path $_.FullName 'tun_flags'))
+            })
+        $forNat = [string[]]@($uplinkLike.Name)
+        $forBridge = [string[]]@($uplinkLike | Where-Object { -not (Test-Path (Join-Path $_.FullName 'master')) } | ForEach-Object Name)
+        foreach ($list in $forNat, $forBridge) { [Array]::Sort($list, [StringComparer]::Ordinal) }
+        Get-Completion 'New-QemuBridge -Name br9 -Uplink ' | Should -Be $forBridge
+        Get-Completion 'Enable-QemuNat -Name lab9 -Uplink ' | Should -Be $forNat
+        Get-Completion 'New-QemuBridge -Name br9 -Uplink l' | Should -Not -Contain 'lo' -Because 'the loopback is never an uplink'
+    }
+
+    Context 'in a namespace with a bridge, a TAP and a veth pair' {
+        BeforeAll {
+            $script:nsSkip = Get-TestSkipReason -Need Root
+            $script:ns = $null
+            if (-not $nsSkip) {
+                $script:ns = New-TestNamespace 'qnt-tab'
+                $id = [guid]::NewGuid().ToString('n').Substring(0, 6)
+                $script:links = @{ Bridge = "qb$id"; Tap = "qt$id"; Free = "qv${id}a"; Port = "qv${id}b" }
+                & ip -n $ns link add $links.Bridge type bridge
+                & ip -n $ns tuntap add dev $links.Tap mode tap
+                & ip -n $ns link add $links.Free type veth peer name $links.Port
+                & ip -n $ns link set dev $links.Port master $links.Bridge
+                $LASTEXITCODE | Should -Be 0 -Because 'the test links were made'
+            }
+        }
+        AfterAll { if ($ns) { Remove-TestNamespace $ns } }
+        BeforeEach { if ($nsSkip) { Set-ItResult -Skipped -Because $nsSkip } }
+
+        It 'completes -NetworkNamespace on every cmdlet that has it' {
+            $commands = @(Get-Command -Module QemuNet | Where-Object { $_.Parameters.ContainsKey('NetworkNamespace') } | ForEach-Object Name)
+            $commands | Should -Contain 'Start-QemuVm'
+            $commands | Should -Contain 'New-QemuTap'
+            $commands | Should -Contain 'Enable-QemuNat'
+            foreach ($command in $commands) {
+                Get-Completion "$command -NetworkNamespace $($ns.Substring(0, $ns.Length - 2))" | Should -Be $ns -Because "$command -NetworkNamespace lists ip netns names"
+            }
+        }
+
+        It 'completes bridge names of the namespace given' {
+            foreach ($line in "Get-QemuBridge -NetworkNamespace $ns -Name ", "New-QemuTap -NetworkNamespace $ns -Bridge ", "Remove-QemuBridge -NetworkNamespace $ns -Name ") {
+                Get-Completion $line | Should -Be $links.Bridge -Because "'$line' lists the bridges of $ns"
+            }
+            Get-Completion "Get-QemuBridge -Name $($links.Bridge)" | Should -BeNullOrEmpty -Because 'without -NetworkNamespace the bridges come from this namespace'
+        }
+
+        It 'completes -Uplink of the namespace given with the links that can be one' {
+            Get-Completion "New-QemuBridge -NetworkNamespace $ns -Name br9 -Uplink " | Should -Be $links.Free -Because 'lo, the bridge, the TAP and the bridge''s port cannot be its uplink'
+            Get-Completion "Enable-QemuNat -NetworkNamespace $ns -Name lab9 -Uplink " | Should -Be $links.Free, $links.Port -Because 'a NAT network masquerades through a bridge port''s bridge, but not out of lo, a bridge or a TAP'
+        }
     }
 }
 

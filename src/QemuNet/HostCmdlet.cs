@@ -11,6 +11,7 @@ public abstract class HostCmdlet : QemuCmdlet
     /// <summary>Work inside this network namespace (ip netns exec) instead of the current one.</summary>
     /// <remarks>Null or empty (as piped from an object in the current namespace) means the current namespace.</remarks>
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(NetworkNamespaceCompleter))]
     [AllowNull]
     [AllowEmptyString]
     public string? NetworkNamespace { get => _networkNamespace; set => _networkNamespace = NotGiven(value); }

@@ -12,11 +12,11 @@ public sealed class NatNameCompleter : IArgumentCompleter
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
         CommandAst commandAst, IDictionary fakeBoundParameters)
     {
-        var netns = fakeBoundParameters["NetworkNamespace"] as string;
+        var netns = Completion.NamespaceOf(fakeBoundParameters);
         string dir;
         try
         {
-            var id = string.IsNullOrEmpty(netns) ? NetworkNamespaceId.Current() : NetworkNamespaceId.Named(netns);
+            var id = netns is null ? NetworkNamespaceId.Current() : NetworkNamespaceId.Named(netns);
             dir = Path.Combine(StateDirectory.Resolve(), NatManager.Kind, id.Key);
         }
         catch (QemuNet.Core.QemuNetException)
@@ -31,15 +31,5 @@ public sealed class NatNameCompleter : IArgumentCompleter
 
         return Completion.Matching(Directory.EnumerateFiles(dir, "*.json").Select(Path.GetFileNameWithoutExtension).OfType<string>().Order(StringComparer.Ordinal),
             wordToComplete);
-    }
-}
-
-/// <summary>Completes host link names (for -Uplink) from /sys/class/net.</summary>
-public sealed class LinkNameCompleter : IArgumentCompleter
-{
-    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
-        CommandAst commandAst, IDictionary fakeBoundParameters)
-    {
-        return Completion.Matching(Completion.HostLinks(dir => Path.GetFileName(dir) != "lo"), wordToComplete);
     }
 }

@@ -37,7 +37,7 @@ public sealed class EnableQemuNatCommand : NatCmdlet
 
     /// <summary>Masquerade only out of this interface (all by default).</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ArgumentCompleter(typeof(LinkNameCompleter))]
+    [ArgumentCompleter(typeof(NatUplinkCompleter))]
     [AllowNull]
     [AllowEmptyString]
     public string? Uplink { get => _uplink; set => _uplink = NotGiven(value); }

@@ -28,6 +28,7 @@ public sealed class ExportQemuIfupScriptCommand : QemuCmdlet
 
     /// <summary>Where a -Network given by name is looked up (its namespace); the current namespace when left out.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(NetworkNamespaceCompleter))]
     [AllowNull]
     [AllowEmptyString]
     public string? NetworkNamespace { get => _networkNamespace; set => _networkNamespace = NotGiven(value); }

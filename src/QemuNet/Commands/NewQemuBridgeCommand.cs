@@ -20,7 +20,7 @@ public sealed class NewQemuBridgeCommand : HostCmdlet
 
     /// <summary>The host link to enslave (eth0 in the seed); its addresses and routes move to the bridge.</summary>
     [Parameter]
-    [ArgumentCompleter(typeof(LinkNameCompleter))]
+    [ArgumentCompleter(typeof(BridgeUplinkCompleter))]
     [ValidateNotNullOrEmpty]
     public string? Uplink { get; set; }
 

@@ -23,6 +23,7 @@ public sealed class NewQemuTapCommand : QemuCmdlet
 
     /// <remarks>Null or empty (as piped from an object in the current namespace) means the current namespace.</remarks>
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(NetworkNamespaceCompleter))]
     [AllowNull]
     [AllowEmptyString]
     public string? NetworkNamespace { get => _networkNamespace; set => _networkNamespace = NotGiven(value); }

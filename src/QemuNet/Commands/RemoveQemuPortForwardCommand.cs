@@ -40,7 +40,7 @@ public sealed class RemoveQemuPortForwardCommand : NatCmdlet
         });
         if (net is not null && PassThru)
         {
-            WriteObject(removed);
+            WriteObject(GetQemuPortForwardCommand.WithNetwork(removed!, net));
         }
     }
 }

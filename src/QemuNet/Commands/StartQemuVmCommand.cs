@@ -83,6 +83,7 @@ public sealed class StartQemuVmCommand : QemuCmdlet
 
     /// <summary>Run QEMU inside this network namespace (ip netns exec).</summary>
     [Parameter]
+    [ArgumentCompleter(typeof(NetworkNamespaceCompleter))]
     [ValidateNotNullOrEmpty]
     public string? NetworkNamespace { get; set; }
 
