@@ -317,6 +317,15 @@ Describe 'Bridges with an uplink, TAPs, ifup scripts and the bridge helper' -Ski
         }
     }
 
+    It 'a user who is not root gets HostChangeNeedsRoot for a guest in a namespace, not a message passed off as QEMU''s' -Skip:$noTestUser {
+        $user = Get-TestUser
+        $run = Invoke-AsTestUser -User $user -Script @"
+try { New-QemuNic | Start-QemuVm -Name nsguest -NetworkNamespace $hostNs -Accelerator Tcg } catch { 'ERR ' + `$_.FullyQualifiedErrorId + ' ' + `$_.CategoryInfo.Category + ' ' + `$_.TargetObject }
+"@
+        $run.Output | Should -Match "ERR HostChangeNeedsRoot,\S+ PermissionDenied $hostNs" -Because $run.Output
+        $run.Output | Should -Not -Match 'QemuStartFailed'
+    }
+
     It 'Remove-QemuBridge refuses while a guest is on it, then puts the uplink back exactly' {
         $vm = New-QemuTap -Bridge br0 -NetworkNamespace $hostNs | Start-QemuVm -Name blocker -Kernel $kernel -Initrd $initrd -Accelerator Tcg -Append "$GuestAppend qn_hold=60"
         $err = Get-Failure { Remove-QemuBridge -Name br0 -NetworkNamespace $hostNs -Confirm:$false -ErrorAction Stop }

@@ -65,4 +65,24 @@ Describe 'A user who is not root' -Skip:([bool]$skip) {
         $err.ErrorDetails.RecommendedAction | Should -Match 'sudo|root'
         Assert-HostUnchanged $before
     }
+
+    It 'build.ps1 finds the root tools in sbin, so it does not call installed packages missing' {
+        # It warned "Missing system packages: dnsmasq-base, nftables" to a user whose PATH lacks /usr/sbin.
+        $script = Join-Path $RepoRoot 'build.ps1'
+        $ast = [System.Management.Automation.Language.Parser]::ParseFile($script, [ref]$null, [ref]$null)
+        $definitions = $ast.FindAll({ param($n) $n -is [System.Management.Automation.Language.FunctionDefinitionAst] -and $n.Name -in 'Test-Program', 'Test-DebianPackage' }, $true)
+        $packages = $ast.FindAll({ param($n) $n -is [System.Management.Automation.Language.AssignmentStatementAst] -and $n.Left.Extent.Text -eq '$systemPackages' }, $true) | Select-Object -First 1
+        $check = [scriptblock]::Create((@($definitions.Extent.Text) + $packages.Extent.Text + '$systemPackages') -join "`n")
+        $path = $env:PATH
+        try {
+            $env:PATH = '/usr/local/bin:/usr/bin:/bin'
+            $found = . $check
+            foreach ($package in 'iproute2', 'dnsmasq-base', 'nftables') {
+                $tool = @{ 'iproute2' = 'ip'; 'dnsmasq-base' = 'dnsmasq'; 'nftables' = 'nft' }[$package]
+                $installed = [bool](@('/usr/sbin', '/sbin', '/usr/bin', '/bin') | Where-Object { Test-Path "$_/$tool" })
+                (& $found[$package]) | Should -Be $installed -Because "$package is $(if (-not $installed) { 'not ' })installed"
+            }
+        }
+        finally { $env:PATH = $path }
+    }
 }
