@@ -85,8 +85,18 @@ public abstract class QemuCmdlet : PSCmdlet, IDisposable
             task.ContinueWith(_ => queue.CompleteAdding(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             foreach (var call in queue.GetConsumingEnumerable())
             {
-                // What the work said before asking (a warning about the plan, say) comes before the question.
-                FlushMessages();
+                // What the work said before asking (a warning about the plan, say) comes before the question. Writing
+                // it may find the pipeline stopped: then the call fails too, or the work would wait on it for ever.
+                try
+                {
+                    FlushMessages();
+                }
+                catch (Exception ex)
+                {
+                    call.Fail(ex);
+                    throw;
+                }
+
                 call.Run();
                 FlushMessages();
             }
