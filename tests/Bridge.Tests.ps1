@@ -324,6 +324,19 @@ try { New-QemuNic | Start-QemuVm -Name nsguest -NetworkNamespace $hostNs -Accele
 "@
         $run.Output | Should -Match "ERR HostChangeNeedsRoot,\S+ PermissionDenied $hostNs" -Because $run.Output
         $run.Output | Should -Not -Match 'QemuStartFailed'
+
+        # Inside the namespace (root entered it for the user), a TAP the module would make: -WhatIf shows the whole
+        # plan with the note, and the real start stops before its first step.
+        $linksBefore = & ip -n $hostNs -br link | Out-String
+        $guest = "-Kernel '$($user.GuestDir)/vmlinuz' -Initrd '$($user.GuestDir)/initrd.img' -Accelerator Tcg"
+        $run = Invoke-AsTestUser -User $user -Namespace $hostNs -Environment @{ QEMUNET_STATE_DIR = Join-Path $user.Home 'state-tap' } -Script @"
+New-QemuTap -Bridge br0 | Start-QemuVm -Name usertap $guest -WhatIf
+try { New-QemuTap -Bridge br0 | Start-QemuVm -Name usertap $guest } catch { 'ERR ' + `$_.FullyQualifiedErrorId }
+"@
+        $run.Output | Should -Match 'What if: \[\S+\] Create TAP' -Because $run.Output
+        $run.Output | Should -Match 'WARNING: This plan is what user id \d+ can see'
+        $run.Output | Should -Match 'ERR HostChangeNeedsRoot,'
+        & ip -n $hostNs -br link | Out-String | Should -Be $linksBefore
     }
 
     It 'Remove-QemuBridge refuses while a guest is on it, then puts the uplink back exactly' {

@@ -19,7 +19,7 @@ public abstract class VmChangeCmdlet : QemuCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
-    protected QemuVmManager CreateManager() => new(Runner, StateDirectory.Resolve(), QueueVerbose);
+    protected QemuVmManager CreateManager() => new(Runner, StateDirectory.Resolve(), QueueVerbose) { Warn = QueueWarning };
 
     /// <summary>The guests given: the objects, or those the names (wildcards allowed) match; VmNotFound for a plain name that matches none.</summary>
     protected IReadOnlyList<QemuVm> Targets(QemuVmManager manager) => ParameterSetName == "InputObject"

@@ -34,6 +34,9 @@ public sealed class QemuVmManager
 
     public string StateDirectory { get; }
 
+    /// <summary>Where the engine's warnings go (a plan shown to a user who cannot make it, say).</summary>
+    public Action<string> Warn { get; init; } = _ => { };
+
     /// <summary>The user the module's TAPs belong to: the one QEMU runs as (this process's).</summary>
     public uint TapOwner { get; init; } = NativeMethods.GetEffectiveUserId();
 
@@ -394,12 +397,12 @@ public sealed class QemuVmManager
     {
         try
         {
-            return new HostContext(_runner, networkNamespace) { Log = _log };
+            return new HostContext(_runner, networkNamespace) { Log = _log, Warn = Warn };
         }
         catch (QemuNetException ex) when (missingIsGone && ex.ErrorId == "NetworkNamespaceNotFound")
         {
             // Programs then fail harmlessly under `ip netns exec`; nothing ever runs in the wrong namespace.
-            return new HostContext(_runner, new NetworkNamespaceId(0, 0, networkNamespace), networkNamespace) { Log = _log };
+            return new HostContext(_runner, new NetworkNamespaceId(0, 0, networkNamespace), networkNamespace) { Log = _log, Warn = Warn };
         }
     }
 

@@ -46,7 +46,8 @@ public static class TapPreflight
             else if (tap.ModuleAttaches)
             {
                 await CheckBridgeAsync(tap.Bridge!, host, ct).ConfigureAwait(false);
-                if (!host.Can.NetAdmin)
+                // -WhatIf still shows the plan, with the engine's note that a real run stops here.
+                if (!host.Can.NetAdmin && launching)
                 {
                     throw new QemuNetException(HostPrivilege.ErrorId, QemuNetErrorCategory.PermissionDenied, tap.Bridge,
                         $"Creating a TAP on bridge {tap.Bridge} needs root (CAP_NET_ADMIN).",

@@ -169,7 +169,7 @@ public sealed class StartQemuVmCommand : QemuCmdlet
 
     protected override void EndProcessing()
     {
-        var manager = new QemuVmManager(Runner, StateDirectory.Resolve(), QueueVerbose);
+        var manager = new QemuVmManager(Runner, StateDirectory.Resolve(), QueueVerbose) { Warn = QueueWarning };
         var name = Name ?? "vm-" + Guid.NewGuid().ToString("n")[..8];
         var earlier = Name is null || GivesSpec() ? null : manager.Find(Name);
         QemuLaunchSpec spec;
