@@ -253,10 +253,14 @@ function New-UnprivilegedUser {
     $pester = Join-Path $folder 'nuget/pester/5.7.1'
     $null = New-Item -ItemType Directory -Path (Split-Path $pester)
     Copy-Item (Split-Path (Split-Path (Get-PesterModulePath))) $pester -Recurse
-    Copy-Item (Join-Path $root 'build.ps1'), (Join-Path $root 'QemuNet.psd1') $repo
-    $null = New-Item -ItemType Directory -Path (Join-Path $repo 'tests')
-    Get-ChildItem (Join-Path $root 'tests') -Exclude 'QemuNet.*.Tests' | Copy-Item -Destination (Join-Path $repo 'tests') -Recurse
+    # The sources as a clone has them (the suites read the help pages, the changelog…), and what Test built.
+    foreach ($file in & git -C $root ls-files) {
+        $target = Join-Path $repo $file
+        $null = New-Item -ItemType Directory -Path (Split-Path $target) -Force
+        Copy-Item -LiteralPath (Join-Path $root $file) $target
+    }
     Copy-Item (Join-Path $output 'QemuNet') (Join-Path $repo 'output') -Recurse
+    Get-ChildItem $output -Filter '*.nupkg' | Copy-Item -Destination (Join-Path $repo 'output')
     if (Test-Path $guestDir) { Copy-Item $guestDir (Join-Path $repo 'output') -Recurse }
     Invoke-Native chown @('-R', "$($name):$($name)", (Join-Path $folder 'home'), (Join-Path $repo 'output/test-results'))
     return [pscustomobject]@{ Name = $name; Folder = $folder; Pwsh = Join-Path $folder 'pwsh/pwsh.dll'; Repo = $repo }

@@ -19,7 +19,7 @@ Describe 'A user who is not root' -Skip:([bool]$skip) {
         function Get-HostSnapshot {
             [pscustomobject]@{
                 Links = (Get-ChildItem /sys/class/net -Name | Sort-Object) -join ' '
-                Books = @(Get-ChildItem $state -Recurse -File -Exclude '.lock' -ErrorAction Ignore).FullName -join ' '
+                Books = @(Get-ChildItem $state -Recurse -File -Exclude '.lock' -ErrorAction Ignore | ForEach-Object FullName) -join ' '
                 Acl   = if (Test-Path $aclPath) { Get-Content $aclPath -Raw } else { '(none)' }
             }
         }
