@@ -9,7 +9,8 @@ public sealed class EngineTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static HostContext Host(RecordingProcessRunner runner) => new(runner, new NetworkNamespaceId(1, 1, null), null);
+    // The runner records instead of running, so these plans may pretend to the privilege a real one needs (also as a normal user).
+    private static HostContext Host(RecordingProcessRunner runner) => new(runner, new NetworkNamespaceId(1, 1, null), null) { Can = new(NetAdmin: true, SysAdmin: true) };
 
     [Fact]
     public async Task AFailedChangeNeverRunsItsOwnUndo()
