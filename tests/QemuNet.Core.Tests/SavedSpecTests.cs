@@ -71,4 +71,19 @@ public sealed class SavedSpecTests
         Assert.Equal("SpecValueInvalid", Assert.Throws<QemuNetException>(() => SavedSpec.Backend(Bag(("Kind", "Tap"), ("IfName", "tap7"), ("Queues", "many")))).ErrorId);
         Assert.Equal("SpecKindUnknown", Assert.Throws<QemuNetException>(() => SavedSpec.Backend(Bag(("Kind", "Vde")))).ErrorId);
     }
+
+    [Fact]
+    public void ANicsBackendComesBackFromItsBackendSpecText()
+    {
+        var tap = new QemuTapNet { IfName = "tap7", Bridge = "br0", Queues = 2, Vhost = QemuVhostMode.Off, VnetHdr = true }.Validate();
+        var user = QemuUserNet.Create("u0", true, "10.0.3.0/24", null, null, "guest", null, [QemuHostForward.Parse("tcp:127.0.0.1:8080-:80")]);
+        foreach (var backend in new QemuNetBackend[] { tap, user })
+        {
+            // As an Import-Csv row has it: the backend's display text, and its BackendSpec.
+            var nic = SavedSpec.Nic(Bag(("Model", "virtio"), ("Backend", backend.ToString()), ("BackendSpec", SavedSpec.ToText(backend))), KnownModels);
+            Assert.Equal(SavedSpec.ToText(backend), SavedSpec.ToText(nic.Backend));
+        }
+
+        Assert.Equal("SpecValueInvalid", Assert.Throws<QemuNetException>(() => SavedSpec.Nic(Bag(("Model", "virtio"), ("Backend", "tap"), ("BackendSpec", "{not json")), KnownModels)).ErrorId);
+    }
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 
 namespace QemuNet.Core.Model;
 
@@ -22,19 +23,91 @@ public static class SavedSpec
 
     public static QemuNic Nic(Func<string, object?> get, IReadOnlyCollection<string> knownModels) =>
         QemuNic.Create(Text(get, "Model") ?? QemuNicModels.DefaultModel, Text(get, "MacAddress"), Text(get, "Id"), Text(get, "PciAddress"),
-            Int(get, "Vectors"), Int(get, "BootIndex"), NicBackend(get("Backend")), knownModels);
+            Int(get, "Vectors"), Int(get, "BootIndex"), NicBackend(get("Backend"), Text(get, "BackendSpec")), knownModels);
 
     /// <summary>
-    /// A NIC's saved backend. A CSV row keeps only its text: "user" is the default user network, and anything
-    /// else cannot be rebuilt from text, so it is refused rather than silently put on the default network.
+    /// A backend as one line of JSON, the NIC's BackendSpec property: a CSV cell holds only text (Export-Csv writes
+    /// a nested object's ToString), and this is text a NIC's backend can be rebuilt from.
     /// </summary>
-    private static QemuNetBackend? NicBackend(object? value) => value switch
+    public static string? ToText(QemuNetBackend? backend)
     {
-        null or "" or "user" => null,
+        var properties = new Dictionary<string, object?>();
+        switch (backend)
+        {
+            case null:
+                return null;
+            case QemuUserNet user:
+                properties["Kind"] = nameof(QemuBackendKind.User);
+                properties["Id"] = user.Id;
+                properties["Restrict"] = user.Restrict;
+                properties["Subnet"] = user.Subnet;
+                properties["DhcpStart"] = user.DhcpStart;
+                properties["Dns"] = user.Dns;
+                properties["HostName"] = user.HostName;
+                properties["DomainName"] = user.DomainName;
+                properties["HostForward"] = user.HostForward.Select(f => f.ToString()).ToArray();
+                break;
+            case QemuTapNet tap:
+                properties["Kind"] = nameof(QemuBackendKind.Tap);
+                properties["Id"] = tap.Id;
+                properties["IfName"] = tap.IfName;
+                properties["Bridge"] = tap.Bridge;
+                properties["NetworkNamespace"] = tap.NetworkNamespace;
+                properties["Script"] = tap.Script;
+                properties["DownScript"] = tap.DownScript;
+                properties["Helper"] = tap.Helper;
+                properties["Fd"] = tap.Fd;
+                properties["SndBuf"] = tap.SndBuf;
+                properties["VnetHdr"] = tap.VnetHdr;
+                properties["Hub"] = tap.Hub;
+                properties["Vhost"] = tap.Vhost.ToString();
+                properties["Queues"] = tap.Queues;
+                break;
+        }
+
+        return JsonSerializer.Serialize(properties.Where(p => p.Value is not null).ToDictionary());
+    }
+
+    /// <summary>The bag a <see cref="ToText"/> line stands for.</summary>
+    public static Func<string, object?> FromText(string text)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(text);
+            var values = document.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => Value(p.Value), StringComparer.OrdinalIgnoreCase);
+            return name => values.GetValueOrDefault(name);
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
+        {
+            throw new QemuNetException("SpecValueInvalid", QemuNetErrorCategory.InvalidData, text, $"The saved BackendSpec '{text}' is not a backend's JSON text: {ex.Message}",
+                "Save the NIC again (its BackendSpec property is written for you), or leave BackendSpec empty for the default network.");
+        }
+
+        static object? Value(JsonElement element) => element.ValueKind switch
+        {
+            JsonValueKind.String => element.GetString(),
+            JsonValueKind.Number => element.GetInt64(),
+            JsonValueKind.True => true,
+            JsonValueKind.False => false,
+            JsonValueKind.Array => element.EnumerateArray().Select(Value).ToArray(),
+            JsonValueKind.Null => null,
+            _ => throw new InvalidOperationException($"a {element.ValueKind} where a value belongs"),
+        };
+    }
+
+    /// <summary>
+    /// A NIC's saved backend: a bag (Clixml, JSON), or in a CSV row only its text, rebuilt then from the row's
+    /// BackendSpec. Text without one ("user", the default network, aside) cannot be rebuilt, so it is refused rather
+    /// than silently put on the default network.
+    /// </summary>
+    private static QemuNetBackend? NicBackend(object? value, string? spec) => value switch
+    {
         Func<string, object?> bag => Backend(bag),
+        _ when spec is not null => Backend(FromText(spec)),
+        null or "" or "user" => null,
         _ => throw new QemuNetException("SpecBackendNotSaved", QemuNetErrorCategory.InvalidData, value,
-            $"The saved NIC's backend is only the text '{value}' (a CSV row keeps no nested objects), so it cannot be rebuilt.",
-            "Save NICs with Export-Clixml or ConvertTo-Json, or save the backend on its own rows (New-QemuTap, New-QemuUserNet) and pipe it to New-QemuNic."),
+            $"The saved NIC's backend is only the text '{value}' (a CSV row keeps no nested objects) and the row has no BackendSpec, so it cannot be rebuilt.",
+            "Save the NIC objects themselves (Export-Clixml, ConvertTo-Json or Export-Csv: they carry BackendSpec), or pipe the backend to New-QemuNic."),
     };
 
     public static QemuNetBackend Backend(Func<string, object?> get)
