@@ -300,6 +300,7 @@ switch ($Task) {
         $null = Invoke-Package
     }
     'Test' {
+        $watch = [Diagnostics.Stopwatch]::StartNew()
         Invoke-Build
         # tests/Package.Tests.ps1 installs this package.
         $env:QEMUNET_TEST_PACKAGE = Invoke-Package
@@ -334,6 +335,7 @@ switch ($Task) {
             Write-Host "Pester as $($user.Name): $($unprivileged.Passed) passed, $($unprivileged.Failed) failed, $($unprivileged.Skipped) skipped"
         }
         Write-Host "Tests: $passed passed, $failed failed, $skipped skipped"
+        Write-Host ('Test task: {0:mm\:ss} (min:s)' -f $watch.Elapsed)
         if ($failed -gt 0 -or $passed -eq 0) { exit 1 }
     }
     'Pester' {
