@@ -34,13 +34,15 @@ Describe 'The bad-input corpus' -Skip:([bool]$skip) {
         $corpusPath = Join-Path $PSScriptRoot 'data/BadInput.psd1'
         $runner = @"
 `$ErrorActionPreference = 'Stop'
-Set-Location '$state'
+# Relative paths of the cases land in the books' folder; the location is given back (it runs in this process without root).
+Push-Location '$state'
 `$cases = @((Import-PowerShellDataFile '$corpusPath').Cases)
 for (`$i = 0; `$i -lt `$cases.Count; `$i++) {
     `$result = try { `$null = Invoke-Expression `$cases[`$i].Command *>&1; @{ ErrorId = '(none)' } }
         catch { @{ ErrorId = (`$_.FullyQualifiedErrorId -split ',')[0]; Category = [string]`$_.CategoryInfo.Category; Target = [string]`$_.TargetObject } }
     'CASE ' + (@{ Index = `$i } + `$result | ConvertTo-Json -Compress)
 }
+Pop-Location
 "@
         $output = if ($ns) {
             $dotnet = (Get-Process -Id $PID).Path
