@@ -74,10 +74,7 @@ public static partial class BridgeAcl
     /// <summary>Stops a change of the ACL before any step when this user cannot write it (it belongs to root).</summary>
     public static void CheckWritable(string path)
     {
-        var dir = Path.GetDirectoryName(path)!;
-        // The file is replaced by a rename, so it is its folder (or the one that would hold it) that must be writable.
-        var folder = Directory.Exists(dir) ? dir : Path.GetDirectoryName(dir)!;
-        if (!NativeMethods.CanWrite(folder) && NativeMethods.Stat(folder) is { } status)
+        if (HostPrivilege.DecidingFolder(path) is { } folder && !NativeMethods.CanWrite(folder) && NativeMethods.Stat(folder) is { } status)
         {
             throw new QemuNetException(HostPrivilege.ErrorId, QemuNetErrorCategory.PermissionDenied, path,
                 $"Cannot change {path}: its folder {folder} belongs to user id {status.Owner}, and this process is not root.",

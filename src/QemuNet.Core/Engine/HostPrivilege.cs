@@ -85,8 +85,11 @@ public static class HostPrivilege
             + "Run -WhatIf as root to see what root would change.";
     }
 
-    /// <summary>A file can be replaced or deleted when its folder (or the nearest one that exists) is writable.</summary>
-    private static bool Writable(string path)
+    /// <summary>
+    /// The folder that decides whether <paramref name="path"/> can be written or deleted: its own, or the nearest one
+    /// that exists (files are replaced by a rename, so the folder is what must be writable).
+    /// </summary>
+    public static string? DecidingFolder(string path)
     {
         var dir = Path.GetDirectoryName(path);
         while (dir is not null && !Directory.Exists(dir))
@@ -94,6 +97,8 @@ public static class HostPrivilege
             dir = Path.GetDirectoryName(dir);
         }
 
-        return dir is not null && NativeMethods.CanWrite(dir);
+        return dir;
     }
+
+    private static bool Writable(string path) => DecidingFolder(path) is { } dir && NativeMethods.CanWrite(dir);
 }

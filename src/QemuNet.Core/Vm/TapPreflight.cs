@@ -45,14 +45,8 @@ public static class TapPreflight
             }
             else if (tap.ModuleAttaches)
             {
+                // Whether this user may create the TAP is the engine's question (HostPrivilege), asked of the whole plan.
                 await CheckBridgeAsync(tap.Bridge!, host, ct).ConfigureAwait(false);
-                // -WhatIf still shows the plan, with the engine's note that a real run stops here.
-                if (!host.Can.NetAdmin && launching)
-                {
-                    throw new QemuNetException(HostPrivilege.ErrorId, QemuNetErrorCategory.PermissionDenied, tap.Bridge,
-                        $"Creating a TAP on bridge {tap.Bridge} needs root (CAP_NET_ADMIN).",
-                        $"Run as root, or let QEMU's bridge helper do it: New-QemuTap -Bridge {tap.Bridge} -UseHelper (after Grant-QemuBridgeAccess -Bridge {tap.Bridge}).");
-                }
             }
 
             var vhost = tap.Vhost;

@@ -143,10 +143,10 @@ public sealed class StartQemuVmCommand : QemuCmdlet
         if (kind is null)
         {
             var type = input.TypeNames.FirstOrDefault() ?? input.BaseObject.GetType().FullName;
-            ThrowTerminatingError(new ErrorRecord(new PSArgumentException($"Start-QemuVm cannot use the piped {type} '{input}': it is not a NIC, a backend or a NAT network (nor one saved and loaded again). No guest was started."),
-                "VmInputNotBound", ErrorCategory.InvalidArgument, input)
+            var message = $"Start-QemuVm cannot use the piped {type} '{input}': it is not a NIC, a backend or a NAT network (nor one saved and loaded again). No guest was started.";
+            ThrowTerminatingError(new ErrorRecord(new PSArgumentException(message), "VmInputNotBound", ErrorCategory.InvalidArgument, input)
             {
-                ErrorDetails = new ErrorDetails($"Start-QemuVm cannot use the piped {type} '{input}': it is not a NIC, a backend or a NAT network (nor one saved and loaded again). No guest was started.")
+                ErrorDetails = new ErrorDetails(message)
                 {
                     RecommendedAction = "Pipe objects from New-QemuNic, New-QemuUserNet, New-QemuTap or Get-QemuNat (or their saved forms), or a NAT network's name.",
                 },
