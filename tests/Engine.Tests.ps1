@@ -41,7 +41,7 @@ BeforeAll {
             Links   = (& ip -n $hostNs -br link | ForEach-Object { ($_ -split '\s+')[0..1] -join ' ' } | Out-String)
             Addrs   = (& ip -n $hostNs -4 -br addr | Out-String)
             Routes  = (& ip -n $hostNs -4 route show table all | Out-String)
-            Ruleset = (& ip netns exec $hostNs nft list ruleset | Out-String)
+            Ruleset = (& ip netns exec $hostNs nft -s list ruleset | Out-String)
             Forward = (& ip netns exec $hostNs sysctl -n net.ipv4.ip_forward | Out-String)
             Dnsmasq = @(& pgrep -f "dnsmasq --conf-file=$state" 2>$null).Count
             Files   = (@(Get-ChildItem $state, "$state-dnsmasq" -Recurse -File -ErrorAction Ignore |
@@ -154,7 +154,7 @@ Describe 'Crash: kill -9 while a host action is in progress' -Skip:([bool]$skip)
                 Reset-PlanCase $Setup
             }
         }
-        Write-Host "    crash ${Name}: $(@($points).Count) run(s), $(@($failures).Count) failure(s) ($($changes.Count) changes in the plan)"
+        Write-StressResult -Area Crash -Case $Name -Runs @($points).Count -Failures @($failures).Count -Detail "$($changes.Count) changes in the plan"
         Assert-PlanCaseClean $failures
     }
 
@@ -202,7 +202,7 @@ Describe 'Faults: a failure injected at every action of every plan kind' -Skip:(
                 Reset-PlanCase $Setup
             }
         }
-        Write-Host "    faults ${Name}: $($case.Changes.Count) run(s), $(@($failures).Count) failure(s)"
+        Write-StressResult -Area Faults -Case $Name -Runs $case.Changes.Count -Failures @($failures).Count
         Assert-PlanCaseClean $failures
     }
 

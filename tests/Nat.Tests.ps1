@@ -17,7 +17,7 @@ BeforeAll {
         [pscustomobject]@{
             Links   = (& ip -n $hostNs -br link | Out-String)
             Addrs   = (& ip -n $hostNs -br addr | Out-String)
-            Ruleset = (& ip netns exec $hostNs nft list ruleset | Out-String)
+            Ruleset = (& ip netns exec $hostNs nft -s list ruleset | Out-String)
             Forward = (& ip netns exec $hostNs sysctl -n net.ipv4.ip_forward | Out-String)
             Dnsmasq = @(& pgrep -f "dnsmasq --conf-file=$state" 2>$null).Count
             Files   = @(Get-ChildItem (Join-Path $state 'nat'), "$state-dnsmasq" -Recurse -File -Exclude '.lock' -ErrorAction Ignore).Count

@@ -185,7 +185,7 @@ Describe 'Crash: the uplink move killed at an action' -Skip:([bool]$skip) {
                 foreach ($s in $Setup) { Invoke-Move $s }
             }
         }
-        Write-Host "    crash ${Name}: $(@($points).Count) run(s), $(@($failures).Count) failure(s) ($($changes.Count) changes in the plan)"
+        Write-StressResult -Area Crash -Case $Name -Runs @($points).Count -Failures @($failures).Count -Detail "$($changes.Count) changes in the plan"
         $failures | Should -BeNullOrEmpty
         Reset-Uplink
         Compare-UplinkSnapshot $initial 'after the case'

@@ -121,7 +121,7 @@ Describe 'Crash: Start-QemuVm and Stop-QemuVm killed at a host action' -Skip:([b
                 foreach ($setupCommand in $Setup) { Invoke-Quiet $setupCommand }
             }
         }
-        Write-Host "    crash ${Name}: $(@($points).Count) run(s), $(@($failures).Count) failure(s) ($($changes.Count) changes in the plan)"
+        Write-StressResult -Area Crash -Case $Name -Runs @($points).Count -Failures @($failures).Count -Detail "$($changes.Count) changes in the plan"
         $failures | Should -BeNullOrEmpty
         Reset-VmHost
         Compare-HostSnapshot $initial 'after the case'

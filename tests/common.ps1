@@ -227,3 +227,64 @@ function Invoke-AsTestUser {
     $out = & $command[0] $command[1..($command.Count - 1)] 2>&1
     return [pscustomobject]@{ ExitCode = $LASTEXITCODE; Output = ($out | Out-String) }
 }
+
+function Test-StressRun {
+    <# True under build.ps1 -Task Stress (every point, every cycle); the Test task runs a quick subset. #>
+    return $env:QEMUNET_STRESS -eq '1'
+}
+
+function Write-StressResult {
+    <#
+    One stress case's figures: printed as the suites always did, and appended as a JSON line to the file
+    QEMUNET_STRESS_REPORT names, from which build.ps1 prints its summary table and writes bench/RESULTS.md.
+    #>
+    param([Parameter(Mandatory)][string]$Area, [Parameter(Mandatory)][string]$Case, [Parameter(Mandatory)][int]$Runs,
+        [int]$Failures, [string]$Detail)
+    $line = "    $($Area.ToLowerInvariant()) ${Case}: $Runs run(s), $Failures failure(s)$(if ($Detail) { " ($Detail)" })"
+    Write-Host $line
+    if ($env:QEMUNET_STRESS_REPORT) {
+        $record = [ordered]@{ Area = $Area; Case = $Case; Runs = $Runs; Failures = $Failures; Detail = $Detail }
+        # One short append per case: parallel suites' lines never interleave.
+        [IO.File]::AppendAllText($env:QEMUNET_STRESS_REPORT, (($record | ConvertTo-Json -Compress) + "`n"))
+    }
+}
+
+function Get-NamespaceSnapshot {
+    <#
+    What a namespace looks like, as text that a correct run leaves the same from one run to the next: links with
+    their kind, master and state (no MACs or indexes), addresses with lifetimes as forever/finite, routes and
+    rules of every table, the nft ruleset without counters or handles (nft -s), forwarding sysctls, and the
+    programs running in it. Compare two with Compare-NamespaceSnapshot.
+    #>
+    param([Parameter(Mandatory)][string]$Namespace)
+    $links = & ip -n $Namespace -d -o link show | ForEach-Object {
+        $name = ($_ -split ': ')[1] -replace '@.*$'
+        $master = if ($_ -match ' master (\S+)') { $Matches[1] } else { '-' }
+        $state = if ($_ -match ' state (\S+)') { $Matches[1] } else { '?' }
+        $kind = if ($_ -match '\\\s+(bridge|veth|tun|dummy|vlan|macvlan|bond)\b') { $Matches[1] } else { '-' }
+        $up = if ($_ -match '<[^>]*\bUP\b') { 'up' } else { 'down' }
+        "$name kind=$kind master=$master admin=$up oper=$state"
+    } | Sort-Object
+    $addrs = & ip -n $Namespace addr show | Where-Object { $_ -match '^\d+:|^\s+(inet6?|valid_lft) ' } | ForEach-Object {
+        if ($_ -match '^\d+: (\S+?)(@\S+)?:') { "$($Matches[1]):" }
+        else { $_ -replace 'valid_lft \d+sec', 'valid_lft finite' -replace 'preferred_lft \d+sec', 'preferred_lft finite' -replace ' tentative', '' }
+    }
+    [pscustomobject]@{
+        Links    = ($links | Out-String)
+        Addrs    = ($addrs | Out-String)
+        Routes   = (& ip -n $Namespace route show table all | Out-String) + (& ip -n $Namespace -6 route show table all | Where-Object { $_ -notmatch '^(local|multicast|anycast) fe80|^fe80' } | Out-String)
+        Rules    = (& ip -n $Namespace rule | Out-String) + (& ip -n $Namespace -6 rule | Out-String)
+        Ruleset  = (& ip netns exec $Namespace nft -s list ruleset | Out-String)
+        Sysctls  = (& ip netns exec $Namespace sysctl net.ipv4.ip_forward net.ipv4.conf.all.forwarding | Out-String)
+        Programs = (@(& ip netns pids $Namespace 2>$null | ForEach-Object { Get-Content "/proc/$_/comm" -ErrorAction Ignore }) | Sort-Object | Out-String)
+    }
+}
+
+function Compare-NamespaceSnapshot {
+    <# Throws (through Should) naming the first part of the namespace that differs from $Expected. #>
+    param([Parameter(Mandatory)][string]$Namespace, [Parameter(Mandatory)]$Expected, [string]$Because = 'the namespace must be as it was', [string[]]$Skip = @())
+    $now = Get-NamespaceSnapshot -Namespace $Namespace
+    foreach ($p in $Expected.PSObject.Properties.Name | Where-Object { $_ -notin $Skip }) {
+        $now.$p | Should -Be $Expected.$p -Because "$p must match ($Because)"
+    }
+}
