@@ -272,7 +272,7 @@ function Get-NamespaceSnapshot {
     [pscustomobject]@{
         Links    = ($links | Out-String)
         Addrs    = ($addrs | Out-String)
-        Routes   = (& ip -n $Namespace route show table all | Out-String) + (& ip -n $Namespace -6 route show table all | Where-Object { $_ -notmatch '^(local|multicast|anycast) fe80|^fe80' } | Out-String)
+        Routes   = (& ip -n $Namespace -4 route show table all | Out-String) + (& ip -n $Namespace -6 route show table all | Where-Object { $_ -notmatch '^(local|multicast|anycast) fe80|^fe80' } | Out-String)
         Rules    = (& ip -n $Namespace rule | Out-String) + (& ip -n $Namespace -6 rule | Out-String)
         Ruleset  = (& ip netns exec $Namespace nft -s list ruleset | Out-String)
         Sysctls  = (& ip netns exec $Namespace sysctl net.ipv4.ip_forward net.ipv4.conf.all.forwarding | Out-String)
