@@ -10,8 +10,12 @@
            "Tests: N passed, N failed".
     Pester: only the Pester tests, against the module already staged in output/ (no build); as root, Test runs
            them this way a second time as a throwaway unprivileged user, so both kinds of user are tested.
-    Stress: Build, then the crash harness of every plan kind (NAT, bridge, ACL, VM start and stop, the uplink move) killed at
-           every host action, before and after it ran (the Test task tries a few points of each).
+    Stress: Build, then the stress suites in full, as root: every plan kind (NAT, forwards, reservations, bridge,
+           ACL, VM start and stop, the uplink move) killed at every host action at three timings and failed at every
+           action, 100 cycles of NAT and bridge set-ups, 8 processes at once for 10 rounds, coexistence with
+           Docker-, libvirt- and dnsmasq-like neighbours, the drift matrix over every nft rule, and the bad-input
+           corpus. Prints a table of runs and failures per case and writes it to bench/RESULTS.md. The Test task
+           runs a quick subset of the same suites.
     Demo:  Build, then boots a tiny guest through the module's pipeline with user-mode networking and fetches
            a page from it through a host port forward.
 .EXAMPLE
@@ -289,6 +293,50 @@ function Invoke-UnprivilegedModuleTests($User) {
     return [pscustomobject]@{ Passed = [int]$Matches[1]; Failed = [int]$Matches[2]; Skipped = [int]$Matches[3] }
 }
 
+function Get-MachineSummary {
+    <# What a figure was measured on: the lines bench/RESULTS.md heads each section with. #>
+    $cpu = (Get-Content /proc/cpuinfo | Where-Object { $_ -like 'model name*' } | Select-Object -First 1) -replace '^model name\s*:\s*'
+    $memory = [math]::Round(([long]((Get-Content /proc/meminfo -First 1) -replace '\D')) / 1MB, 1)
+    $qemu = (& qemu-system-x86_64 --version 2>$null | Select-Object -First 1) -replace '^QEMU emulator version '
+    $commit = (& git -C $root rev-parse --short HEAD 2>$null)
+    $dirty = if (& git -C $root status --porcelain 2>$null) { ' (with uncommitted changes)' } else { '' }
+    [ordered]@{
+        Machine = "$cpu, $([Environment]::ProcessorCount) cores, $memory GiB, Linux $(& uname -r)"
+        Software = "QEMU $qemu, PowerShell $($PSVersionTable.PSVersion), .NET $([Environment]::Version)"
+        Date = [datetime]::UtcNow.ToString('yyyy-MM-dd HH:mm') + ' UTC'
+        Commit = "$commit$dirty"
+    }
+}
+
+function Set-ResultsSection([string]$Name, [string]$Text) {
+    <# Replaces one task's part of bench/RESULTS.md (between its markers), leaving the other tasks' parts alone. #>
+    $path = Join-Path $root 'bench/RESULTS.md'
+    $begin = "<!-- ${Name}:begin -->"; $end = "<!-- ${Name}:end -->"
+    $current = if (Test-Path $path) { Get-Content -Raw $path } else { "# QemuNet figures`n`nWritten by ``./build.ps1 -Task Stress`` and ``./build.ps1 -Task Bench``; rerun them to check.`n" }
+    $block = "$begin`n$($Text.TrimEnd())`n$end"
+    $pattern = [regex]::Escape($begin) + '[\s\S]*?' + [regex]::Escape($end)
+    $updated = if ($current -match $pattern) { [regex]::Replace($current, $pattern, { $block }) } else { $current.TrimEnd() + "`n`n$block`n" }
+    Set-Content -Path $path -Value $updated.TrimEnd() -Encoding utf8
+    Write-Host "Wrote the $Name figures to $path"
+}
+
+function Get-StressReport([string]$Path) {
+    <# The stress suites' JSON lines (tests/common.ps1 Write-StressResult), one object per case. #>
+    if (-not (Test-Path $Path)) { return @() }
+    @(Get-Content $Path | Where-Object { $_ } | ConvertFrom-Json)
+}
+
+function Format-StressTable($Records) {
+    <# Runs and failures per case as a Markdown table that fits 80 columns (the long cases' names are cut). #>
+    $lines = @('| Area | Case | Runs | Failures |', '|---|---|---:|---:|')
+    foreach ($r in $Records) {
+        $case = if ($r.Case.Length -gt 48) { $r.Case.Substring(0, 47) + '…' } else { $r.Case }
+        $lines += "| $($r.Area) | $case | $($r.Runs) | $($r.Failures) |"
+    }
+    $lines += "| **all** | $(@($Records).Count) cases | $(($Records | Measure-Object Runs -Sum).Sum) | $(($Records | Measure-Object Failures -Sum).Sum) |"
+    $lines -join "`n"
+}
+
 switch ($Task) {
     'Clean' {
         Remove-Item $output -Recurse -Force -ErrorAction Ignore
@@ -319,7 +367,12 @@ switch ($Task) {
             if ($user) {
                 $env:QEMUNET_TEST_USER = $user.Name; $env:QEMUNET_TEST_USER_FOLDER = $user.Folder
             }
+            # The quick subset of the stress cases reports its figures the way the Stress task does.
+            $env:QEMUNET_STRESS_REPORT = Join-Path $output 'test-results/stress-quick.jsonl'
+            Remove-Item $env:QEMUNET_STRESS_REPORT -ErrorAction Ignore
             $module = Invoke-ModuleTests
+            $stress = Get-StressReport $env:QEMUNET_STRESS_REPORT
+            Remove-Item Env:QEMUNET_STRESS_REPORT
             $unprivileged = if ($user) { Invoke-UnprivilegedModuleTests $user }
         }
         finally {
@@ -334,6 +387,7 @@ switch ($Task) {
         if ($unprivileged) {
             Write-Host "Pester as $($user.Name): $($unprivileged.Passed) passed, $($unprivileged.Failed) failed, $($unprivileged.Skipped) skipped"
         }
+        if ($stress) { Write-Host "Stress cases (quick subset):`n$(Format-StressTable $stress)" }
         Write-Host "Tests: $passed passed, $failed failed, $skipped skipped"
         Write-Host ('Test task: {0:mm\:ss} (min:s)' -f $watch.Elapsed)
         if ($failed -gt 0 -or $passed -eq 0) { exit 1 }
@@ -345,14 +399,38 @@ switch ($Task) {
         if ($module.Failed -gt 0 -or $module.Passed -eq 0) { exit 1 }
     }
     'Stress' {
+        $watch = [Diagnostics.Stopwatch]::StartNew()
+        if ((& id -u) -ne '0') { Write-Error 'The Stress task needs root: its cases run in network namespaces it makes.'; exit 1 }
         Invoke-Build
         Install-SystemPackages
         Build-TestGuest
         $env:QEMUNET_STRESS = '1'
-        if (-not $TestPath) { $TestPath = 'Engine.Tests.ps1', 'Vm.Tests.ps1', 'Uplink.Tests.ps1' }
+        $report = Join-Path $output 'test-results/stress.jsonl'
+        $null = New-Item -ItemType Directory -Force -Path (Split-Path $report)
+        Remove-Item $report -ErrorAction Ignore
+        $env:QEMUNET_STRESS_REPORT = $report
+        $command = './build.ps1 -Task Stress' + $(if ($TestPath) { " -TestPath $($TestPath -join ',')" })
+        if (-not $TestPath) {
+            $TestPath = 'Engine.Tests.ps1', 'Vm.Tests.ps1', 'Uplink.Tests.ps1', 'Cycles.Tests.ps1', 'Concurrency.Tests.ps1',
+                'Coexistence.Tests.ps1', 'Drift.Tests.ps1', 'BadInput.Tests.ps1'
+        }
         $module = Invoke-ModuleTests
+        $records = Get-StressReport $report
+        $table = Format-StressTable $records
+        $machine = Get-MachineSummary
+        Write-Host "`n$table`n"
         Write-Host "Stress: $($module.Passed) passed, $($module.Failed) failed, $($module.Skipped) skipped"
-        if ($module.Failed -gt 0 -or $module.Passed -eq 0) { exit 1 }
+        Write-Host ('Stress task: {0:hh\:mm\:ss}' -f $watch.Elapsed)
+        $text = @(
+            '## Stress', '',
+            "- Command: ``dotnet pwsh $command`` (as root)"
+            foreach ($k in $machine.Keys) { "- ${k}: $($machine[$k])" }
+            ('- Took {0:hh\:mm\:ss}; Pester: {1} passed, {2} failed, {3} skipped' -f $watch.Elapsed, $module.Passed, $module.Failed, $module.Skipped)
+            '', $table
+        ) -join "`n"
+        Set-ResultsSection 'stress' $text
+        $caseFailures = ($records | Measure-Object Failures -Sum).Sum
+        if ($module.Failed -gt 0 -or $module.Passed -eq 0 -or $caseFailures -gt 0 -or @($records).Count -eq 0) { exit 1 }
     }
     'Demo' {
         Invoke-Build
