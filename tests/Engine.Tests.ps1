@@ -17,6 +17,7 @@ BeforeDiscovery {
     $removeReservation = "Remove-QemuNatReservation -Network lab -MacAddress 52:54:00:00:00:20 $ns"
     $newBridge = "New-QemuBridge -Name br0 -Uplink eth0 $ns"
     $removeBridge = "Remove-QemuBridge -Name br0 $ns"
+    $script:enableCommand = $enable; $script:disableCommand = $disable
     # One case per plan kind: Setup brings the base state, Command is the plan under test, Inverse undoes it.
     $script:planKinds = @(
         @{ Name = 'NAT enable'; Kind = 'nat'; Setup = @(); Command = $enable; Inverse = $disable }
@@ -217,21 +218,50 @@ Describe 'Faults: a failure injected at every action of every plan kind' -Skip:(
         Compare-HostSnapshot $initial 'after the case'
     }
 
-    It 'never removes a foreign bridge that appears while the plan runs' {
-        $pauseFile = Join-Path $scratch 'pause-foreign'
-        $child = Start-ChildPwsh -Script (Expand-Command $enableLab) -Environment @{
-            QEMUNET_STATE_DIR = $state; QEMUNET_DNSMASQ_DIR = "$state-dnsmasq"; QEMUNET_TEST_PAUSE = 'nat:1.1:before'; QEMUNET_TEST_PAUSE_FILE = $pauseFile
+    It 'keeps <Object> that appears just before the step <Step>: the error names the step, the rest is undone' -TestCases @(
+        @{ Object = 'a foreign bridge qn-lab'; Step = 'ip link add name qn-lab'; Kind = 'nat'; Setup = @(); Command = $enableCommand; Inverse = $disableCommand
+            Create = '& ip -n $hostNs link add qn-lab type bridge'; Intact = '(& ip -n $hostNs -d link show qn-lab | Out-String) -notmatch "alias"'; Cleanup = '& ip -n $hostNs link del qn-lab' }
+        @{ Object = 'a foreign nft table inet qemunet_lab'; Step = 'nft -f'; Kind = 'nat'; Setup = @(); Command = $enableCommand; Inverse = $disableCommand
+            Create = '& ip netns exec $hostNs nft add table inet qemunet_lab; & ip netns exec $hostNs nft add chain inet qemunet_lab mine'
+            Intact = '(& ip netns exec $hostNs nft list table inet qemunet_lab | Out-String) -match "chain mine \{\s*\}"'; Cleanup = '& ip netns exec $hostNs nft delete table inet qemunet_lab' }
+        @{ Object = 'a foreign DNS server on the gateway address'; Step = '^dnsmasq'; Kind = 'nat'; Setup = @(); Command = $enableCommand; Inverse = $disableCommand
+            Create = '& ip netns exec $hostNs busybox httpd -p 198.51.100.1:53 -h $scratch'
+            Intact = '[bool](& ip netns exec $hostNs busybox netstat -ltn | Select-String ":53 ")'; Cleanup = '& pkill -f "busybox httpd -p 198.51.100.1:53"' }
+        @{ Object = 'a foreign bridge br0'; Step = 'ip link add name br0'; Kind = 'bridge'; Setup = @(); Command = 'New-QemuBridge -Name br0 -Uplink eth0 @NS'; Inverse = 'Remove-QemuBridge -Name br0 @NS'
+            Create = '& ip -n $hostNs link add br0 type bridge'; Intact = '(& ip -n $hostNs -d link show br0 | Out-String) -notmatch "alias"'; Cleanup = '& ip -n $hostNs link del br0' }
+        @{ Object = 'an admin''s edit of bridge.conf'; Step = 'write /etc/qemu/bridge.conf'; Kind = 'file'; Setup = @(); Command = 'Grant-QemuBridgeAccess -Bridge br7 -Confirm:$false'; Inverse = 'Revoke-QemuBridgeAccess -Bridge br7 -Confirm:$false'
+            Create = '$null = New-Item -ItemType Directory -Force /etc/qemu; Set-Content /etc/qemu/bridge.conf "allow br9"'
+            Intact = '(Get-Content -Raw /etc/qemu/bridge.conf) -eq "allow br9`n"'; Cleanup = 'Remove-Item /etc/qemu/bridge.conf' }
+    ) {
+        foreach ($setupCommand in $Setup) { Invoke-Quiet $setupCommand }
+        $base = Get-HostSnapshot
+        $point = @(Get-PlanTrace -Script (Expand-Command $Command) -Kind $Kind -Scratch $scratch -Matching $Step)[0]
+        $point | Should -Not -BeNullOrEmpty -Because "the plan has a step '$Step'"
+        Invoke-Quiet $Inverse
+        Compare-HostSnapshot $base 'the inverse of a clean run'
+        $failure = try {
+            $pauseFile = Join-Path $scratch 'pause-foreign'
+            $child = Start-ChildPwsh -Script (Expand-Command $Command) -Environment @{
+                QEMUNET_STATE_DIR = $state; QEMUNET_DNSMASQ_DIR = "$state-dnsmasq"; QEMUNET_TEST_PAUSE = "${Kind}:${point}:before"; QEMUNET_TEST_PAUSE_FILE = $pauseFile
+            }
+            $deadline = [datetime]::UtcNow.AddSeconds(60)
+            while (-not (Test-Path $pauseFile) -and -not $child.HasExited -and [datetime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 25 }
+            Test-Path $pauseFile | Should -BeTrue -Because "the run must reach $point"
+            # Someone else makes the object between the plan's look at the host and this step.
+            $null = & ([scriptblock]::Create($Create))
+            Remove-Item $pauseFile
+            $child.WaitForExit(60000) | Should -BeTrue
+            $child.ExitCode | Should -Not -Be 0 -Because 'the step cannot go ahead over what someone else made'
+            $said = $child.Output.Result + $child.Errors.Result
+            $said | Should -Match "Step '.+' on .+ failed" -Because 'the error names the step'
+            & ([scriptblock]::Create($Intact)) | Should -BeTrue -Because "$Object is left as its owner made it"
+        } catch { "${Object}: $_" } finally {
+            Remove-Item $pauseFile -ErrorAction Ignore
+            try { $null = & ([scriptblock]::Create($Cleanup)) } catch { Write-Verbose "cleanup: $_" }
         }
-        $deadline = [datetime]::UtcNow.AddSeconds(60)
-        while (-not (Test-Path $pauseFile) -and [datetime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 25 }
-        # Someone else makes a bridge of the same name between the plan's observation and its first change.
-        & ip -n $hostNs link add qn-lab type bridge
-        Remove-Item $pauseFile
-        $child.WaitForExit(60000) | Should -BeTrue
-        $child.ExitCode | Should -Not -Be 0
-        & ip -n $hostNs link show qn-lab | Out-String | Should -Match 'qn-lab' -Because 'the rollback must leave the foreign bridge alone'
-        & ip -n $hostNs link del qn-lab
-        Compare-HostSnapshot $initial 'nothing else was left'
+        Write-StressResult -Area Faults -Case "$Object before '$Step'" -Runs 1 -Failures @($failure).Count
+        $failure | Should -BeNullOrEmpty
+        Compare-HostSnapshot $base 'nothing else was left'
     }
 }
 

@@ -132,9 +132,9 @@ function Start-ChildPwsh {
     $psi.RedirectStandardOutput = $true
     $psi.RedirectStandardError = $true
     $process = [Diagnostics.Process]::Start($psi)
-    # Drain both streams in the background.
-    $null = $process.StandardOutput.ReadToEndAsync()
-    $null = $process.StandardError.ReadToEndAsync()
+    # Drain both streams in the background; what it printed is there once it has exited (.Output.Result).
+    $process | Add-Member -NotePropertyName Output -NotePropertyValue $process.StandardOutput.ReadToEndAsync()
+    $process | Add-Member -NotePropertyName Errors -NotePropertyValue $process.StandardError.ReadToEndAsync()
     return $process
 }
 
@@ -174,13 +174,16 @@ function Invoke-KilledCommand {
 }
 
 function Get-PlanTrace {
-    <# Runs a module command line here and returns the changes ("STEP.CHANGE") its plan of $Kind made, as the runner traces them. #>
-    param([Parameter(Mandatory)][string]$Script, [Parameter(Mandatory)][string]$Kind, [Parameter(Mandatory)][string]$Scratch)
+    <#
+    Runs a module command line here and returns the changes ("STEP.CHANGE") its plan of $Kind made, as the runner
+    traces them; with -Matching, only those whose action (as -WhatIf shows it) matches that pattern.
+    #>
+    param([Parameter(Mandatory)][string]$Script, [Parameter(Mandatory)][string]$Kind, [Parameter(Mandatory)][string]$Scratch, [string]$Matching = '')
     $trace = Join-Path $Scratch 'trace.txt'
     Remove-Item $trace -ErrorAction Ignore
     $env:QEMUNET_TEST_TRACE = $trace
     try { $null = & ([scriptblock]::Create($Script)) } finally { Remove-Item Env:QEMUNET_TEST_TRACE }
-    @(Get-Content $trace | Where-Object { $_ -like "$Kind *" } | ForEach-Object { ($_ -split ' ')[2] })
+    @(Get-Content $trace | Where-Object { $_ -like "$Kind *" -and ($_ -split ' ', 4)[3] -match $Matching } | ForEach-Object { ($_ -split ' ')[2] })
 }
 
 function Get-CrashPoints {

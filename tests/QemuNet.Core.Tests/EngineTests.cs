@@ -31,6 +31,32 @@ public sealed class EngineTests : IDisposable
     }
 
     [Fact]
+    public async Task AHostFileEditedAfterThePlanReadItIsKeptNotOverwritten()
+    {
+        // Found by the stress faults: a line an admin added to bridge.conf between the plan and its write was lost.
+        var acl = Path.Combine(_dir, "bridge.conf");
+        File.WriteAllText(acl, "allow br1\n");
+        var plan = new HostPlan(HostFiles.Kind, "acl", HostFiles.Plan([new HostFileChange(acl, "allow br1\nallow br7\n")], new Dictionary<string, string?> { [acl] = "allow br1\n" }));
+        File.WriteAllText(acl, "allow br1\nallow br9\n");
+        var ex = await Assert.ThrowsAsync<QemuNetException>(() => new PlanRunner(Host(new RecordingProcessRunner()), _dir).RunAsync("acl", _ => Task.FromResult(plan), _ => true, false, CancellationToken.None));
+        Assert.Equal("HostStepFailed", ex.ErrorId);
+        Assert.Contains("changed by someone else", ex.Message, StringComparison.Ordinal);
+        Assert.Equal("allow br1\nallow br9\n", File.ReadAllText(acl));
+    }
+
+    [Fact]
+    public async Task TheUndoOfAHostFileKeepsAnEditMadeAfterTheWrite()
+    {
+        var file = Path.Combine(_dir, "qemu-ifup");
+        var change = Assert.Single(Assert.Single(HostFiles.Plan([new HostFileChange(file, "ours\n")], new Dictionary<string, string?> { [file] = null })).Changes);
+        await Host(new RecordingProcessRunner()).ExecuteAsync(change.Do, CancellationToken.None);
+        File.WriteAllText(file, "theirs\n");
+        var undo = Assert.Single(change.Undo);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => Host(new RecordingProcessRunner()).ExecuteAsync(undo, CancellationToken.None));
+        Assert.Equal("theirs\n", File.ReadAllText(file));
+    }
+
+    [Fact]
     public async Task TheFirstDeclinedStepCancelsThePlanAndNothingMoreIsAsked()
     {
         var runner = new RecordingProcessRunner();

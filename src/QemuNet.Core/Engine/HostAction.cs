@@ -29,10 +29,18 @@ public sealed record RunProgram(string Program, IReadOnlyList<string> Arguments,
 }
 
 /// <summary>
+/// What a file must hold for a guarded write or delete to go ahead: <see cref="Text"/>, or no file when it is null.
+/// Files outside the books (the helper ACL, an exported script) are shared with editors and other tools: a change
+/// made after the plan read the file is theirs, and is kept rather than overwritten.
+/// </summary>
+public sealed record FileExpectation(string? Text);
+
+/// <summary>
 /// Replaces a file atomically (temporary file, fsync, rename) with the given permission bits (octal text, 644 by default).
 /// <see cref="Summary"/>, when given, is shown instead of the content (a VM record is data, not text to review).
+/// With <see cref="Expect"/>, it fails instead when the file no longer holds what the plan read.
 /// </summary>
-public sealed record WriteFile(string Path, string Content, string Mode = "644", string? Summary = null) : HostAction
+public sealed record WriteFile(string Path, string Content, string Mode = "644", string? Summary = null, FileExpectation? Expect = null) : HostAction
 {
     public override string Describe() => $"write {Path}{(Mode == "644" ? string.Empty : " (mode " + Mode + ")")}" + (Summary is null ? $":\n{Content.TrimEnd('\n')}" : $" ({Summary})");
 
@@ -40,7 +48,8 @@ public sealed record WriteFile(string Path, string Content, string Mode = "644",
     public UnixFileMode UnixMode => (UnixFileMode)Convert.ToInt32(Mode, 8);
 }
 
-public sealed record DeleteFile(string Path) : HostAction
+/// <summary>Deletes a file; with <see cref="Expect"/>, only while it holds what the plan read (else it fails and keeps it).</summary>
+public sealed record DeleteFile(string Path, FileExpectation? Expect = null) : HostAction
 {
     public override string Describe() => $"delete {Path}";
 }

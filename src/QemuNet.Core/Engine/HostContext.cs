@@ -121,11 +121,13 @@ public sealed class HostContext
                 await RunAsync(run.Program, run.Arguments, cancellationToken, run.StandardInput, throwOnFailure: !run.IgnoreFailure).ConfigureAwait(false);
                 break;
             case WriteFile write:
+                CheckExpected(write.Path, write.Expect);
                 // The books' folders exist already (made safely by the store); this is for host files such as /etc/qemu.
                 Directory.CreateDirectory(Path.GetDirectoryName(write.Path)!);
                 StateStore.WriteAtomic(write.Path, write.Content, write.UnixMode);
                 break;
             case DeleteFile delete:
+                CheckExpected(delete.Path, delete.Expect);
                 File.Delete(delete.Path);
                 break;
             case SetSysctl sysctl:
@@ -177,6 +179,24 @@ public sealed class HostContext
             throw new QemuNetException("QemuPidFileMissing", QemuNetErrorCategory.InvalidResult, start.PidFile,
                 $"QEMU reported a start of VM '{start.Vm}' but no QEMU runs with the pid file {start.PidFile}.",
                 "Read the VM's console log; check that the state directory is writable, then run Start-QemuVm again.");
+        }
+    }
+
+    private static void CheckExpected(string path, FileExpectation? expect)
+    {
+        if (expect is null)
+        {
+            return;
+        }
+
+        var now = File.Exists(path) ? File.ReadAllText(path) : null;
+        if (now != expect.Text)
+        {
+            throw new InvalidOperationException(expect.Text is null
+                ? $"{path} was created by someone else after QemuNet looked; it is left as it is."
+                : now is null
+                    ? $"{path} was removed by someone else after QemuNet read it; it is left as it is."
+                    : $"{path} was changed by someone else after QemuNet read it; their version is kept.");
         }
     }
 

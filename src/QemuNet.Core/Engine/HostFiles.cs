@@ -26,10 +26,13 @@ public static class HostFiles
                 continue;
             }
 
-            HostAction undo = old is null ? new DeleteFile(change.Path) : new WriteFile(change.Path, old);
+            // Each action and its undo go ahead only over the text they expect: an edit someone made in between is kept.
+            var read = new FileExpectation(old);
+            var written = new FileExpectation(change.Text);
+            HostAction undo = old is null ? new DeleteFile(change.Path, written) : new WriteFile(change.Path, old, Expect: written);
             steps.Add(change.Text is null
-                ? new HostStep(change.Path, change.Action ?? "Remove file", new HostChange(new DeleteFile(change.Path), undo))
-                : new HostStep(change.Path, change.Action ?? "Write file", new HostChange(new WriteFile(change.Path, change.Text, change.Mode), undo)));
+                ? new HostStep(change.Path, change.Action ?? "Remove file", new HostChange(new DeleteFile(change.Path, read), undo))
+                : new HostStep(change.Path, change.Action ?? "Write file", new HostChange(new WriteFile(change.Path, change.Text, change.Mode, Expect: read), undo)));
         }
 
         return steps;

@@ -89,6 +89,12 @@ public static class NftRuleset
         return s.ToString();
     }
 
+    /// <summary>
+    /// One `nft -f` transaction that makes the table where none was seen: `create` fails when a table of that name
+    /// appeared after the plan looked, so someone else's table is never taken over (or deleted by the undo).
+    /// </summary>
+    public static string CreateTransaction(QemuNatNetwork net) => $"create table inet {net.TableName}\n" + Render(net);
+
     /// <summary>One `nft -f` transaction that replaces the table atomically (creating it first so delete cannot fail).</summary>
     public static string ReplaceTransaction(QemuNatNetwork net) =>
         $"table inet {net.TableName}\ndelete table inet {net.TableName}\n" + Render(net);

@@ -133,7 +133,7 @@ public static class NatPlanner
         if (!firewallCurrent)
         {
             steps.Add(new HostStep($"nftables table inet {net.TableName}", "Install masquerade and forward rules",
-                new HostChange(Nft(NftRuleset.ReplaceTransaction(recorded)),
+                new HostChange(Nft(o.TableExists ? NftRuleset.ReplaceTransaction(recorded) : NftRuleset.CreateTransaction(recorded)),
                     o.TableExists && oldRecord is not null ? Nft(NftRuleset.ReplaceTransaction(oldRecord), ignore: true) : DeleteTable(recorded))));
         }
 
