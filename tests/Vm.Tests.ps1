@@ -163,6 +163,37 @@ Describe 'Crash: Start-QemuVm and Stop-QemuVm killed at a host action' -Skip:([b
     }
 }
 
+Describe 'Faults: a failure injected at every action of Start-QemuVm and Stop-QemuVm' -Skip:([bool]$skip) {
+    AfterEach { Reset-VmHost }
+
+    It '<Name>: the error names the step, and the host is as it was' -TestCases $vmCases {
+        foreach ($setupCommand in $Setup) { Invoke-Quiet $setupCommand }
+        $base = Get-HostSnapshot
+        $changes = @(Get-PlanTrace -Script (Expand-Command $Command) -Kind vm -Scratch $scratch)
+        $changes.Count | Should -BeGreaterThan 2
+        Invoke-Quiet $Inverse
+        Compare-HostSnapshot $base 'the inverse of a clean run'
+        $failures = foreach ($change in $changes) {
+            try {
+                $env:QEMUNET_TEST_FAULT = "vm:$change"
+                try { $err = Get-Failure { Invoke-Quiet $Command } } finally { Remove-Item Env:QEMUNET_TEST_FAULT }
+                ($err.FullyQualifiedErrorId -split ',')[0] | Should -Be 'HostStepFailed' -Because "a fault at $change"
+                $err.Exception.Message | Should -Match "^Step '.+' on .+ failed" -Because "a fault at $change"
+                Compare-HostSnapshot $base "a fault at $change"
+                @(Get-QemuVm -ErrorAction Ignore | Where-Object State -eq 'Incomplete') | Should -BeNullOrEmpty -Because "a fault at $change is rolled back, not left half-done"
+            } catch {
+                "${change}: $_"
+                Reset-VmHost
+                foreach ($setupCommand in $Setup) { Invoke-Quiet $setupCommand }
+            }
+        }
+        Write-StressResult -Area Faults -Case "VM $Name" -Runs $changes.Count -Failures @($failures).Count
+        $failures | Should -BeNullOrEmpty
+        Reset-VmHost
+        Compare-HostSnapshot $initial 'after the case'
+    }
+}
+
 Describe 'A guest''s lifecycle' -Skip:([bool]$skip) {
     AfterEach { Reset-VmHost }
 

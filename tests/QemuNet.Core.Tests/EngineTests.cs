@@ -57,6 +57,16 @@ public sealed class EngineTests : IDisposable
     }
 
     [Fact]
+    public async Task TheUndoOfAFileWriteAKillStoppedBeforeItRanFindsTheFileAsItWasAndSucceeds()
+    {
+        // Found by the crash harness: a grant killed just before its write left a journal its recovery could not undo.
+        var acl = Path.Combine(_dir, "bridge.conf");
+        var change = Assert.Single(Assert.Single(HostFiles.Plan([new HostFileChange(acl, "allow br7\n")], new Dictionary<string, string?> { [acl] = null })).Changes);
+        await Host(new RecordingProcessRunner()).ExecuteAsync(Assert.Single(change.Undo), CancellationToken.None);
+        Assert.False(File.Exists(acl));
+    }
+
+    [Fact]
     public async Task TheFirstDeclinedStepCancelsThePlanAndNothingMoreIsAsked()
     {
         var runner = new RecordingProcessRunner();

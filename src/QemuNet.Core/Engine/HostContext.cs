@@ -121,13 +121,13 @@ public sealed class HostContext
                 await RunAsync(run.Program, run.Arguments, cancellationToken, run.StandardInput, throwOnFailure: !run.IgnoreFailure).ConfigureAwait(false);
                 break;
             case WriteFile write:
-                CheckExpected(write.Path, write.Expect);
+                CheckExpected(write.Path, write.Expect, write.Content);
                 // The books' folders exist already (made safely by the store); this is for host files such as /etc/qemu.
                 Directory.CreateDirectory(Path.GetDirectoryName(write.Path)!);
                 StateStore.WriteAtomic(write.Path, write.Content, write.UnixMode);
                 break;
             case DeleteFile delete:
-                CheckExpected(delete.Path, delete.Expect);
+                CheckExpected(delete.Path, delete.Expect, null);
                 File.Delete(delete.Path);
                 break;
             case SetSysctl sysctl:
@@ -182,7 +182,11 @@ public sealed class HostContext
         }
     }
 
-    private static void CheckExpected(string path, FileExpectation? expect)
+    /// <summary>
+    /// Fails unless the file holds what the plan read, or already what the action leaves (an undo of a change a
+    /// kill interrupted before it ran finds the file as it was, which is where the undo goes anyway).
+    /// </summary>
+    private static void CheckExpected(string path, FileExpectation? expect, string? result)
     {
         if (expect is null)
         {
@@ -190,7 +194,7 @@ public sealed class HostContext
         }
 
         var now = File.Exists(path) ? File.ReadAllText(path) : null;
-        if (now != expect.Text)
+        if (now != expect.Text && now != result)
         {
             throw new InvalidOperationException(expect.Text is null
                 ? $"{path} was created by someone else after QemuNet looked; it is left as it is."

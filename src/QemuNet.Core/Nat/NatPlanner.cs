@@ -249,13 +249,15 @@ public static class NatPlanner
         changes.Add(Replace(paths.DnsmasqConf, conf, o));
         changes.Add(Replace(paths.HostsFile, hosts, o));
         changes.Add(Replace(paths.AddnHostsFile, addn, o));
-        List<HostAction> stop = [new SignalPidFile(paths.DnsmasqPid, paths.DnsmasqConf, NativeMethods.SIGTERM), new DeleteFile(paths.DnsmasqPid)];
         if (o.FileText(paths.Leases) is null)
         {
-            stop.Add(new DeleteFile(paths.Leases));
+            // Made before dnsmasq starts: a start that fails (its port taken) leaves the file it made, and a failed
+            // change's undo never runs, so the file is this earlier change's to undo.
+            changes.Add(new HostChange(new WriteFile(paths.Leases, string.Empty), new DeleteFile(paths.Leases)));
         }
 
-        changes.Add(new HostChange(StartDnsmasq(paths, ignore: false), stop));
+        changes.Add(new HostChange(StartDnsmasq(paths, ignore: false),
+            new SignalPidFile(paths.DnsmasqPid, paths.DnsmasqConf, NativeMethods.SIGTERM), new DeleteFile(paths.DnsmasqPid)));
         steps.Add(new HostStep($"dnsmasq on {net.BridgeName}", $"Start dnsmasq for DHCP{(net.Dns ? " and DNS" : string.Empty)}", changes));
     }
 
