@@ -148,9 +148,9 @@ table ip libvirt_network {
         return $out
     }
 
-    function Invoke-UpstreamGet([int]$Port) {
-        # From upstream to the host's forwarded port, with a short wait: a dropped connection must not cost long.
-        "GET / HTTP/1.0`r`n`r`n" | & ip netns exec $upNs busybox nc -w 3 203.0.113.1 $Port 2>&1 | Out-String
+    function Invoke-UpstreamGet([string]$Address, [int]$Port) {
+        # An HTTP GET from upstream, with a short wait: a dropped connection must not cost long.
+        "GET / HTTP/1.0`r`n`r`n" | & ip netns exec $upNs busybox nc -w 3 $Address $Port 2>&1 | Out-String
     }
 
     function Enable-CoexNetwork {
@@ -320,17 +320,17 @@ Describe 'A NAT network beside Docker, libvirt and a foreign dnsmasq' -Skip:([bo
             $vm = Start-CoexGuest 'qn_hold=300 qn_repeat=2 qn_fetch=http://203.0.113.2/'
             Wait-GuestLine $vm 0 '^QEMUNET-LEASE ' | Should -Match "ip=$([regex]::Escape($guestIp)) "
             Wait-GuestLine $vm 0 '^QEMUNET-FETCH ' | Should -Match 'result=fail' -Because 'Docker''s FORWARD policy drops the guest''s upstream traffic'
-            Invoke-UpstreamGet 8080 | Should -Not -Match 'QEMUNET-HTTP-OK' -Because 'the drop takes the forwarded port too'
+            Invoke-UpstreamGet 203.0.113.1 8080 | Should -Not -Match 'QEMUNET-HTTP-OK' -Because 'the drop takes the forwarded port too'
 
             # The fix exactly as printed, pasted into a shell.
             & sh -c ($warnings[0] -split 'Fix, as root: ')[1]
             $LASTEXITCODE | Should -Be 0
             $seen = @(Get-Content $vm.ConsoleLog | Where-Object { $_ -like 'QEMUNET-*' }).Count
             Wait-GuestLine $vm $seen '^QEMUNET-FETCH .*result=ok' | Should -Match 'body=UPSTREAM-OK' -Because 'with the fix the guest reaches upstream'
-            Invoke-UpstreamGet 8080 | Should -Match "QEMUNET-HTTP-OK $([regex]::Escape($guestIp))"
+            Invoke-UpstreamGet 203.0.113.1 8080 | Should -Match "QEMUNET-HTTP-OK $([regex]::Escape($guestIp))"
             # The fix opens nothing QemuNet's own table refuses: upstream still cannot reach the guest unasked.
             & ip -n $upNs route add 192.0.2.0/24 via 203.0.113.1
-            try { Invoke-UpstreamGet 80 | Should -Not -Match 'QEMUNET-HTTP-OK' }
+            try { Invoke-UpstreamGet $guestIp 80 | Should -Not -Match 'QEMUNET-HTTP-OK' -Because 'QemuNet''s table rejects what the guest did not open' }
             finally { & ip -n $upNs route del 192.0.2.0/24 via 203.0.113.1 }
 
             # The admin takes the fix out again (by handle, as nft deletes rules): Docker's tables are as they were.
