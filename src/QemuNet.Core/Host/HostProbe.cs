@@ -87,7 +87,7 @@ public static class HostProbe
                 Check = "Forward drop policy", Status = QemuHostCheckStatus.Warning, Blocks = QemuNetMode.Nat,
                 Value = string.Join(", ", drops.Select(d => $"{d.Family} {d.Table} {d.Chain}")),
                 Detail = "Another table's forward chain has policy drop (Docker sets one): it drops NAT guests' traffic even though QemuNet's own table accepts it.",
-                Fix = string.Join(" ", drops.Select(d => ForwardDrops.Fix(d.Family, d.Table, d.Chain, "qn-*"))),
+                Fix = string.Join("; ", drops.Select(d => ForwardDrops.Fix(d, "qn-*", host.ExecNamespace))),
             });
 
         checks.Add(await BrNetfilterCheckAsync(host, drops.Count > 0, ct).ConfigureAwait(false));

@@ -335,12 +335,13 @@ public sealed class NatManager
         var drops = await ForwardDrops.FindAsync(Host, ct).ConfigureAwait(false);
         // With br_netfilter, frames between two ports of one bridge pass the forward hook too.
         var bridged = drops.Count > 0 && (await Host.ReadFileAsync("/proc/sys/net/bridge/bridge-nf-call-iptables", ct).ConfigureAwait(false))?.Trim() == "1";
-        foreach (var (family, table, name) in drops)
+        foreach (var drop in drops)
         {
-            warnings.Add($"The {family} table '{table}' chain '{name}' drops forwarded traffic by default (policy drop), so guests on {net.BridgeName} "
+            warnings.Add($"The {drop.Family} table '{drop.Table}' chain '{drop.Chain}' drops forwarded traffic by default (policy drop), so guests on {net.BridgeName} "
                 + "cannot get out, and port forwards to them get nothing through, even with QemuNet's accept rules"
                 + (bridged ? "; br_netfilter is loaded (net.bridge.bridge-nf-call-iptables=1), so traffic between guests on the bridge is dropped too. " : ". ")
-                + ForwardDrops.Fix(family, table, name, net.BridgeName));
+                + (ForwardDrops.FixNote(drop, net.BridgeName) is { } note ? note + " " : string.Empty)
+                + "Fix, as root: " + ForwardDrops.Fix(drop, net.BridgeName, Host.ExecNamespace));
         }
 
         return warnings;
