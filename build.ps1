@@ -19,7 +19,7 @@
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Package', 'Test', 'Pester', 'Stress', 'Demo', 'Clean')]
+    [ValidateSet('Build', 'Package', 'Test', 'Pester', 'Stress', 'Bench', 'Demo', 'Clean')]
     [string]$Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -353,6 +353,13 @@ switch ($Task) {
         $module = Invoke-ModuleTests
         Write-Host "Stress: $($module.Passed) passed, $($module.Failed) failed, $($module.Skipped) skipped"
         if ($module.Failed -gt 0 -or $module.Passed -eq 0) { exit 1 }
+    }
+    'Bench' {
+        Invoke-Build
+        Install-SystemPackages
+        Build-TestGuest
+        # Prints the summary table and writes bench/RESULTS.md's bench section; throws when a bench failed.
+        & (Join-Path $root 'bench/Invoke-Bench.ps1') -ModulePath (Join-Path $moduleDir 'QemuNet.psd1') -GuestPath $guestDir
     }
     'Demo' {
         Invoke-Build
