@@ -7,7 +7,8 @@ using Perfolizer.Horology;
 using QemuNet.Bench;
 
 // usage: QemuNet.Bench <results.tsv> <artifacts folder>
-// Writes one line per benchmark: description, median ns, ratio to the baseline's median, measured iterations.
+// Writes one line per benchmark: description, median ns, ratio to its baseline's median, measured iterations,
+// the baseline's description and median ns.
 if (args.Length != 2)
 {
     Console.Error.WriteLine("usage: QemuNet.Bench <results.tsv> <artifacts folder>");
@@ -24,16 +25,22 @@ var summary = BenchmarkRunner.Run<CmdletBenchmarks>(config);
 
 var medians = summary.Reports
     .Where(r => r.ResultStatistics is not null)
-    .Select(r => (Name: r.BenchmarkCase.Descriptor.WorkloadMethodDisplayInfo, Baseline: r.BenchmarkCase.Descriptor.Baseline,
-        Median: r.ResultStatistics!.Median, Count: r.ResultStatistics.N))
+    .Select(r => (Name: r.BenchmarkCase.Descriptor.WorkloadMethodDisplayInfo.Trim('\''), Category: r.BenchmarkCase.Descriptor.Categories.Single(),
+        Baseline: r.BenchmarkCase.Descriptor.Baseline, Median: r.ResultStatistics!.Median, Count: r.ResultStatistics.N))
     .ToList();
-var baseline = medians.SingleOrDefault(m => m.Baseline);
-if (medians.Count != summary.BenchmarksCases.Length || baseline.Name is null)
+if (medians.Count != summary.BenchmarksCases.Length)
 {
     Console.Error.WriteLine($"{summary.BenchmarksCases.Length - medians.Count} benchmark(s) gave no result; see {args[1]}.");
     return 1;
 }
 
-File.WriteAllLines(args[0], medians.Select(m => string.Join('\t', m.Name.Trim('\''), m.Median.ToString("F1", CultureInfo.InvariantCulture),
-    (m.Median / baseline.Median).ToString("F2", CultureInfo.InvariantCulture), m.Count.ToString(CultureInfo.InvariantCulture))));
+// Each benchmark against the baseline of its own category (the plain pipeline of the same shape).
+var lines = medians.Where(m => !m.Baseline).Select(m =>
+{
+    var baseline = medians.Single(b => b.Baseline && b.Category == m.Category);
+    return string.Join('\t', m.Name, Number(m.Median), Number(m.Median / baseline.Median), m.Count, baseline.Name, Number(baseline.Median));
+});
+File.WriteAllLines(args[0], lines);
 return 0;
+
+static string Number(double value) => value.ToString("F2", CultureInfo.InvariantCulture);
