@@ -49,10 +49,10 @@ $failures = [Collections.Generic.List[string]]::new()
 
 function Add-Row {
     <# One line of the table: the module's median, the baseline's, their ratio, the runs behind each median. #>
-    param([string]$Group, [string]$Name, [double]$Value, [double]$Baseline = [double]::NaN, [string]$Unit, [int]$Runs,
+    param([string]$Name, [double]$Value, [double]$Baseline = [double]::NaN, [string]$Unit, [int]$Runs,
         [string]$BaselineName)
     $rows.Add([pscustomobject]@{
-        Group = $Group; Name = $Name; Value = $Value; Baseline = $Baseline; Unit = $Unit; Runs = $Runs; BaselineName = $BaselineName
+        Name = $Name; Value = $Value; Baseline = $Baseline; Unit = $Unit; Runs = $Runs; BaselineName = $BaselineName
         Ratio = if ([double]::IsNaN($Baseline) -or $Baseline -eq 0) { [double]::NaN } else { $Value / $Baseline }
     })
 }
@@ -169,13 +169,13 @@ function Invoke-NatBench {
         $plain = $r.Script
         foreach ($side in @{ Key = 'Inside'; Label = 'in the ns' }, @{ Key = 'Outside'; Label = '-NetworkNamespace' }) {
             $m = $r[$side.Key]
-            Add-Row NAT "Enable-QemuNat, $($side.Label)" (Get-Median $m.UpMs) (Get-Median $plain.UpMs) ms $Runs 'nat-baseline.sh up'
-            Add-Row NAT "Disable-QemuNat, $($side.Label)" (Get-Median $m.DownMs) (Get-Median $plain.DownMs) ms $Runs 'nat-baseline.sh down'
+            Add-Row "Enable-QemuNat, $($side.Label)" (Get-Median $m.UpMs) (Get-Median $plain.UpMs) ms $Runs 'nat-baseline.sh up'
+            Add-Row "Disable-QemuNat, $($side.Label)" (Get-Median $m.DownMs) (Get-Median $plain.DownMs) ms $Runs 'nat-baseline.sh down'
         }
         foreach ($side in @{ Key = 'Inside'; Label = 'in the ns' }, @{ Key = 'Outside'; Label = '-NetworkNamespace' }) {
             $m = $r[$side.Key]
-            Add-Row NAT "programs, Enable, $($side.Label)" (Get-Median $m.UpPrograms) (Get-Median $plain.UpPrograms) '' $Runs 'nat-baseline.sh up'
-            Add-Row NAT "programs, Disable, $($side.Label)" (Get-Median $m.DownPrograms) (Get-Median $plain.DownPrograms) '' $Runs 'nat-baseline.sh down'
+            Add-Row "programs, Enable, $($side.Label)" (Get-Median $m.UpPrograms) (Get-Median $plain.UpPrograms) '' $Runs 'nat-baseline.sh up'
+            Add-Row "programs, Disable, $($side.Label)" (Get-Median $m.DownPrograms) (Get-Median $plain.DownPrograms) '' $Runs 'nat-baseline.sh down'
         }
     }
     finally {
@@ -196,8 +196,8 @@ function Invoke-StartupBench {
         Import = { Measure-Milliseconds { Invoke-Pwsh @('-NoProfile', '-c', $import) } }
     })
     $added = for ($i = 0; $i -lt $Runs; $i++) { $r.Import[$i] - $r.Bare[$i] }
-    Add-Row 'Start-up' 'pwsh -c Import-Module QemuNet' (Get-Median $r.Import) (Get-Median $r.Bare) ms $Runs 'pwsh -NoProfile -c exit'
-    Add-Row 'Start-up' 'Import-Module QemuNet (added)' (Get-Median $added) -Unit ms -Runs $Runs
+    Add-Row 'pwsh -c Import-Module QemuNet' (Get-Median $r.Import) (Get-Median $r.Bare) ms $Runs 'pwsh -NoProfile -c exit'
+    Add-Row 'Import-Module QemuNet (added)' (Get-Median $added) -Unit ms -Runs $Runs
 }
 
 function Invoke-PipelineBench {
@@ -211,7 +211,7 @@ function Invoke-PipelineBench {
         Plain  = { Measure-Milliseconds $plain }
     })
     # Milliseconds per 1,000 specs are microseconds per spec.
-    Add-Row Pipeline '1,000 NIC specs, per spec' (Get-Median $r.Module) (Get-Median $r.Plain) 'us' $Runs '[pscustomobject] pipeline'
+    Add-Row '1,000 NIC specs, per spec' (Get-Median $r.Module) (Get-Median $r.Plain) 'us' $Runs '[pscustomobject] pipeline'
 }
 
 function Wait-ConsoleLine([string]$Path, [string]$Pattern, [int]$TimeoutSec = 300) {
@@ -241,12 +241,13 @@ function Invoke-LeaseBench {
                 $vm = New-QemuUserNet | New-QemuNic -Model virtio |
                     Start-QemuVm -Name $vmName -Kernel $kernel -Initrd $initrd -Append 'console=ttyS0 quiet panic=-1 qn_hold=120' `
                         -Accelerator Tcg -Memory 256 -NetworkNamespace $ns
+                $returned = $watch.Elapsed.TotalMilliseconds
                 Wait-ConsoleLine $vm.ConsoleLog $lease
-                $ms = $watch.Elapsed.TotalMilliseconds
+                $leased = $watch.Elapsed.TotalMilliseconds
                 $last.Vm = $vm
                 Stop-QemuVm -Name $vmName -TurnOff -Confirm:$false
                 Remove-QemuVm -Name $vmName -Confirm:$false
-                $ms
+                [pscustomobject]@{ ReturnedMs = $returned; LeaseMs = $leased }
             }
             Hand   = {
                 $rendered = $last.Vm
@@ -257,21 +258,24 @@ function Invoke-LeaseBench {
                 # The same -daemonize command line: the first QEMU process exits once the guest runs.
                 $qemu = [Diagnostics.Process]::Start($start)
                 $qemu.WaitForExit()
+                $returned = $watch.Elapsed.TotalMilliseconds
                 if ($qemu.ExitCode -ne 0) { throw "QEMU started by hand failed with exit code $($qemu.ExitCode)." }
                 Wait-ConsoleLine $rendered.ConsoleLog $lease
-                $ms = $watch.Elapsed.TotalMilliseconds
+                $leased = $watch.Elapsed.TotalMilliseconds
                 $guestPid = [int](Get-Content -Raw $rendered.Paths.PidFile)
                 & kill -9 $guestPid
                 while (Test-Path "/proc/$guestPid") { Start-Sleep -Milliseconds 20 }
                 Remove-Item $rendered.Paths.PidFile, $rendered.ConsoleLog, $rendered.QmpSocket -ErrorAction Ignore
-                $ms
+                [pscustomobject]@{ ReturnedMs = $returned; LeaseMs = $leased }
             }
         }
         $leaseRuns = [math]::Max(3, [math]::Floor($Runs / 2))
         $r = Invoke-Interleaved $sides -Rounds $leaseRuns
-        $added = for ($i = 0; $i -lt $leaseRuns; $i++) { $r.Module[$i] - $r.Hand[$i] }
-        Add-Row Lease 'Start-QemuVm to DHCP lease (TCG)' (Get-Median $r.Module) (Get-Median $r.Hand) ms $leaseRuns 'same argv by hand'
-        Add-Row Lease 'Start-QemuVm (added)' (Get-Median $added) -Unit ms -Runs $leaseRuns
+        $added = for ($i = 0; $i -lt $leaseRuns; $i++) { $r.Module[$i].LeaseMs - $r.Hand[$i].LeaseMs }
+        # Until the daemonized QEMU runs (the call returns): the module's own latency, without the guest's boot time.
+        Add-Row 'Start-QemuVm until QEMU runs' (Get-Median $r.Module.ReturnedMs) (Get-Median $r.Hand.ReturnedMs) ms $leaseRuns 'same argv by hand'
+        Add-Row 'Start-QemuVm to DHCP lease (TCG)' (Get-Median $r.Module.LeaseMs) (Get-Median $r.Hand.LeaseMs) ms $leaseRuns 'same argv by hand'
+        Add-Row 'Start-QemuVm to lease (added)' (Get-Median $added) -Unit ms -Runs $leaseRuns
     }
     finally {
         Get-QemuVm -ErrorAction Ignore | Remove-QemuVm -Force -Confirm:$false -ErrorAction Continue
@@ -302,7 +306,7 @@ function Invoke-InProcessBench {
     }
     foreach ($line in Get-Content $tsv) {
         $name, $ns, $null, $iterations, $baselineName, $baselineNs = $line -split "`t"
-        Add-Row 'In process' $name ([double]$ns / 1000) ([double]$baselineNs / 1000) 'us' ([int]$iterations) $baselineName
+        Add-Row $name ([double]$ns / 1000) ([double]$baselineNs / 1000) 'us' ([int]$iterations) $baselineName
     }
 }
 
@@ -316,10 +320,10 @@ function Format-Summary {
     <# The summary, 80 columns at most: measure, QemuNet's median, the baseline's, the ratio and the runs. #>
     param([switch]$Markdown)
     $header = 'Measure', 'QemuNet', 'Baseline', 'Ratio', 'Runs'
-    $cells = foreach ($row in $rows) {
+    $cells = @(foreach ($row in $rows) {
         , @($row.Name, (Format-Figure $row.Value $row.Unit), (Format-Figure $row.Baseline $row.Unit),
             $(if ([double]::IsNaN($row.Ratio)) { '' } else { '{0:0.00}x' -f $row.Ratio }), "$($row.Runs)")
-    }
+    })
     if ($Markdown) {
         # The file has room to name each row's baseline too.
         '| ' + (($header + 'Baseline is') -join ' | ') + ' |'
@@ -390,7 +394,7 @@ $report = @(
     "- Command: ``$Command`` (as root)"
     "- Date: $date; commit $commit$(if ($dirty) { ' with uncommitted changes' })"
     "- Machine: $($machine.Cpu), $($machine.Cores) cores, $($machine.MemoryGiB) GiB memory; kernel $($machine.Kernel); QEMU $($machine.Qemu)"
-    ('- Took {0:mm\:ss} (min:s). Every figure is a median of interleaved runs (Runs), the order turning each round after one warm-up round; ratio = QemuNet / baseline, both measured in the same run on a shared, noisy machine.' -f $watch.Elapsed)
+    ('- The benches took {0:mm\:ss} (min:s), after the build and the test guest. Every figure is a median of interleaved runs (Runs), the order turning each round after one warm-up round; ratio = QemuNet / baseline, both measured in the same run on a shared, noisy machine.' -f $watch.Elapsed)
     ''
     Format-Summary -Markdown
     ''
@@ -400,7 +404,7 @@ $report = @(
     '- Programs: for the module, the command lines its process runner writes to -Verbose (one process each); for the script, bash itself plus every command in its xtrace that is a program, not a builtin.'
     '- Start-up: wall time of `pwsh -NoProfile -c "Import-Module QemuNet; exit"` against `pwsh -NoProfile -c exit`; "added" is the median of the paired differences.'
     '- Pipeline: `1..1000 | % { New-QemuUserNet -HostForward … } | New-QemuNic -Model virtio` in a warm pwsh against the same shape of `[pscustomobject]`s; time per spec.'
-    '- Lease: `New-QemuUserNet | New-QemuNic | Start-QemuVm` (TCG, 256 MiB, the test guest) until the console shows `QEMUNET-LEASE`, against the argument list the module rendered, started by hand (`ip netns exec` + QEMU) and its console read the same way.'
+    '- Lease: `New-QemuUserNet | New-QemuNic | Start-QemuVm` (TCG, 256 MiB, the test guest) until the console shows `QEMUNET-LEASE`, against the argument list the module rendered, started by hand (`ip netns exec` + QEMU) and its console read the same way; "until QEMU runs" is until Start-QemuVm returns, or QEMU''s `-daemonize` parent exits.'
     '- In process: BenchmarkDotNet (ShortRun-sized, in-process) in a PowerShell runspace with the module imported; the single-object cases run 100 times per invoke; each is measured against the plain pipeline of the same shape in the same runspace (`[pscustomobject]@{}`, or 32 pairs of them); Runs are BenchmarkDotNet''s measured iterations. "Resolve + Render (C#)" is the launch planner and argv renderer without PowerShell.'
     $(if ($failures) { ''; 'Failed: ' + ($failures -join '; ') })
 )
