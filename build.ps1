@@ -23,7 +23,7 @@
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Package', 'Test', 'Pester', 'Stress', 'Demo', 'Clean')]
+    [ValidateSet('Build', 'Package', 'Test', 'Pester', 'Stress', 'Bench', 'Demo', 'Clean')]
     [string]$Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -431,6 +431,13 @@ switch ($Task) {
         Set-ResultsSection 'stress' $text
         $caseFailures = ($records | Measure-Object Failures -Sum).Sum
         if ($module.Failed -gt 0 -or $module.Passed -eq 0 -or $caseFailures -gt 0 -or @($records).Count -eq 0) { exit 1 }
+    }
+    'Bench' {
+        Invoke-Build
+        Install-SystemPackages
+        Build-TestGuest
+        # Prints the summary table and writes bench/RESULTS.md's bench section; throws when a bench failed.
+        & (Join-Path $root 'bench/Invoke-Bench.ps1') -ModulePath (Join-Path $moduleDir 'QemuNet.psd1') -GuestPath $guestDir
     }
     'Demo' {
         Invoke-Build

@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # The hand-written equivalent of Enable-QemuNat / Disable-QemuNat for one network, the way the seed's
-# qemu-ifup-NAT script would do it: the baseline NatBench.ps1 measures the module against.
-# usage: nat-baseline.sh up|down NAMESPACE STATE_DIR
+# qemu-ifup-NAT script would do it (ip link/addr/up, sysctl, one nft -f, dnsmasq): the baseline the Bench task
+# measures the module against. It works on the network namespace it runs in, as the host's admin would run it.
+# usage: nat-baseline.sh up|down STATE_DIR
 set -euo pipefail
-action=$1 ns=$2 state=$3
+action=$1 state=$2
 br=qn-lab
 case "$action" in
 up)
-    ip netns exec "$ns" ip link add name "$br" type bridge
-    ip netns exec "$ns" ip addr add 192.0.2.1/24 dev "$br"
-    ip netns exec "$ns" ip link set dev "$br" up
-    ip netns exec "$ns" sysctl -q -w net.ipv4.ip_forward=1
-    ip netns exec "$ns" nft -f - <<NFT
+    ip link add name "$br" type bridge
+    ip addr add 192.0.2.1/24 dev "$br"
+    ip link set dev "$br" up
+    sysctl -q -w net.ipv4.ip_forward=1
+    nft -f - <<NFT
 table inet qemunet_lab {
     chain input { type filter hook input priority filter; policy accept;
         iifname "$br" udp dport { 53, 67 } accept
@@ -49,15 +50,15 @@ dhcp-leasefile=$state/lab.leases
 dhcp-hostsfile=$state/lab.hosts
 CONF
     : > "$state/lab.hosts"
-    ip netns exec "$ns" dnsmasq --conf-file="$state/lab.conf"
+    dnsmasq --conf-file="$state/lab.conf"
     ;;
 down)
     pid=$(cat "$state/lab.pid")
     kill "$pid"
     while kill -0 "$pid" 2>/dev/null && [ "$(cut -d' ' -f3 "/proc/$pid/stat")" != Z ]; do sleep 0.05; done
-    ip netns exec "$ns" nft delete table inet qemunet_lab
-    ip netns exec "$ns" sysctl -q -w net.ipv4.ip_forward=0
-    ip netns exec "$ns" ip link del "$br"
+    nft delete table inet qemunet_lab
+    sysctl -q -w net.ipv4.ip_forward=0
+    ip link del "$br"
     rm -f "$state/lab.conf" "$state/lab.hosts" "$state/lab.leases" "$state/lab.pid"
     ;;
 esac
