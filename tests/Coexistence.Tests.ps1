@@ -193,15 +193,7 @@ Describe 'A NAT network beside Docker, libvirt and a foreign dnsmasq' -Skip:([bo
         $script:hostNs = New-TestNamespace 'qnt-cox'
         $script:upNs = New-TestNamespace 'qnt-coxu'
         $script:cliNs = New-TestNamespace 'qnt-coxc'
-        & ip link add up0 netns $hostNs type veth peer name eth0 netns $upNs
-        & ip -n $hostNs addr add 203.0.113.1/24 dev up0
-        & ip -n $hostNs link set up0 up
-        & ip -n $upNs addr add 203.0.113.2/24 dev eth0
-        & ip -n $upNs link set eth0 up
-        $script:www = Join-Path $state 'upstream-www'
-        $null = New-Item -ItemType Directory -Path $www
-        Set-Content (Join-Path $www 'index.html') 'UPSTREAM-OK'
-        & ip netns exec $upNs busybox httpd -p 203.0.113.2:80 -h $www
+        Add-UpstreamLink -HostNamespace $hostNs -UpstreamNamespace $upNs -WebRoot (Join-Path $state 'upstream-www')
 
         # Docker's bridge and forwarding, libvirt's bridge, then their tables (libvirt's iif/oif need virbr0 to exist).
         foreach ($bridge in @{ Name = 'docker0'; Address = '198.18.17.1/24' }, @{ Name = 'virbr0'; Address = '198.18.122.1/24' }, @{ Name = 'fbr0'; Address = '198.18.50.1/24' }) {

@@ -54,23 +54,7 @@ BeforeAll {
     $script:state = New-TestStateDirectory
     $script:hostNs = New-TestNamespace 'qnt-cyc'
     $script:lanNs = New-TestNamespace 'qnt-cyclan'
-    # A rich uplink, as on a real host: two addresses (one labelled), a DHCP address with a finite lifetime, a
-    # default route with an mtu, a table-100 route with its policy rules, a permanent neighbour.
-    & ip link add up0 netns $hostNs type veth peer name lan0 netns $lanNs
-    & ip -n $lanNs addr add 203.0.113.1/24 dev lan0
-    & ip -n $lanNs link set lan0 up
-    & ip -n $hostNs link set up0 up
-    & ip -n $hostNs addr add 203.0.113.10/24 dev up0
-    & ip -n $hostNs addr add 203.0.113.11/24 dev up0 label up0:1
-    & ip -n $hostNs addr add 192.0.2.20/24 dev up0 valid_lft 7200 preferred_lft 3600
-    & ip -n $hostNs route add default via 203.0.113.1 dev up0 mtu 1400
-    & ip -n $hostNs route add 198.18.0.0/15 via 203.0.113.1 dev up0 table 100
-    & ip -n $hostNs rule add from 203.0.113.11 lookup 100 pref 1000
-    & ip -n $hostNs rule add iif up0 lookup 100 pref 1001
-    & ip -n $hostNs neigh add 203.0.113.50 lladdr 52:54:00:00:00:50 dev up0 nud permanent
-    # The link-local address is tentative until DAD ends: wait, so snapshots compare the module's work only.
-    $deadline = [datetime]::UtcNow.AddSeconds(10)
-    while ((& ip -n $hostNs -6 addr show dev up0 tentative | Out-String).Trim() -and [datetime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+    Add-RichUplink -HostNamespace $hostNs -LanNamespace $lanNs
     $script:initial = Get-NamespaceSnapshot -Namespace $hostNs
     $script:initialNeighbours = & ip -n $hostNs neigh show nud permanent | Out-String
 }

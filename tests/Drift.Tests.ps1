@@ -72,15 +72,7 @@ BeforeAll {
     $script:state = New-TestStateDirectory
     $script:hostNs = New-TestNamespace 'qnt-drift'
     $script:upNs = New-TestNamespace 'qnt-driftup'
-    & ip link add up0 netns $hostNs type veth peer name eth0 netns $upNs
-    & ip -n $hostNs addr add 203.0.113.1/24 dev up0
-    & ip -n $hostNs link set up0 up
-    & ip -n $upNs addr add 203.0.113.2/24 dev eth0
-    & ip -n $upNs link set eth0 up
-    $script:www = Join-Path $state 'up-www'
-    $null = New-Item -ItemType Directory -Path $www
-    Set-Content (Join-Path $www 'index.html') 'UPSTREAM-OK'
-    & ip netns exec $upNs busybox httpd -p 203.0.113.2:80 -h $www
+    Add-UpstreamLink -HostNamespace $hostNs -UpstreamNamespace $upNs -WebRoot (Join-Path $state 'up-www')
     $script:enable = @{ Name = 'lab'; Subnet = '198.51.100.0/24'; Uplink = 'up0'; NetworkNamespace = $hostNs; Confirm = $false; WarningAction = 'SilentlyContinue' }
     $nat = Enable-QemuNat @enable
     $null = Add-QemuNatReservation -Network lab -MacAddress 52:54:00:00:00:20 -IPAddress 198.51.100.20 -HostName web -NetworkNamespace $hostNs -Confirm:$false

@@ -38,21 +38,15 @@ Describe 'NAT networks in a namespace' -Skip:([bool]$skip) {
         $script:state = New-TestStateDirectory
         $script:hostNs = New-TestNamespace 'qnt-host'
         $script:upNs = New-TestNamespace 'qnt-up'
-        & ip link add qnup0 netns $hostNs type veth peer name eth0 netns $upNs
-        & ip -n $hostNs addr add 203.0.113.1/24 dev qnup0
-        & ip -n $hostNs link set qnup0 up
-        & ip -n $upNs addr add 203.0.113.2/24 dev eth0
-        & ip -n $upNs link set eth0 up
+        $script:www = Join-Path $state 'upstream-www'
+        Add-UpstreamLink -HostNamespace $hostNs -UpstreamNamespace $upNs -WebRoot $www -HostLink qnup0
         # A table that is not ours: Disable must leave it byte for byte.
         "table inet foreign {`n`tchain fwdfilter {`n`t`ttype filter hook forward priority 10; policy accept;`n`t`tip saddr 198.51.100.0/24 accept`n`t}`n}`n" |
             & ip netns exec $hostNs nft -f -
-        # Upstream web server whose CGI tells the client address it sees (masquerade check).
-        $script:www = Join-Path $state 'upstream-www'
+        # A CGI on the upstream web server tells the client address it sees (masquerade check).
         $null = New-Item -ItemType Directory -Path (Join-Path $www 'cgi-bin')
-        Set-Content (Join-Path $www 'index.html') 'UPSTREAM-OK'
         Set-Content (Join-Path $www 'cgi-bin/ip') "#!/bin/busybox sh`necho 'Content-type: text/plain'`necho`necho REMOTE=`$REMOTE_ADDR`n" -NoNewline
         & chmod 755 (Join-Path $www 'cgi-bin/ip')
-        & ip netns exec $upNs busybox httpd -p 203.0.113.2:80 -h $www
         $script:initial = Get-Snapshot
     }
     AfterAll {
@@ -350,15 +344,7 @@ Describe 'NAT uplinks that move, and drift that cuts guests off' -Skip:([bool]$s
         $script:state = New-TestStateDirectory
         $script:hostNs = New-TestNamespace 'qnt-uph'
         $script:upNs = New-TestNamespace 'qnt-upu'
-        & ip link add up0 netns $hostNs type veth peer name eth0 netns $upNs
-        & ip -n $hostNs addr add 203.0.113.1/24 dev up0
-        & ip -n $hostNs link set up0 up
-        & ip -n $upNs addr add 203.0.113.2/24 dev eth0
-        & ip -n $upNs link set eth0 up
-        $script:www = Join-Path $state 'up-www'
-        $null = New-Item -ItemType Directory -Path $www
-        Set-Content (Join-Path $www 'index.html') 'UPSTREAM-OK'
-        & ip netns exec $upNs busybox httpd -p 203.0.113.2:80 -h $www
+        Add-UpstreamLink -HostNamespace $hostNs -UpstreamNamespace $upNs -WebRoot (Join-Path $state 'up-www')
         $script:enable = @{ Name = 'lab'; Subnet = '198.51.100.0/24'; Uplink = 'up0'; NetworkNamespace = $hostNs; Confirm = $false }
 
         function Start-NatGuest([string]$Name, [string]$Extra = '') {

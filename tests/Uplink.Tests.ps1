@@ -67,23 +67,7 @@ BeforeAll {
     $script:scratch = (New-Item -ItemType Directory -Path "$state-scratch").FullName
     $script:hostNs = New-TestNamespace 'qnt-uplh'
     $script:lanNs = New-TestNamespace 'qnt-upll'
-    & ip link add up0 netns $hostNs address 52:54:00:aa:00:01 type veth peer name lan0 netns $lanNs
-    & ip -n $lanNs addr add 203.0.113.1/24 dev lan0
-    & ip -n $lanNs addr add 198.18.0.1/15 dev lan0
-    & ip -n $lanNs link set lan0 up
-    & ip -n $hostNs link set up0 up
-    & ip -n $hostNs addr add 203.0.113.10/24 dev up0
-    & ip -n $hostNs addr add 203.0.113.11/24 dev up0 label up0:1
-    & ip -n $hostNs addr add 192.0.2.20/24 dev up0 valid_lft 7200 preferred_lft 3600
-    & ip -n $hostNs route add default via 203.0.113.1 dev up0 mtu 1400
-    & ip -n $hostNs route add 198.18.0.0/15 via 203.0.113.1 dev up0 table 100
-    & ip -n $hostNs rule add from 203.0.113.11 lookup 100 pref 1000
-    & ip -n $hostNs rule add iif up0 lookup 100 pref 1001
-    & ip -n $hostNs neigh add 203.0.113.50 lladdr 52:54:00:00:00:50 dev up0 nud permanent
-    # The link-local address is tentative until DAD ends, and only then gets its local route: wait, so the
-    # snapshots compare what the module did, not the kernel's DAD timer.
-    $deadline = [datetime]::UtcNow.AddSeconds(10)
-    while ((& ip -n $hostNs -6 addr show dev up0 tentative | Out-String).Trim() -and [datetime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+    Add-RichUplink -HostNamespace $hostNs -LanNamespace $lanNs
     $script:initial = Get-UplinkSnapshot
 }
 

@@ -291,3 +291,45 @@ function Compare-NamespaceSnapshot {
         $now.$p | Should -Be $Expected.$p -Because "$p must match ($Because)"
     }
 }
+
+function Add-UpstreamLink {
+    <#
+    Somewhere for NAT guests to get out to: a veth from $HostNamespace (203.0.113.1 on $HostLink) to
+    $UpstreamNamespace (203.0.113.2 on eth0), where busybox httpd serves UPSTREAM-OK from $WebRoot (made here).
+    #>
+    param([Parameter(Mandatory)][string]$HostNamespace, [Parameter(Mandatory)][string]$UpstreamNamespace,
+        [Parameter(Mandatory)][string]$WebRoot, [string]$HostLink = 'up0')
+    & ip link add $HostLink netns $HostNamespace type veth peer name eth0 netns $UpstreamNamespace
+    & ip -n $HostNamespace addr add 203.0.113.1/24 dev $HostLink
+    & ip -n $HostNamespace link set $HostLink up
+    & ip -n $UpstreamNamespace addr add 203.0.113.2/24 dev eth0
+    & ip -n $UpstreamNamespace link set eth0 up
+    $null = New-Item -ItemType Directory -Path $WebRoot -Force
+    Set-Content (Join-Path $WebRoot 'index.html') 'UPSTREAM-OK'
+    & ip netns exec $UpstreamNamespace busybox httpd -p 203.0.113.2:80 -h $WebRoot
+}
+
+function Add-RichUplink {
+    <#
+    An uplink up0 in $HostNamespace as on a real host, its peer lan0 in $LanNamespace: a primary and a labelled
+    secondary address in one subnet, a DHCP address with a finite lifetime, a default route with an mtu, a
+    table-100 route with its policy rules, and a permanent neighbour. Returns once the link-local address has
+    left DAD, so snapshots compare the module's work and not the kernel's timer.
+    #>
+    param([Parameter(Mandatory)][string]$HostNamespace, [Parameter(Mandatory)][string]$LanNamespace)
+    & ip link add up0 netns $HostNamespace address 52:54:00:aa:00:01 type veth peer name lan0 netns $LanNamespace
+    & ip -n $LanNamespace addr add 203.0.113.1/24 dev lan0
+    & ip -n $LanNamespace addr add 198.18.0.1/15 dev lan0
+    & ip -n $LanNamespace link set lan0 up
+    & ip -n $HostNamespace link set up0 up
+    & ip -n $HostNamespace addr add 203.0.113.10/24 dev up0
+    & ip -n $HostNamespace addr add 203.0.113.11/24 dev up0 label up0:1
+    & ip -n $HostNamespace addr add 192.0.2.20/24 dev up0 valid_lft 7200 preferred_lft 3600
+    & ip -n $HostNamespace route add default via 203.0.113.1 dev up0 mtu 1400
+    & ip -n $HostNamespace route add 198.18.0.0/15 via 203.0.113.1 dev up0 table 100
+    & ip -n $HostNamespace rule add from 203.0.113.11 lookup 100 pref 1000
+    & ip -n $HostNamespace rule add iif up0 lookup 100 pref 1001
+    & ip -n $HostNamespace neigh add 203.0.113.50 lladdr 52:54:00:00:00:50 dev up0 nud permanent
+    $deadline = [datetime]::UtcNow.AddSeconds(10)
+    while ((& ip -n $HostNamespace -6 addr show dev up0 tentative | Out-String).Trim() -and [datetime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+}
