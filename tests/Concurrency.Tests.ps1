@@ -134,14 +134,16 @@ $($steps -join "`n")
                     if (($w + $Round) % 3 -eq 0) { $ops.Add(@{ Op = 'disable'; Key = $net; Command = "Disable-QemuNat -Name $net @NS -Confirm:`$false" }) }
                 }
                 { $_ -ge 3 -and $_ -le 5 } {
-                    foreach ($k in 0..2) {
+                    # The quick subset (the Test task) gives each of them two forwards and reservations, the Stress task three.
+                    $items = if ($stress) { 3 } else { 2 }
+                    foreach ($k in 0..($items - 1)) {
                         $ops.Add(@{ Op = 'addfwd'; Key = 'shared'; Value = 10000 + 100 * $w + $k; Command = "Add-QemuPortForward -Network shared -HostPort $(10000 + 100 * $w + $k) -GuestAddress 198.18.0.$(10 * $w + $k) -GuestPort $(80 + $k) @NS -Confirm:`$false" })
                         $ops.Add(@{ Op = 'addres'; Key = 'shared'; Value = "52:54:00:1c:0${w}:0$k"; Command = "Add-QemuNatReservation -Network shared -MacAddress 52:54:00:1c:0${w}:0$k -IPAddress 198.18.0.$(100 + 10 * $w + $k) -HostName r$w$k @NS -Confirm:`$false" })
                         if ($k -eq 1) { $ops.Add(@{ Op = 'read'; Command = 'Get-QemuNat -Name shared @NS' }) }
                     }
-                    $k = ($w + $Round) % 3
+                    $k = ($w + $Round) % $items
                     $ops.Add(@{ Op = 'rmfwd'; Key = 'shared'; Value = 10000 + 100 * $w + $k; Command = "Remove-QemuPortForward -Network shared -HostPort $(10000 + 100 * $w + $k) @NS -Confirm:`$false" })
-                    $k = ($w + $Round + 1) % 3
+                    $k = ($w + $Round + 1) % $items
                     $ops.Add(@{ Op = 'rmres'; Key = 'shared'; Value = "52:54:00:1c:0${w}:0$k"; Command = "Remove-QemuNatReservation -Network shared -MacAddress 52:54:00:1c:0${w}:0$k @NS -Confirm:`$false" })
                     $ops.Add(@{ Op = 'read'; Command = 'Get-QemuNat @NS' })
                 }
@@ -221,7 +223,8 @@ $($steps -join "`n")
         if ($ports -ne $wantTaps) { "qn-shared's ports are [$ports], the running guests have [$wantTaps]" }
         $null = Get-QemuBridge -NetworkNamespace $Namespace -ErrorVariable bridgeProblems -ErrorAction SilentlyContinue
         foreach ($p in $bridgeProblems) { "Get-QemuBridge: $($p.FullyQualifiedErrorId) $p" }
-        $leftovers = @(Get-ChildItem $state -Recurse -File -Include '*.journal', '*.tmp' -ErrorAction Ignore)
+        $books = (Join-Path $state "nat/$(Get-NamespaceKey $Namespace)"), (Join-Path $state 'vm'), $state
+        $leftovers = @(Get-ChildItem $books -File -Include '*.journal', '*.tmp' -ErrorAction Ignore)
         if ($leftovers) { "left in the books: $($leftovers.FullName -join ', ')" }
     }
 
@@ -283,6 +286,80 @@ Describe 'Concurrency: 8 processes at once in one namespace' -Skip:([bool]$skip)
         $idSummary = ($cleanFailures | Group-Object | ForEach-Object { "$($_.Name)×$($_.Count)" }) -join ', '
         Write-StressResult -Area Concurrency -Case '8 processes, both ways into one namespace' -Runs $rounds -Failures $failures.Count `
             -Detail "$stepCount steps, $($cleanFailures.Count) clean failure(s)$(if ($idSummary) { " ($idSummary)" }), slowest step $([math]::Round($slowest / 1000, 1)) s"
+        $failures | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'Concurrency: a plan hung at a step in one namespace' -Skip:([bool]$skip) {
+    BeforeAll {
+        $script:hungNs = New-TestNamespace 'qnt-conchung'
+        $script:busyNs = New-TestNamespace 'qnt-concbusy'
+        $script:hungInitial = Get-NamespaceSnapshot -Namespace $hungNs
+        $script:busyInitial = Get-NamespaceSnapshot -Namespace $busyNs
+        # Two own networks and two workers on the shared one, two entering each way (workers 0, 1, 3 and 4 of a round).
+        function New-BusyPlan([int]$Round) { $plan = @(New-RoundPlan $Round); $plan[0], $plan[1], $plan[3], $plan[4] }
+    }
+    AfterAll {
+        Reset-Namespace $hungNs
+        Reset-Namespace $busyNs
+        Remove-TestNamespace $hungNs
+        Remove-TestNamespace $busyNs
+    }
+
+    It 'does not delay the commands of another namespace, and completes once released' {
+        $runs = if ($stress) { 3 } else { 1 }
+        $failures = [Collections.Generic.List[string]]::new()
+        $times = [Collections.Generic.List[string]]::new()
+        for ($round = 0; $round -lt $runs; $round++) {
+            $pauseFile = Join-Path $scratch "pause-hung-$round"
+            $hung = $null
+            $problems = @(try {
+                # The baseline: the same commands in the busy namespace with nothing hung, measured here and now.
+                $null = Enable-QemuNat -Name shared -Subnet 198.18.0.0/24 -NetworkNamespace $busyNs -Confirm:$false
+                $baseline = Invoke-Workers -Namespace $busyNs -Plan @(New-BusyPlan $round)
+                $baseline.Problems
+                Get-UncleanStep $baseline.Steps
+                Get-StateMismatch -Namespace $busyNs -Expected (Get-ExpectedState $baseline.Steps)
+                Reset-Namespace $busyNs
+
+                # Enable-QemuNat in the other namespace stops at its first change, holding that namespace's lock.
+                $hung = Start-ChildPwsh -Script "Enable-QemuNat -Name hung -Subnet 198.51.100.64/28 -NetworkNamespace $hungNs -Confirm:`$false" -Environment @{
+                    QEMUNET_TEST_PAUSE = 'nat:1.1:before'; QEMUNET_TEST_PAUSE_FILE = $pauseFile
+                }
+                $deadline = [datetime]::UtcNow.AddSeconds(120)
+                while (-not (Test-Path $pauseFile) -and -not $hung.HasExited -and [datetime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 25 }
+                if (-not (Test-Path $pauseFile)) { throw 'the Enable-QemuNat in the hung namespace never reached its first change' }
+
+                $null = Enable-QemuNat -Name shared -Subnet 198.18.0.0/24 -NetworkNamespace $busyNs -Confirm:$false
+                $beside = Invoke-Workers -Namespace $busyNs -Plan @(New-BusyPlan $round)
+                $beside.Problems
+                Get-UncleanStep $beside.Steps
+                Get-StateMismatch -Namespace $busyNs -Expected (Get-ExpectedState $beside.Steps)
+                $bound = 3 * $baseline.Seconds + 10
+                $times.Add("$([math]::Round($beside.Seconds, 1)) s beside a hung plan, $([math]::Round($baseline.Seconds, 1)) s alone")
+                if ($beside.Seconds -ge $bound) { "the busy namespace took $([math]::Round($beside.Seconds, 1)) s beside the hung plan, over $([math]::Round($bound, 1)) s (3 x $([math]::Round($baseline.Seconds, 1)) s alone + 10 s)" }
+                if ($hung.HasExited) { 'the hung plan did not stay hung while the other namespace worked' }
+
+                Remove-Item $pauseFile
+                if (-not $hung.WaitForExit(120000)) { 'the released plan did not finish' }
+                elseif ($hung.ExitCode -ne 0) { "the released plan failed (exit code $($hung.ExitCode))" }
+                $net = Get-QemuNat -Name hung -NetworkNamespace $hungNs
+                if ($net.State -ne 'Active' -or $net.Drift) { "the released network is $($net.State): $($net.Drift -join '; ')" }
+
+                Reset-Namespace $hungNs
+                Reset-Namespace $busyNs
+                Compare-NamespaceSnapshot -Namespace $hungNs -Expected $hungInitial -Because "the hung namespace after round $round"
+                Compare-NamespaceSnapshot -Namespace $busyNs -Expected $busyInitial -Because "the busy namespace after round $round"
+            } catch { "$_" })
+            if ($problems) {
+                $failures.Add("round ${round}: $($problems -join ' | ')")
+                Remove-Item $pauseFile -ErrorAction Ignore
+                if ($hung -and -not $hung.WaitForExit(60000)) { & kill -9 $hung.Id 2>$null }
+                Reset-Namespace $hungNs
+                Reset-Namespace $busyNs
+            }
+        }
+        Write-StressResult -Area Concurrency -Case 'a plan hung in one namespace, 4 processes in another' -Runs $runs -Failures $failures.Count -Detail ($times -join '; ')
         $failures | Should -BeNullOrEmpty
     }
 }
