@@ -105,10 +105,12 @@ $($steps -join "`n")
     }
 
     function Get-UncleanStep($Steps) {
-        # A clean failure is a module ErrorRecord: a plain id from a QemuNet cmdlet, not one of the books or the lock.
+        # A clean failure is a module ErrorRecord: a plain id from a QemuNet cmdlet (an unhandled exception's id is its
+        # type name, with dots), carrying the module's exception (or a Get- cmdlet's not-found), not one of the books or the lock.
         foreach ($s in $Steps | Where-Object { -not $_.Ok }) {
             $id, $source = $s.Id -split ',', 2
-            if ($id -notmatch '^[A-Z][A-Za-z]+$' -or $source -notlike 'QemuNet.Commands.*' -or $id -in $uncleanIds) {
+            if ($id -notmatch '^[A-Z][A-Za-z]+$' -or $source -notlike 'QemuNet.Commands.*' -or $id -in $uncleanIds -or
+                $s.Type -notin 'QemuNet.Core.QemuNetException', 'System.Management.Automation.ItemNotFoundException') {
                 "worker $($s.Worker) step $($s.Seq) ($($s.Command)): $($s.Id) [$($s.Type)] $($s.Message)"
             }
         }
@@ -117,7 +119,7 @@ $($steps -join "`n")
     function New-RoundPlan([int]$Round) {
         <#
         The 8 workers of a round: even ones enter with ip netns exec, odd ones with -NetworkNamespace. 0-2 enable
-        their own network, race for one host port, forward one of their own and maybe disable again; 3-5 add and
+        their own network, race for one host port, forward one of their own (Stress task) and maybe disable again; 3-5 add and
         remove forwards and reservations on the shared network; 6-7 start, stop and start or remove a guest on it.
         Each op: Op (what it changes), Key (which object), Value (what the object becomes), Command.
         #>
@@ -129,7 +131,7 @@ $($steps -join "`n")
                     $net = "c$w"
                     $ops.Add(@{ Op = 'enable'; Key = $net; Command = "Enable-QemuNat -Name $net -Subnet 198.51.100.$(16 * $w)/28 @NS -Confirm:`$false" })
                     $ops.Add(@{ Op = 'addfwd'; Key = $net; Value = $contestedPort; Command = "Add-QemuPortForward -Network $net -HostPort $contestedPort -GuestAddress 198.51.100.$(16 * $w + 5) -GuestPort 80 @NS -Confirm:`$false" })
-                    $ops.Add(@{ Op = 'addfwd'; Key = $net; Value = 9100 + $w; Command = "Add-QemuPortForward -Network $net -HostPort $(9100 + $w) -GuestAddress 198.51.100.$(16 * $w + 6) -GuestPort 22 @NS -Confirm:`$false" })
+                    if ($stress) { $ops.Add(@{ Op = 'addfwd'; Key = $net; Value = 9100 + $w; Command = "Add-QemuPortForward -Network $net -HostPort $(9100 + $w) -GuestAddress 198.51.100.$(16 * $w + 6) -GuestPort 22 @NS -Confirm:`$false" }) }
                     $ops.Add(@{ Op = 'read'; Command = 'Get-QemuNat @NS' })
                     if (($w + $Round) % 3 -eq 0) { $ops.Add(@{ Op = 'disable'; Key = $net; Command = "Disable-QemuNat -Name $net @NS -Confirm:`$false" }) }
                 }
