@@ -25,7 +25,7 @@ BeforeAll {
         success, or its error id, exception type and message. $Inside: the child is started by `ip netns exec`.
         #>
         param([Parameter(Mandatory)][string]$Namespace, [switch]$Inside, [Parameter(Mandatory)][object[]]$Ops,
-            [Parameter(Mandatory)][string]$Report, [Parameter(Mandatory)][string]$Ready, [Parameter(Mandatory)][string]$Go, [hashtable]$Environment = @{})
+            [Parameter(Mandatory)][string]$Report, [Parameter(Mandatory)][string]$Ready, [Parameter(Mandatory)][string]$Go)
         $target = if ($Inside) { '' } else { "-NetworkNamespace $Namespace" }
         $steps = for ($i = 0; $i -lt $Ops.Count; $i++) { "Step $i { $($Ops[$i].Command.Replace('@NS', $target)) }" }
         $script = @"
@@ -41,7 +41,7 @@ function Step([int]`$Seq, [scriptblock]`$Do) {
 while (-not (Test-Path '$Go')) { Start-Sleep -Milliseconds 10 }
 $($steps -join "`n")
 "@
-        if (-not $Inside) { return Start-ChildPwsh -Script $script -Environment $Environment }
+        if (-not $Inside) { return Start-ChildPwsh -Script $script }
         # As an admin enters it: pwsh started by ip netns exec works on its own namespace, without -NetworkNamespace.
         $dotnet = (Get-Process -Id $PID).Path
         $pwshDll = [Environment]::GetCommandLineArgs()[0]
@@ -49,7 +49,6 @@ $($steps -join "`n")
         $argv = @('netns', 'exec', $Namespace) + @(if ($pwshDll -like '*.dll') { $dotnet, $pwshDll } else { $pwshDll }) +
             @('-NoProfile', '-NonInteractive', '-Command', "`$ErrorActionPreference = 'Stop'; Import-Module '$ModuleManifest'; $script")
         foreach ($a in $argv) { $psi.ArgumentList.Add($a) }
-        foreach ($k in $Environment.Keys) { $psi.Environment[$k] = [string]$Environment[$k] }
         $psi.RedirectStandardOutput = $true
         $psi.RedirectStandardError = $true
         $process = [Diagnostics.Process]::Start($psi)
