@@ -133,6 +133,40 @@ public sealed class EngineTests : IDisposable
     }
 
     [Fact]
+    public async Task ALockHeldByOneHolderForTheWholeLimitTimesOutNamingTheFile()
+    {
+        var file = Path.Combine(_dir, ".lock");
+        using (var held = await StateStore.LockAsync(file, CancellationToken.None))
+        {
+            var ex = await Assert.ThrowsAsync<QemuNetException>(() => StateStore.LockAsync(file, TimeSpan.FromSeconds(1), CancellationToken.None));
+            Assert.Equal("HostLockTimeout", ex.ErrorId);
+            Assert.Equal(file, ex.Target);
+        }
+
+        Assert.Equal($"{Environment.ProcessId}\n", File.ReadAllText(file));
+    }
+
+    [Fact]
+    public async Task ALockWaiterStartsItsWaitOverEachTimeTheLockChangesHands()
+    {
+        var file = Path.Combine(_dir, ".lock");
+        var held = await StateStore.LockAsync(file, CancellationToken.None);
+        // Holders taking turns for longer than the limit: each new holder's pid moves the file's time, as this does.
+        var turns = Task.Run(async () =>
+        {
+            for (var i = 0; i < 10; i++)
+            {
+                await Task.Delay(300);
+                File.SetLastWriteTimeUtc(file, DateTime.UtcNow);
+            }
+
+            held.Dispose();
+        });
+        using var waited = await StateStore.LockAsync(file, TimeSpan.FromSeconds(2), CancellationToken.None);
+        await turns;
+    }
+
+    [Fact]
     public void AStateDirectoryOthersCanWriteOrThatIsALinkIsRefused()
     {
         var shared = Path.Combine(_dir, "shared");

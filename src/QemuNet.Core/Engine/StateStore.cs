@@ -181,31 +181,63 @@ public sealed class StateStore
             $"The record '{path}' cannot be read ({reason}); a write may have been cut short.",
             $"Look at '{path}': restore it, or remove it and clean up by hand what it described, then run the command again.", inner);
 
-    /// <summary>An exclusive lock on <paramref name="lockFile"/> (flock through FileShare.None); waits up to a minute.</summary>
-    public static async Task<IDisposable> LockAsync(string lockFile, CancellationToken cancellationToken)
+    /// <summary>
+    /// An exclusive lock on <paramref name="lockFile"/> (flock through FileShare.None). It waits while other processes
+    /// take their turns, and gives up only when one of them has held it for a minute.
+    /// </summary>
+    public static Task<IDisposable> LockAsync(string lockFile, CancellationToken cancellationToken) =>
+        LockAsync(lockFile, TimeSpan.FromMinutes(1), cancellationToken);
+
+    internal static async Task<IDisposable> LockAsync(string lockFile, TimeSpan holdLimit, CancellationToken cancellationToken)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
+        // Each holder writes its pid into the file, which moves its modification time: a waiter that sees it move
+        // knows the lock changed hands, and starts its wait over. (Eight processes queueing for one namespace's
+        // lock can keep a waiter out for longer than any one of them holds it.)
+        var holder = DateTime.MinValue;
+        var deadline = DateTime.UtcNow + holdLimit;
         while (true)
         {
+            if (NativeMethods.LStat(lockFile) is { IsRegularFile: false })
+            {
+                throw new QemuNetException("StateFileUnsafe", QemuNetErrorCategory.SecurityError, lockFile,
+                    $"'{lockFile}' is not a regular file; QemuNet does not follow it.", $"Remove '{lockFile}' and run the command again.");
+            }
+
+            FileStream held;
             try
             {
-                if (NativeMethods.LStat(lockFile) is { IsRegularFile: false })
-                {
-                    throw new QemuNetException("StateFileUnsafe", QemuNetErrorCategory.SecurityError, lockFile,
-                        $"'{lockFile}' is not a regular file; QemuNet does not follow it.", $"Remove '{lockFile}' and run the command again.");
-                }
-
-                return new FileStream(lockFile, System.IO.FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-            }
-            catch (IOException) when (DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+                held = new FileStream(lockFile, System.IO.FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
             }
             catch (IOException ex)
             {
-                throw new QemuNetException("HostLockTimeout", QemuNetErrorCategory.ResourceUnavailable, lockFile,
-                    $"Another QemuNet process has held {lockFile} for a minute; try again when it is done.",
-                    "Wait for the other QemuNet command to finish, then run this one again.", inner: ex);
+                var changed = File.GetLastWriteTimeUtc(lockFile);
+                if (changed != holder)
+                {
+                    holder = changed;
+                    deadline = DateTime.UtcNow + holdLimit;
+                }
+                else if (DateTime.UtcNow >= deadline)
+                {
+                    throw new QemuNetException("HostLockTimeout", QemuNetErrorCategory.ResourceUnavailable, lockFile,
+                        $"Another QemuNet process has held {lockFile} for {holdLimit.TotalSeconds:0} seconds; try again when it is done.",
+                        "Wait for the other QemuNet command to finish, then run this one again.", inner: ex);
+                }
+
+                await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            try
+            {
+                held.SetLength(0);
+                held.Write(System.Text.Encoding.ASCII.GetBytes($"{Environment.ProcessId}\n"));
+                held.Flush();
+                return held;
+            }
+            catch
+            {
+                held.Dispose();
+                throw;
             }
         }
     }

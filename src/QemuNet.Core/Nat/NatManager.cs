@@ -417,16 +417,20 @@ public sealed class NatManager
             PortForwardRules.CheckGuestServices(name, protocol, hostAddress, hostPort);
         }
 
-        var guests = RunningGuestsHere()
-            .SelectMany(v => v.Nics.Select(n => n.Backend).OfType<QemuUserNet>().SelectMany(u => u.HostForward).Select(f => (v.Name, f)))
-            .ToList();
-        PortForwardRules.CheckTaken(name, protocol, hostAddress, hostPort, ListRecords().Networks, guests);
         if (!force)
         {
             PortForwardRules.CheckListeners(protocol, hostAddress, hostPort, await HostSockets.ListAsync(Host, ct).ConfigureAwait(false), Host.Where);
         }
 
-        return await UpdateAsync(name, net => NatChanges.AddPortForward(net, protocol, hostAddress, hostPort, guest, guestPort), confirm, whatIf, ct).ConfigureAwait(false);
+        return await UpdateAsync(name, net =>
+        {
+            // Under the namespace's lock: checked before it, two processes could each take the port for their own network.
+            var guests = RunningGuestsHere()
+                .SelectMany(v => v.Nics.Select(n => n.Backend).OfType<QemuUserNet>().SelectMany(u => u.HostForward).Select(f => (v.Name, f)))
+                .ToList();
+            PortForwardRules.CheckTaken(name, protocol, hostAddress, hostPort, ListRecords().Networks, guests);
+            return NatChanges.AddPortForward(net, protocol, hostAddress, hostPort, guest, guestPort);
+        }, confirm, whatIf, ct).ConfigureAwait(false);
     }
 
     /// <summary>The QemuNet guests that run in this namespace.</summary>
