@@ -35,6 +35,7 @@ param(
 
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
+. (Join-Path $PSScriptRoot 'bench/Results.ps1')
 
 $root = $PSScriptRoot
 $manifest = Import-PowerShellDataFile -LiteralPath (Join-Path $root 'QemuNet.psd1')
@@ -293,33 +294,6 @@ function Invoke-UnprivilegedModuleTests($User) {
     return [pscustomobject]@{ Passed = [int]$Matches[1]; Failed = [int]$Matches[2]; Skipped = [int]$Matches[3] }
 }
 
-function Get-MachineSummary {
-    <# What a figure was measured on: the lines bench/RESULTS.md heads each section with. #>
-    $cpu = (Get-Content /proc/cpuinfo | Where-Object { $_ -like 'model name*' } | Select-Object -First 1) -replace '^model name\s*:\s*'
-    $memory = [math]::Round(([long]((Get-Content /proc/meminfo -First 1) -replace '\D')) / 1MB, 1)
-    $qemu = (& qemu-system-x86_64 --version 2>$null | Select-Object -First 1) -replace '^QEMU emulator version '
-    $commit = (& git -C $root rev-parse --short HEAD 2>$null)
-    $dirty = if (& git -C $root status --porcelain 2>$null) { ' (with uncommitted changes)' } else { '' }
-    [ordered]@{
-        Machine = "$cpu, $([Environment]::ProcessorCount) cores, $memory GiB, Linux $(& uname -r)"
-        Software = "QEMU $qemu, PowerShell $($PSVersionTable.PSVersion), .NET $([Environment]::Version)"
-        Date = [datetime]::UtcNow.ToString('yyyy-MM-dd HH:mm') + ' UTC'
-        Commit = "$commit$dirty"
-    }
-}
-
-function Set-ResultsSection([string]$Name, [string]$Text) {
-    <# Replaces one task's part of bench/RESULTS.md (between its markers), leaving the other tasks' parts alone. #>
-    $path = Join-Path $root 'bench/RESULTS.md'
-    $begin = "<!-- ${Name}:begin -->"; $end = "<!-- ${Name}:end -->"
-    $current = if (Test-Path $path) { Get-Content -Raw $path } else { "# QemuNet figures`n`nWritten by ``./build.ps1 -Task Stress`` and ``./build.ps1 -Task Bench``; rerun them to check.`n" }
-    $block = "$begin`n$($Text.TrimEnd())`n$end"
-    $pattern = [regex]::Escape($begin) + '[\s\S]*?' + [regex]::Escape($end)
-    $updated = if ($current -match $pattern) { [regex]::Replace($current, $pattern, { $block }) } else { $current.TrimEnd() + "`n`n$block`n" }
-    Set-Content -Path $path -Value $updated.TrimEnd() -Encoding utf8
-    Write-Host "Wrote the $Name figures to $path"
-}
-
 function Get-StressReport([string]$Path) {
     <# The stress suites' JSON lines (tests/common.ps1 Write-StressResult), one object per case. #>
     if (-not (Test-Path $Path)) { return @() }
@@ -417,18 +391,16 @@ switch ($Task) {
         $module = Invoke-ModuleTests
         $records = Get-StressReport $report
         $table = Format-StressTable $records
-        $machine = Get-MachineSummary
         Write-Host "`n$table`n"
         Write-Host "Stress: $($module.Passed) passed, $($module.Failed) failed, $($module.Skipped) skipped"
         Write-Host ('Stress task: {0:hh\:mm\:ss}' -f $watch.Elapsed)
-        $text = @(
-            '## Stress', '',
-            "- Command: ``dotnet pwsh $command`` (as root)"
-            foreach ($k in $machine.Keys) { "- ${k}: $($machine[$k])" }
-            ('- Took {0:hh\:mm\:ss}; Pester: {1} passed, {2} failed, {3} skipped' -f $watch.Elapsed, $module.Passed, $module.Failed, $module.Skipped)
+        Set-ResultsSection -Path (Join-Path $root 'bench/RESULTS.md') -Name stress -Lines @(
+            '## Stress', ''
+            Get-ResultsHeader -Root $root -Command "dotnet pwsh $command"
+            ('- Took {0:hh\:mm\:ss} (h:min:s); Pester: {1} passed, {2} failed, {3} skipped. Every case ran in network namespaces made for it.' -f $watch.Elapsed, $module.Passed, $module.Failed, $module.Skipped)
             '', $table
-        ) -join "`n"
-        Set-ResultsSection 'stress' $text
+        )
+        Write-Host "Wrote the stress figures to $(Join-Path $root 'bench/RESULTS.md')"
         $caseFailures = ($records | Measure-Object Failures -Sum).Sum
         if ($module.Failed -gt 0 -or $module.Passed -eq 0 -or $caseFailures -gt 0 -or @($records).Count -eq 0) { exit 1 }
     }

@@ -38,6 +38,7 @@ $GuestPath = (Resolve-Path $GuestPath).Path
 $output = Join-Path $root 'output/bench'
 $null = New-Item -ItemType Directory -Path $output -Force
 . (Join-Path $PSScriptRoot 'BenchCommon.ps1')
+. (Join-Path $PSScriptRoot 'Results.ps1')
 Import-Module $ModulePath -Force
 
 # This pwsh, as a program to start again: under "dotnet pwsh" the process is dotnet and pwsh.dll its first argument.
@@ -338,28 +339,6 @@ function Format-Summary {
     foreach ($c in $cells) { & $line $c }
 }
 
-function Get-MachineDescription {
-    $cpu = (Get-Content /proc/cpuinfo | Where-Object { $_ -match '^model name\s*:' } | Select-Object -First 1) -replace '^model name\s*:\s*', ''
-    $memKb = [double]((Get-Content /proc/meminfo | Where-Object { $_ -match '^MemTotal:' }) -replace '\D', '')
-    $qemu = (& qemu-system-x86_64 --version | Select-Object -First 1) -replace '^QEMU emulator version ', ''
-    return [pscustomobject]@{
-        Cpu = $cpu; Cores = [Environment]::ProcessorCount; MemoryGiB = [math]::Round($memKb / 1MB, 1)
-        Kernel = (& uname -r); Qemu = $qemu
-    }
-}
-
-function Write-ResultsSection([string[]]$Lines) {
-    <# Only the part between the bench markers: the Stress task writes its own part of the same file. #>
-    $begin = '<!-- bench:begin -->'
-    $end = '<!-- bench:end -->'
-    $text = if (Test-Path $ResultsPath) { (Get-Content -Raw $ResultsPath) -replace "`r", '' } else { "# QemuNet figures`n`n$begin`n$end`n" }
-    if ($text -notmatch [regex]::Escape($begin) -or $text -notmatch [regex]::Escape($end)) { $text = $text.TrimEnd() + "`n`n$begin`n$end`n" }
-    $section = $begin + "`n" + ($Lines -join "`n") + "`n" + $end
-    $pattern = [regex]::Escape($begin) + '.*?' + [regex]::Escape($end)
-    $text = [regex]::new($pattern, 'Singleline').Replace($text, { $section }, 1)
-    Set-Content -LiteralPath $ResultsPath -Value $text -NoNewline
-}
-
 $benches = [ordered]@{
     'NAT'        = { Invoke-NatBench }
     'Start-up'   = { Invoke-StartupBench }
@@ -379,10 +358,6 @@ foreach ($bench in @($benches.Keys | Where-Object { -not $Only -or $_ -in $Only 
     Write-Host ('  {0:0} s' -f $benchWatch.Elapsed.TotalSeconds)
 }
 
-$machine = Get-MachineDescription
-$commit = (& git -C $root rev-parse --short HEAD)
-$dirty = @(& git -C $root status --porcelain --untracked-files=no | Where-Object { $_ -notmatch 'bench/RESULTS\.md$' })
-$date = [datetime]::UtcNow.ToString('yyyy-MM-dd HH:mm') + ' UTC'
 Write-Host ''
 Format-Summary | Write-Host
 Write-Host ''
@@ -391,9 +366,7 @@ Write-Host ('Bench task: {0:mm\:ss} (min:s); ratio = QemuNet / baseline, medians
 $report = @(
     '## Bench'
     ''
-    "- Command: ``$Command`` (as root)"
-    "- Date: $date; commit $commit$(if ($dirty) { ' with uncommitted changes' })"
-    "- Machine: $($machine.Cpu), $($machine.Cores) cores, $($machine.MemoryGiB) GiB memory; kernel $($machine.Kernel); QEMU $($machine.Qemu)"
+    Get-ResultsHeader -Root $root -Command $Command
     ('- The benches took {0:mm\:ss} (min:s), after the build and the test guest. Every figure is a median of interleaved runs (Runs), the order turning each round after one warm-up round; ratio = QemuNet / baseline, both measured in the same run on a shared, noisy machine.' -f $watch.Elapsed)
     ''
     Format-Summary -Markdown
@@ -408,6 +381,6 @@ $report = @(
     '- In process: BenchmarkDotNet (ShortRun-sized, in-process) in a PowerShell runspace with the module imported; the single-object cases run 100 times per invoke; each is measured against the plain pipeline of the same shape in the same runspace (`[pscustomobject]@{}`, or 32 pairs of them); Runs are BenchmarkDotNet''s measured iterations. "Resolve + Render (C#)" is the launch planner and argv renderer without PowerShell.'
     $(if ($failures) { ''; 'Failed: ' + ($failures -join '; ') })
 )
-Write-ResultsSection $report
+Set-ResultsSection -Path $ResultsPath -Name bench -Lines $report
 Write-Host "Figures written to $ResultsPath"
 if ($failures) { throw "$($failures.Count) bench(es) failed: $($failures -join '; ')" }
