@@ -163,6 +163,38 @@ Describe 'Crash: Start-QemuVm and Stop-QemuVm killed at a host action' -Skip:([b
     }
 }
 
+Describe 'A VM plan hung in one namespace' -Skip:([bool]$skip) {
+    It 'holds up no start or stop of another VM in another namespace' {
+        # Found by the concurrency stress: every VM plan took one lock for the whole state directory, so a stop
+        # waiting for a guest (or any hung step) held up every other VM's start and stop, up to HostLockTimeout.
+        $otherNs = New-TestNamespace 'qnt-vmb'
+        $pauseFile = Join-Path $scratch 'pause-hung-vm'
+        try {
+            $hung = Start-ChildPwsh -Script (Expand-Command 'Start-QemuVm -Name hung @GUEST @NS') -Environment @{
+                QEMUNET_STATE_DIR = $state; QEMUNET_DNSMASQ_DIR = "$state-dnsmasq"; QEMUNET_TEST_PAUSE = 'vm:1.1:before'; QEMUNET_TEST_PAUSE_FILE = $pauseFile
+            }
+            $deadline = [datetime]::UtcNow.AddSeconds(60)
+            while (-not (Test-Path $pauseFile) -and -not $hung.HasExited -and [datetime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 25 }
+            Test-Path $pauseFile | Should -BeTrue -Because 'the start of hung is paused at its first action, holding its lock'
+            $other = Start-QemuVm -Name other -NetworkNamespace $otherNs -Kernel $kernel -Initrd $initrd -Accelerator Tcg -Append "$GuestAppend qn_hold=600" -Confirm:$false -PassThru
+            $other.State | Should -Be 'Running'
+            Stop-QemuVm -Name other -TurnOff -Confirm:$false
+            Remove-QemuVm -Name other -Confirm:$false
+            $hung.HasExited | Should -BeFalse -Because 'the other VM went through while hung was still paused'
+            Remove-Item $pauseFile
+            $hung.WaitForExit(60000) | Should -BeTrue
+            $hung.ExitCode | Should -Be 0 -Because "the hung start finishes once released: $($hung.Errors.Result)"
+            (Get-QemuVm -Name hung).State | Should -Be 'Running'
+        }
+        finally {
+            Remove-Item $pauseFile -ErrorAction Ignore
+            Reset-VmHost
+            Remove-TestNamespace $otherNs
+        }
+        Compare-HostSnapshot $initial 'after the case'
+    }
+}
+
 Describe 'Faults: a failure injected at every action of Start-QemuVm and Stop-QemuVm' -Skip:([bool]$skip) {
     AfterEach { Reset-VmHost }
 

@@ -41,17 +41,20 @@ public sealed class PlanRunner
 
     private readonly HostContext _host;
     private readonly string _folder;
+    private readonly string _lockFile;
 
     /// <param name="folder">The kind's books for this namespace (<see cref="StateStore.Folder"/>): journals and the lock.</param>
-    public PlanRunner(HostContext host, string folder)
+    /// <param name="lockFile">The lock its plans take; by default one for the whole folder.</param>
+    public PlanRunner(HostContext host, string folder, string? lockFile = null)
     {
         _host = host;
         _folder = folder;
+        _lockFile = lockFile ?? Path.Combine(folder, ".lock");
     }
 
     public Journal JournalFor(string name) => new(Path.Combine(_folder, name + ".journal"));
 
-    public Task<IDisposable> LockAsync(CancellationToken cancellationToken) => StateStore.LockAsync(Path.Combine(_folder, ".lock"), cancellationToken);
+    public Task<IDisposable> LockAsync(CancellationToken cancellationToken) => StateStore.LockAsync(_lockFile, cancellationToken);
 
     /// <summary>
     /// Runs a plan under the lock. <paramref name="observeAndPlan"/> runs after recovery, so it sees the host as the

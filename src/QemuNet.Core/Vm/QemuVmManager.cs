@@ -380,9 +380,12 @@ public sealed class QemuVmManager
     {
         // -WhatIf creates nothing, not even the books' folder.
         var folder = whatIf ? Path.Combine(StateDirectory, Kind) : Engine.StateStore.Open(StateDirectory).Folder(Kind, null);
+        // A lock per VM (its journal is per VM too): a stop waiting for a guest to power off, or a plan hung in one
+        // namespace, holds up no other VM. What two VMs could clash on (a host port, a TAP name) the kernel refuses.
+        var lockFile = whatIf ? null : Path.Combine(LockFolder(folder, name), ".lock");
         try
         {
-            return await new PlanRunner(host, folder).RunAsync(name, plan, confirm, whatIf, ct).ConfigureAwait(false);
+            return await new PlanRunner(host, folder, lockFile).RunAsync(name, plan, confirm, whatIf, ct).ConfigureAwait(false);
         }
         catch (QemuNetException ex) when (ex.ErrorId == "HostStepFailed" && ex.InnerException is QemuNetException { ErrorId: "QemuStartFailed" or "QemuPidFileMissing" or "VmStopFailed" } inner)
         {
@@ -390,6 +393,14 @@ public sealed class QemuVmManager
             throw new QemuNetException(inner.ErrorId, inner.Category, inner.Target, inner.Message + " What the start had made was removed again.",
                 inner.RecommendedAction, ex);
         }
+    }
+
+    /// <summary>The folder of one VM's lock (kept apart from the records, which Get-QemuVm reads by pattern).</summary>
+    private static string LockFolder(string folder, string name)
+    {
+        var locks = Path.Combine(folder, "locks", name);
+        Directory.CreateDirectory(locks, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return locks;
     }
 
     /// <summary>The host side of a VM's namespace; for a namespace that is gone (its TAPs went with it), a stand-in with inode 0.</summary>
