@@ -5,7 +5,7 @@ BeforeDiscovery {
     . (Join-Path $PSScriptRoot 'common.ps1')
     $skip = Get-TestSkipReason -Need Root, Nat
     if ($skip) { Write-Warning "Skipping the engine tests: $skip" }
-    # The Test task runs a few points of each plan kind; QEMUNET_STRESS=1 runs every action at three timings (before it runs, after it ran, after the journal says so).
+    # The Test task kills and fails a few points of each plan kind; QEMUNET_STRESS=1 kills at every action at three timings (before it runs, after it ran, after the journal says so) and fails every action.
     $script:fullMatrix = $env:QEMUNET_STRESS -eq '1'
     # '@NS' stands for the test namespace (made in BeforeAll) and -Confirm:$false.
     $ns = '@NS'
@@ -191,7 +191,8 @@ Describe 'Faults: a failure injected at every action of every plan kind' -Skip:(
 
     It '<Name>: the error names the step, and the host is as it was' -TestCases $planKinds {
         $case = Start-PlanCase $Setup $Command $Kind $Inverse
-        $failures = foreach ($change in $case.Changes) {
+        $points = @(Get-FaultPoints -Changes $case.Changes -Full:$fullMatrix)
+        $failures = foreach ($change in $points) {
             try {
                 $env:QEMUNET_TEST_FAULT = "${Kind}:$change"
                 try { $err = Get-Failure { Invoke-Quiet $Command } } finally { Remove-Item Env:QEMUNET_TEST_FAULT }
@@ -203,7 +204,7 @@ Describe 'Faults: a failure injected at every action of every plan kind' -Skip:(
                 Reset-PlanCase $Setup
             }
         }
-        Write-StressResult -Area Faults -Case $Name -Runs $case.Changes.Count -Failures @($failures).Count
+        Write-StressResult -Area Faults -Case $Name -Runs $points.Count -Failures @($failures).Count -Detail "$($case.Changes.Count) changes in the plan"
         Assert-PlanCaseClean $failures
     }
 

@@ -206,7 +206,8 @@ Describe 'Faults: a failure injected at every action of Start-QemuVm and Stop-Qe
         $after = Get-HostSnapshot
         Invoke-Quiet $Inverse
         Compare-HostSnapshot $base 'the inverse of a clean run'
-        $failures = foreach ($change in $changes) {
+        $points = @(Get-FaultPoints -Changes $changes -Full:$fullMatrix)
+        $failures = foreach ($change in $points) {
             try {
                 $env:QEMUNET_TEST_FAULT = "vm:$change"
                 try { $err = Get-Failure { Invoke-Quiet $Command } } finally { Remove-Item Env:QEMUNET_TEST_FAULT }
@@ -228,7 +229,7 @@ Describe 'Faults: a failure injected at every action of Start-QemuVm and Stop-Qe
                 foreach ($setupCommand in $Setup) { Invoke-Quiet $setupCommand }
             }
         }
-        Write-StressResult -Area Faults -Case "VM $Name" -Runs $changes.Count -Failures @($failures).Count
+        Write-StressResult -Area Faults -Case "VM $Name" -Runs $points.Count -Failures @($failures).Count -Detail "$($changes.Count) changes in the plan"
         $failures | Should -BeNullOrEmpty
         Reset-VmHost
         Compare-HostSnapshot $initial 'after the case'

@@ -199,6 +199,13 @@ function Get-CrashPoints {
     @("${Kind}:$($Changes[$First]):after", "${Kind}:$($Changes[[int][math]::Floor($Changes.Count / 2)]):before", "${Kind}:$($Changes[$Last]):after") | Select-Object -Unique
 }
 
+function Get-FaultPoints {
+    <# Where the faults suites inject a failure: every change under the Stress task; otherwise the first, a middle and the last. #>
+    param([Parameter(Mandatory)][string[]]$Changes, [switch]$Full)
+    if ($Full) { return $Changes }
+    @($Changes[0], $Changes[[int][math]::Floor($Changes.Count / 2)], $Changes[-1]) | Select-Object -Unique
+}
+
 function Get-TestUser {
     <#
     The unprivileged user build.ps1's Test task makes when it runs as root, with its own copies of pwsh, the
