@@ -55,45 +55,22 @@ public static class QemuArgvRenderer
             var nic = spec.Nics[i];
             var backend = nic.Backend ?? new QemuUserNet();
             var netdevId = backend.Id ?? $"net{i}";
-            var netdev = new QemuOptionBuilder();
-            switch (backend)
-            {
-                case QemuTapNet tapBackend:
-                    WriteTap(netdev, netdevId, tapBackend);
-                    break;
-                case QemuUserNet userBackend:
-                    WriteUser(netdev, netdevId, userBackend);
-                    break;
-                default:
-                    throw new NotSupportedException(backend.GetType().Name);
-            }
             argv.Add("-netdev");
-            argv.Add(netdev.ToString());
+            argv.Add(QemuProperties.Netdev(backend, netdevId).ToOptionString());
 
-            var tap = backend as QemuTapNet;
             var nicPeer = netdevId;
-            if (tap?.Hub is { } hub)
+            if ((backend as QemuTapNet)?.Hub is { } hub)
             {
                 // The seed's vlan=n: backend and NIC meet on hub n through one hub port each.
                 nicPeer = netdevId + "-nic";
                 argv.Add("-netdev");
-                argv.Add(new QemuOptionBuilder().Add("hubport").Add("id", netdevId + "-hub").Add("hubid", hub).Add("netdev", netdevId).ToString());
+                argv.Add(QemuProperties.HubPort(netdevId + "-hub", hub, netdevId).ToOptionString());
                 argv.Add("-netdev");
-                argv.Add(new QemuOptionBuilder().Add("hubport").Add("id", nicPeer).Add("hubid", hub).ToString());
+                argv.Add(QemuProperties.HubPort(nicPeer, hub, null).ToOptionString());
             }
 
-            var multiqueue = tap?.Queues is > 1 ? tap.Queues : null;
             argv.Add("-device");
-            argv.Add(new QemuOptionBuilder()
-                .Add(nic.Device)
-                .Add("netdev", nicPeer)
-                .Add("id", nic.Id)
-                .Add("mac", nic.MacAddress)
-                .Add("addr", nic.PciAddress)
-                .Add("mq", multiqueue is null ? null : "on")
-                .Add("vectors", nic.Vectors ?? (2 * multiqueue) + 2)
-                .Add("bootindex", nic.BootIndex)
-                .ToString());
+            argv.Add(QemuProperties.Device(nic, nicPeer).ToOptionString());
         }
 
         // Daemonized: the parent exits only after the command line parsed and devices opened,
@@ -117,57 +94,4 @@ public static class QemuArgvRenderer
             argv.Add(path);
         }
     }
-
-    private static void WriteTap(QemuOptionBuilder options, string id, QemuTapNet tap)
-    {
-        options.Add("tap");
-        options.Add("id", id);
-        if (tap.Fd is not null)
-        {
-            options.Add("fd", tap.Fd);
-        }
-        else if (tap.Helper is not null)
-        {
-            options.Add("br", tap.Bridge);
-            options.Add("helper", tap.Helper);
-        }
-        else
-        {
-            options.Add("ifname", tap.IfName);
-
-            // QEMU would otherwise run /etc/qemu-ifup and /etc/qemu-ifdown.
-            options.Add("script", tap.Script ?? "no");
-            options.Add("downscript", tap.DownScript ?? "no");
-        }
-
-        options.Add("sndbuf", tap.SndBuf?.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        options.Add("vnet_hdr", OnOff(tap.VnetHdr));
-        options.Add("vhost", tap.Vhost switch { QemuVhostMode.On => "on", QemuVhostMode.Off => "off", _ => null });
-        if (tap.Queues > 1)
-        {
-            options.Add("queues", tap.Queues);
-        }
-    }
-
-    private static void WriteUser(QemuOptionBuilder options, string id, QemuUserNet user)
-    {
-        options.Add("user");
-        options.Add("id", id);
-        if (user.Restrict)
-        {
-            options.Add("restrict", "on");
-        }
-
-        options.Add("net", user.Subnet);
-        options.Add("dhcpstart", user.DhcpStart);
-        options.Add("dns", user.Dns);
-        options.Add("hostname", user.HostName);
-        options.Add("domainname", user.DomainName);
-        foreach (var forward in user.HostForward)
-        {
-            options.Add("hostfwd", forward.ToQemuString());
-        }
-    }
-
-    private static string? OnOff(bool? value) => value switch { true => "on", false => "off", null => null };
 }

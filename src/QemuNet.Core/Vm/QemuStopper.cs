@@ -19,7 +19,7 @@ public static class QemuStopper
         if (stop.Graceful)
         {
             var timeout = TimeSpan.FromSeconds(stop.TimeoutSec);
-            if (await QmpClient.TryPowerDownAsync(stop.QmpSocket, HardStepGrace, cancellationToken).ConfigureAwait(false)
+            if (await Qemu.QmpClient.TryPowerDownAsync(stop.QmpSocket, HardStepGrace, cancellationToken).ConfigureAwait(false)
                 && await ExitedWithinAsync(stop, timeout, cancellationToken).ConfigureAwait(false))
             {
                 return "the guest powered off after the ACPI power button";
@@ -27,7 +27,7 @@ public static class QemuStopper
         }
 
         var prefix = stop.Graceful ? $"the guest did not power off within {stop.TimeoutSec} s; " : string.Empty;
-        if (await QmpClient.TryQuitAsync(stop.QmpSocket, HardStepGrace, cancellationToken).ConfigureAwait(false)
+        if (await Qemu.QmpClient.TryQuitAsync(stop.QmpSocket, HardStepGrace, cancellationToken).ConfigureAwait(false)
             && await ExitedWithinAsync(stop, HardStepGrace, cancellationToken).ConfigureAwait(false))
         {
             return prefix + "turned off (QMP quit)";
