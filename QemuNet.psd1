@@ -36,6 +36,17 @@
         'Add-QemuPortForward'
         'Remove-QemuPortForward'
         'Get-QemuPortForward'
+        'Add-QemuVmNic'
+        'Remove-QemuVmNic'
+        'Get-QemuVmNic'
+        'Set-QemuVmNic'
+        'Add-QemuVmHostForward'
+        'Remove-QemuVmHostForward'
+        'Get-QemuVmHostForward'
+        'Start-QemuNetCapture'
+        'Stop-QemuNetCapture'
+        'Get-QemuNetCapture'
+        'Send-QemuVmAnnounce'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

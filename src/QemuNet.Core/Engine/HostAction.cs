@@ -15,6 +15,8 @@ namespace QemuNet.Core.Engine;
 [JsonDerivedType(typeof(DeleteOwnedLink), "dellink")]
 [JsonDerivedType(typeof(StartVmProcess), "startvm")]
 [JsonDerivedType(typeof(StopVmProcess), "stopvm")]
+[JsonDerivedType(typeof(QmpCommand), "qmp")]
+[JsonDerivedType(typeof(QmpUnplugDevice), "unplug")]
 public abstract record HostAction
 {
     /// <summary>What the action does, for -WhatIf, -Verbose and golden plans.</summary>
@@ -97,6 +99,25 @@ public sealed record StopVmProcess(string Vm, string PidFile, string QmpSocket, 
     public override string Describe() => Graceful
         ? $"power down VM '{Vm}' (QMP system_powerdown on {QmpSocket}, up to {TimeoutSec} s), then QMP quit, kill -TERM, kill -KILL $(cat {PidFile})"
         : $"turn off VM '{Vm}' (QMP quit on {QmpSocket}, then kill -TERM, kill -KILL $(cat {PidFile}))";
+}
+
+/// <summary>
+/// A QMP command on a running guest (its arguments as JSON text); human-monitor-command is HMP passthrough, whose
+/// printed text is an error. With <see cref="IgnoreFailure"/> (undos), a guest that is gone or an object already
+/// gone is fine: there is nothing left to take back.
+/// </summary>
+public sealed record QmpCommand(string Vm, string QmpSocket, string Command, string? Arguments = null, bool IgnoreFailure = false) : HostAction
+{
+    public override string Describe() => Command == "human-monitor-command" && Arguments is not null
+        ? $"HMP {System.Text.Json.Nodes.JsonNode.Parse(Arguments)?["command-line"]} (VM '{Vm}', QMP {QmpSocket})"
+        : $"QMP {Command}{(Arguments is null ? string.Empty : " " + Arguments)} (VM '{Vm}', QMP {QmpSocket})";
+}
+
+/// <summary>Unplugs a guest device (QMP device_del) and waits up to <see cref="TimeoutSec"/> for the guest to release it (DEVICE_DELETED).</summary>
+public sealed record QmpUnplugDevice(string Vm, string QmpSocket, string DeviceId, int TimeoutSec = 30, bool IgnoreFailure = false) : HostAction
+{
+    public override string Describe() =>
+        $"QMP device_del {{\"id\":\"{DeviceId}\"}}, then wait up to {TimeoutSec} s for DEVICE_DELETED (VM '{Vm}', QMP {QmpSocket})";
 }
 
 /// <summary>One host change and how to take it back; the undo is journaled only once the change has succeeded.</summary>

@@ -150,6 +150,12 @@ public sealed class HostContext
                 var how = await Vm.QemuStopper.StopAsync(stop, cancellationToken).ConfigureAwait(false);
                 Log($"VM '{stop.Vm}'{Where}: {how}.");
                 break;
+            case QmpCommand qmp:
+                await Vm.QmpActions.ExecuteAsync(qmp, cancellationToken).ConfigureAwait(false);
+                break;
+            case QmpUnplugDevice unplug:
+                await Vm.QmpActions.UnplugAsync(unplug, cancellationToken).ConfigureAwait(false);
+                break;
             default:
                 throw new NotSupportedException(action.GetType().Name);
         }

@@ -56,6 +56,12 @@ public sealed record QemuVm
     /// <summary>TAPs the module created for this guest (ip tuntap); they are deleted when it stops.</summary>
     public IReadOnlyList<string> CreatedTaps { get; init; } = [];
 
+    /// <summary>Ids of the NICs whose cable Set-QemuVmNic pulled (set_link): QEMU reports a link's state nowhere else.</summary>
+    public IReadOnlyList<string> LinkDown { get; init; } = [];
+
+    /// <summary>The packet captures running on this guest's NICs (Start-QemuNetCapture).</summary>
+    public IReadOnlyList<QemuNetCapture> Captures { get; init; } = [];
+
     public DateTimeOffset StartTime { get; init; }
 
     /// <summary>When Stop-QemuVm stopped it (null while it runs, or when it ended on its own).</summary>

@@ -8,7 +8,7 @@ using QemuNet.Core.Processes;
 namespace QemuNet.Core.Vm;
 
 /// <summary>Starts, finds and stops the guests the module runs; their records live in the state directory.</summary>
-public sealed class QemuVmManager
+public sealed partial class QemuVmManager
 {
     internal static readonly JsonSerializerOptions Json = new()
     {
@@ -70,23 +70,7 @@ public sealed class QemuVmManager
         }
 
         var forwards = spec.Nics.Select(n => n.Backend).OfType<QemuUserNet>().SelectMany(u => u.HostForward).ToList();
-        foreach (var other in List().Where(v => v.State == QemuVmState.Running && v.Name != spec.Name && v.NetworkNamespace == networkNamespace))
-        {
-            foreach (var theirs in other.Nics.Select(n => n.Backend).OfType<QemuUserNet>().SelectMany(u => u.HostForward))
-            {
-                if (forwards.FirstOrDefault(theirs.ConflictsWith) is { } mine)
-                {
-                    throw new QemuNetException("VmHostPortInUse", QemuNetErrorCategory.ResourceExists, mine.HostPort,
-                        $"Host port {mine.HostPort}/{mine.Protocol} is already forwarded by the running VM '{other.Name}' ({theirs}); QEMU would fail with \"Could not set up host forwarding rule\".",
-                        $"Give -HostForward another host port, or stop '{other.Name}' first.");
-                }
-            }
-        }
-
-        if (forwards.Count > 0)
-        {
-            await CheckForwardsAgainstHostAsync(forwards, networkNamespace, ct).ConfigureAwait(false);
-        }
+        await CheckForwardsAsync(spec.Name, forwards, networkNamespace, ct).ConfigureAwait(false);
 
         var taps = spec.Nics.Select(n => n.Backend).OfType<QemuTapNet>().Select(t => t.IfName).OfType<string>().ToList();
         if (taps.GroupBy(t => t, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
@@ -94,6 +78,28 @@ public sealed class QemuVmManager
             throw new QemuNetException("TapIfNameDuplicate", QemuNetErrorCategory.InvalidArgument, twice.Key,
                 $"Two TAPs of the VM are both named {twice.Key}; a link name is taken once.",
                 "Give each New-QemuTap its own -IfName, or leave -IfName out to get a derived one.");
+        }
+    }
+
+    /// <summary>A user-mode forward's host port must not be another running VM's of the namespace, a NAT network's, or one something listens on.</summary>
+    private async Task CheckForwardsAsync(string vmName, IReadOnlyList<QemuHostForward> forwards, string? networkNamespace, CancellationToken ct)
+    {
+        foreach (var other in List().Where(v => v.State == QemuVmState.Running && v.Name != vmName && v.NetworkNamespace == networkNamespace))
+        {
+            foreach (var theirs in other.Nics.Select(n => n.Backend).OfType<QemuUserNet>().SelectMany(u => u.HostForward))
+            {
+                if (forwards.FirstOrDefault(theirs.ConflictsWith) is { } mine)
+                {
+                    throw new QemuNetException("VmHostPortInUse", QemuNetErrorCategory.ResourceExists, mine.HostPort,
+                        $"Host port {mine.HostPort}/{mine.Protocol} is already forwarded by the running VM '{other.Name}' ({theirs}); QEMU would fail with \"Could not set up host forwarding rule\".",
+                        $"Give the forward another host port, or stop '{other.Name}' first.");
+                }
+            }
+        }
+
+        if (forwards.Count > 0)
+        {
+            await CheckForwardsAgainstHostAsync(forwards, networkNamespace, ct).ConfigureAwait(false);
         }
     }
 
@@ -387,10 +393,11 @@ public sealed class QemuVmManager
         {
             return await new PlanRunner(host, folder, lockFile).RunAsync(name, plan, confirm, whatIf, ct).ConfigureAwait(false);
         }
-        catch (QemuNetException ex) when (ex.ErrorId == "HostStepFailed" && ex.InnerException is QemuNetException { ErrorId: "QemuStartFailed" or "QemuPidFileMissing" or "VmStopFailed" } inner)
+        catch (QemuNetException ex) when (ex.ErrorId == "HostStepFailed" && ex.InnerException is QemuNetException { ErrorId: "QemuStartFailed" or "QemuPidFileMissing" or "VmStopFailed" or "QmpCommandFailed" or "QmpIdDuplicate"
+                       or "QmpObjectNotFound" or "QmpUnreachable" or "VmHostPortInUse" or "VmNicNotHotpluggable" or "VmNicUnplugTimeout" } inner)
         {
             // QEMU's own message matters more than the step's; the rollback has already run.
-            throw new QemuNetException(inner.ErrorId, inner.Category, inner.Target, inner.Message + " What the start had made was removed again.",
+            throw new QemuNetException(inner.ErrorId, inner.Category, inner.Target, inner.Message + " What the command had changed was taken back.",
                 inner.RecommendedAction, ex);
         }
     }

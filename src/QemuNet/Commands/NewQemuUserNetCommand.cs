@@ -49,21 +49,7 @@ public sealed class NewQemuUserNetCommand : QemuCmdlet
 
     protected override void EndProcessing()
     {
-        var forwards = (HostForward ?? []).Select(ToForward).ToArray();
+        var forwards = (HostForward ?? []).Select(f => Invoke(() => HostForwardArgument.Convert(f))).ToArray();
         WriteObject(Invoke(() => QemuUserNet.Create(Id, Restrict, Subnet, DhcpStart, Dns, HostName, DomainName, forwards)));
     }
-
-    private QemuHostForward ToForward(object value)
-    {
-        var raw = Unwrap(value)!;
-        Func<string, object?>? property = raw switch
-        {
-            IDictionary table => key => table.Contains(key) ? Unwrap(table[key]) : null,
-            PSCustomObject => key => Unwrap(((PSObject)value).Properties[key]?.Value),
-            _ => null,
-        };
-        return Invoke(() => QemuHostForward.From(raw, property));
-    }
-
-    private static object? Unwrap(object? value) => value is PSObject ps ? ps.BaseObject : value;
 }
