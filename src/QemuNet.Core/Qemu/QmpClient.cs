@@ -104,13 +104,13 @@ public sealed class QmpClient : IAsyncDisposable
 
     /// <summary>
     /// Runs an HMP command line through human-monitor-command. HMP reports failure as text inside a normal
-    /// return, so for commands that print nothing when they work, any text is the error (QmpHumanCommandFailed).
+    /// return: with <paramref name="succeeded"/>, text it does not accept is the error (empty text: the command printed nothing).
     /// </summary>
-    public async Task<string> HumanAsync(string commandLine, bool silentOnSuccess, CancellationToken cancellationToken)
+    public async Task<string> HumanAsync(string commandLine, Func<string, bool>? succeeded, CancellationToken cancellationToken)
     {
         var result = await ExecuteAsync("human-monitor-command", new JsonObject { ["command-line"] = commandLine }, cancellationToken).ConfigureAwait(false);
         var text = result?.GetValue<string>().Replace("\r\n", "\n", StringComparison.Ordinal) ?? string.Empty;
-        if (silentOnSuccess && text.Trim().Length > 0)
+        if (succeeded is not null && !succeeded(text.Trim()))
         {
             throw new QmpCommandException(_vm, commandLine, "HumanMonitorError", text.Trim());
         }

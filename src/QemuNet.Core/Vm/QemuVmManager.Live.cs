@@ -176,7 +176,7 @@ public sealed partial class QemuVmManager
         if (vm.State == QemuVmState.Running && nics.Any(n => n.Backend is QemuUserNet))
         {
             await using var qmp = await QmpClient.ConnectAsync(vm.QmpSocket, vm.Name, ct).ConfigureAwait(false);
-            live = ParseUserNet(await qmp.HumanAsync("info usernet", silentOnSuccess: false, ct).ConfigureAwait(false));
+            live = ParseUserNet(await qmp.HumanAsync("info usernet", null, ct).ConfigureAwait(false));
         }
 
         return nics.Where(n => n.Backend is QemuUserNet)
@@ -266,7 +266,7 @@ public sealed partial class QemuVmManager
         var nics = PinBackendIds(vm.Nics);
         await using var qmp = await QmpClient.ConnectAsync(vm.QmpSocket, vm.Name, ct).ConfigureAwait(false);
         var peripherals = await qmp.ExecuteAsync("qom-list", new JsonObject { ["path"] = "/machine/peripheral" }, ct).ConfigureAwait(false) as JsonArray ?? [];
-        var network = ParseInfoNetwork(await qmp.HumanAsync("info network", silentOnSuccess: false, ct).ConfigureAwait(false));
+        var network = ParseInfoNetwork(await qmp.HumanAsync("info network", null, ct).ConfigureAwait(false));
         var live = new List<(string Id, string Device)>();
         foreach (var child in peripherals.OfType<JsonObject>())
         {
@@ -518,8 +518,10 @@ public sealed partial class QemuVmManager
     private static QmpCommand Qmp(QemuVm vm, string command, JsonObject arguments, bool ignoreFailure = false) =>
         new(vm.Name, vm.QmpSocket, command, arguments.ToJsonString(), ignoreFailure);
 
+    /// <summary>An HMP command; hostfwd_remove confirms with "host forwarding rule for … removed", hostfwd_add prints nothing.</summary>
     private static QmpCommand Hmp(QemuVm vm, string commandLine, bool ignoreFailure = false) =>
-        Qmp(vm, "human-monitor-command", new JsonObject { ["command-line"] = commandLine }, ignoreFailure);
+        Qmp(vm, "human-monitor-command", new JsonObject { ["command-line"] = commandLine }, ignoreFailure)
+            with { HmpSuccess = commandLine.StartsWith("hostfwd_remove ", StringComparison.Ordinal) ? "^host forwarding rule for \\S+ removed$" : null };
 
     /// <summary>hostfwd_remove names a forward by protocol, host address and host port.</summary>
     private static string HostForwardRemoval(string netdevId, QemuHostForward forward) =>

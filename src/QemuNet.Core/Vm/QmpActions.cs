@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using QemuNet.Core.Engine;
 using QemuNet.Core.Qemu;
 
@@ -15,7 +16,8 @@ public static class QmpActions
             var arguments = action.Arguments is null ? null : JsonNode.Parse(action.Arguments)!.AsObject();
             if (action.Command == "human-monitor-command")
             {
-                await qmp.HumanAsync(arguments!["command-line"]!.GetValue<string>(), silentOnSuccess: true, ct).ConfigureAwait(false);
+                var success = action.HmpSuccess is null ? null : new Regex(action.HmpSuccess, RegexOptions.CultureInvariant);
+                await qmp.HumanAsync(arguments!["command-line"]!.GetValue<string>(), text => success?.IsMatch(text) ?? text.Length == 0, ct).ConfigureAwait(false);
             }
             else
             {
