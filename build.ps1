@@ -56,6 +56,8 @@ $systemPackages = [ordered]@{
     # Real clients for the NAT tests: ISC dhclient and dig against the network's dnsmasq.
     'isc-dhcp-client'   = { Test-DebianPackage 'isc-dhcp-client' }
     'bind9-dnsutils'    = { Test-DebianPackage 'bind9-dnsutils' }
+    # Watches the host side of a guest's TAP: the live-operations tests see a guest's announcements with it.
+    'tcpdump'           = { Test-Program tcpdump }
 }
 
 function Test-Program([string]$Name) {

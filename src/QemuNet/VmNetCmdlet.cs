@@ -13,7 +13,7 @@ public abstract class VmNetCmdlet : QemuCmdlet
         "VmNotFound", "VmNotRunning", "VmNicNotFound", "VmNicNotUserMode", "VmNicAmbiguous", "VmNicCaptureActive", "VmNicNotHotpluggable",
         "VmNicBackendNotHotpluggable", "VmNicNamespaceMismatch", "VmNicUnplugTimeout", "VmHostPortInUse", "VmHostForwardNotFound",
         "VmHostForwardAmbiguous", "NicIdDuplicate", "NicMacDuplicate", "NicPciAddressDuplicate", "NetdevIdDuplicate", "UserNetHostPortDuplicate",
-        "UserNetGuestAddressInvalid", "TapQueuesNotVirtio", "TapNameInUse", "BridgeNotFound", "CaptureNotFound", "CaptureIdDuplicate",
+        "UserNetGuestAddressInvalid", "TapQueuesNotVirtio", "TapNameInUse", "TapBridgeNotFound", "CaptureNotFound", "CaptureIdDuplicate",
         "CapturePathInUse", "CaptureFileExists", "CaptureFolderNotFound", "QmpCommandFailed", "QmpIdDuplicate", "QmpObjectNotFound",
         "QmpUnreachable", "HostStepFailed",
     ];
