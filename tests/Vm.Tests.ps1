@@ -12,12 +12,20 @@ BeforeDiscovery {
     # '@NSNAME' for the namespace's name alone.
     $startOnBridge = "New-QemuTap -Bridge br0 -IfName qtcrash0 -NetworkNamespace @NSNAME | Start-QemuVm -Name crash @GUEST -Confirm:`$false"
     $startOnNat = 'Start-QemuVm -Network lab -Name crash @GUEST @NS'
+    # Hot-plug needs a guest that has booted: one that is still booting ignores an unplug.
+    $startBooted = 'New-QemuNic | Start-QemuVm -Name crash @GUEST @NS; $null = Wait-GuestConsole (Get-QemuVm -Name crash)'
+    $hotPlug = 'Get-QemuNat -Name lab -NetworkNamespace @NSNAME | New-QemuNic | Add-QemuVmNic -VmName crash -Confirm:$false'
+    $touch = 'Set-QemuVmNic -VmName crash -Id nic0 -LinkState Up -Confirm:$false'
     $script:vmCases = @(
         # A killed start is undone by the next changing cmdlet (here Remove -Force); the start then runs whole.
         @{ Name = 'start, TAP on a bridge'; Setup = @(); Command = $startOnBridge; Converge = 'Remove-QemuVm -Name crash -Force -Confirm:$false'; Expect = 'Base'; Inverse = 'Remove-QemuVm -Name crash -Force -Confirm:$false' }
         @{ Name = 'start, TAP on a NAT network'; Setup = @(); Command = $startOnNat; Converge = 'Remove-QemuVm -Name crash -Force -Confirm:$false'; Expect = 'Base'; Inverse = 'Remove-QemuVm -Name crash -Force -Confirm:$false' }
         # A killed stop is finished by the next stop; Start-QemuVm -Name starts the stopped VM again from its record.
         @{ Name = 'stop'; Setup = @($startOnBridge); Command = 'Stop-QemuVm -Name crash -TurnOff -Confirm:$false'; Converge = 'Stop-QemuVm -Name crash -TurnOff -Confirm:$false'; Expect = 'After'; Inverse = 'Start-QemuVm -Name crash -Confirm:$false' }
+        # A killed hot-plug or unplug on a running guest is undone by the VM's next command (here Set-QemuVmNic), the
+        # guest still running; a hot-plugged TAP is the module's, and goes with the NIC.
+        @{ Name = 'hot-plug, TAP on a NAT network'; Setup = @($startBooted); Command = $hotPlug; Converge = $touch; Expect = 'Base'; Inverse = 'Remove-QemuVmNic -VmName crash -Id nic1 -Confirm:$false' }
+        @{ Name = 'unplug, TAP on a NAT network'; Setup = @($startBooted, $hotPlug); Command = 'Remove-QemuVmNic -VmName crash -Id nic1 -Confirm:$false'; Converge = $touch; Expect = 'Base'; Inverse = $hotPlug }
     )
 }
 
