@@ -72,13 +72,13 @@ public sealed partial class QemuVmManager
                 var alias = TapAlias(vm.Name);
                 if (host.Id.Inode != 0 && await HostLinks.GetAsync(host, ifName, token).ConfigureAwait(false) is { Kind: "tun" } link && (link.Alias is null || link.Alias == alias))
                 {
-                    // Taken back in the order it was made, so an undone removal leaves the TAP as it was.
+                    // Undone, the TAP is made again as a start makes it, so the backend's netdev_add finds it.
                     steps.Add(new HostStep(ifName, $"Delete TAP {ifName}",
                         new HostChange(new DeleteOwnedLink(ifName, alias),
-                            new RunProgram("ip", ["link", "set", "dev", ifName, "up"], IgnoreFailure: true),
-                            new RunProgram("ip", ["link", "set", "dev", ifName, "master", tap.Bridge!], IgnoreFailure: true),
-                            new RunProgram("ip", ["link", "set", "dev", ifName, "alias", alias], IgnoreFailure: true),
-                            new RunProgram("ip", TapAddArguments(ifName, tap, TapOwner), IgnoreFailure: true))));
+                            new RunProgram("ip", TapAddArguments(ifName, tap, TapOwner), IgnoreFailure: true),
+                            new RunProgram("ip", ["link", "set", "dev", ifName, "alias", alias]),
+                            new RunProgram("ip", ["link", "set", "dev", ifName, "master", tap.Bridge!]),
+                            new RunProgram("ip", ["link", "set", "dev", ifName, "up"]))));
                 }
             }
 
@@ -527,6 +527,7 @@ public sealed partial class QemuVmManager
     private static string HostForwardRemoval(string netdevId, QemuHostForward forward) =>
         string.Create(CultureInfo.InvariantCulture, $"hostfwd_remove {netdevId} {forward.Protocol.ToString().ToLowerInvariant()}:{forward.HostAddress}:{forward.HostPort}");
 
+    /// <summary>`ip tuntap add` for a TAP owned by the user QEMU runs as, multi_queue and vnet_hdr as asked.</summary>
     private static List<string> TapAddArguments(string ifName, QemuTapNet tap, uint owner)
     {
         List<string> add = ["tuntap", "add", "dev", ifName, "mode", "tap", "user", owner.ToString(CultureInfo.InvariantCulture)];

@@ -227,20 +227,9 @@ public sealed partial class QemuVmManager
             var link = links.GetValueOrDefault(ifName);
             if (link is null)
             {
-                List<string> add = ["tuntap", "add", "dev", ifName, "mode", "tap", "user", owner.ToString(CultureInfo.InvariantCulture)];
-                if (tap.Queues > 1)
-                {
-                    add.Add("multi_queue");
-                }
-
-                if (tap.VnetHdr == true)
-                {
-                    add.Add("vnet_hdr");
-                }
-
                 created.Add(ifName);
                 steps.Add(new HostStep(ifName, $"Create TAP {ifName} on bridge {bridge}",
-                    new HostChange(new RunProgram("ip", add), new DeleteOwnedLink(ifName, alias)),
+                    new HostChange(new RunProgram("ip", TapAddArguments(ifName, tap, owner)), new DeleteOwnedLink(ifName, alias)),
                     new HostChange(new RunProgram("ip", ["link", "set", "dev", ifName, "alias", alias])),
                     new HostChange(new RunProgram("ip", ["link", "set", "dev", ifName, "master", bridge])),
                     new HostChange(new RunProgram("ip", ["link", "set", "dev", ifName, "up"]))));
