@@ -66,6 +66,58 @@ Describe 'A user who is not root' -Skip:([bool]$skip) {
         Assert-HostUnchanged $before
     }
 
+    It 'changes a running user-mode guest over QMP: a host forward, a hot-plugged NIC, the cable (no root, own network namespace)' -Skip:(-not (Test-Path (Join-Path $GuestDir 'initrd.img'))) {
+        # Was refused with HostChangeNeedsRoot: the privilege check took QMP actions for link changes. The guest runs
+        # under `unshare --user --net`, as this user (no capabilities), so its forwards bind nothing of the machine's.
+        $guest = "-Kernel '$(Join-Path $GuestDir 'vmlinuz')' -Initrd '$(Join-Path $GuestDir 'initrd.img')' -Accelerator Tcg -Memory 256"
+        $script = @"
+`$ErrorActionPreference = 'Stop'
+Import-Module '$ModuleManifest'
+`$env:QEMUNET_STATE_DIR = '$state'
+function Wait-Line([string]`$Pattern) {
+    `$deadline = [datetime]::UtcNow.AddSeconds(90)
+    while ([datetime]::UtcNow -lt `$deadline) {
+        `$hit = @(Get-Content (Get-QemuVm -Name nr).ConsoleLog | Where-Object { `$_ -match `$Pattern })
+        if (`$hit) { return `$hit[0] }
+        Start-Sleep -Milliseconds 200
+    }
+    return 'timeout: ' + `$Pattern
+}
+`$result = [ordered]@{ Uid = (& id -u) }
+try {
+    `$null = New-QemuUserNet | New-QemuNic -Model virtio | Start-QemuVm -Name nr $guest -Append '$GuestAppend qn_hold=300'
+    `$null = Wait-Line '^QEMUNET-READY'
+    `$null = Add-QemuVmHostForward -VmName nr -HostForward 'tcp:0.0.0.0:18401-:80' -Confirm:`$false
+    `$result.Forward = @(Get-QemuVmHostForward -VmName nr | ForEach-Object { "`$(`$_.Forward) `$(`$_.Active)" })
+    `$nic = New-QemuUserNet -Subnet 198.51.100.0/24 | New-QemuNic -Model virtio | Add-QemuVmNic -VmName nr -Confirm:`$false
+    `$result.Added = Wait-Line "^QEMUNET-NIC-ADDED .*mac=`$(`$nic.MacAddress)"
+    `$result.Lease = Wait-Line '^QEMUNET-LEASE name=eth1 '
+    Set-QemuVmNic -VmName nr -Id nic0 -LinkState Down -Confirm:`$false
+    `$result.Carrier = Wait-Line '^QEMUNET-CARRIER name=eth0 carrier=0'
+    Remove-QemuVmNic -VmName nr -Id `$nic.Id -Confirm:`$false
+    `$result.Gone = Wait-Line '^QEMUNET-NIC-GONE name=eth1'
+    `$result.Nics = @((Get-QemuVmNic -VmName nr).Id)
+} catch {
+    `$result.Error = "`$_ [`$(`$_.FullyQualifiedErrorId)]"
+} finally {
+    Get-QemuVm | Remove-QemuVm -Force -Confirm:`$false
+}
+`$result | ConvertTo-Json -Compress
+"@
+        $pwshDll = [Environment]::GetCommandLineArgs()[0]
+        $invocation = if ($pwshDll -like '*.dll') { @((Get-Process -Id $PID).Path, $pwshDll) } else { @($pwshDll) }
+        $out = & unshare --user --net @invocation -NoProfile -NonInteractive -Command $script 2>&1 | Out-String
+        $result = ($out -split "`n" | Where-Object { $_.StartsWith('{') } | Select-Object -Last 1) | ConvertFrom-Json
+        $result | Should -Not -BeNullOrEmpty -Because $out
+        $result.Error | Should -BeNullOrEmpty
+        $result.Uid | Should -Not -Be '0'
+        $result.Forward | Should -Contain 'tcp:0.0.0.0:18401-:80 True'
+        $result.Lease | Should -Match 'ip=198\.51\.100\.15 '
+        $result.Carrier | Should -Match 'carrier=0$'
+        $result.Gone | Should -Match 'NIC-GONE'
+        $result.Nics | Should -Be @('nic0')
+    }
+
     It 'build.ps1 finds the root tools in sbin, so it does not call installed packages missing' {
         # It warned "Missing system packages: dnsmasq-base, nftables" to a user whose PATH lacks /usr/sbin.
         $script = Join-Path $RepoRoot 'build.ps1'

@@ -38,7 +38,9 @@ public static class HostPrivilege
                 return Writable(delete.Path) ? null : $"needs write access to the folder of {delete.Path}";
             case StopVmProcess:
             case SignalPidFile:
-                // Signals reach this user's own processes; a stranger's process is refused by the kernel with its own message.
+            case QmpCommand:
+            case QmpUnplugDevice:
+                // Signals and a guest's QMP socket reach this user's own QEMU; a stranger's refuses with its own message.
                 return null;
         }
 

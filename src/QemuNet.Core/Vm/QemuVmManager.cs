@@ -358,7 +358,8 @@ public sealed partial class QemuVmManager
         var changes = deletes.Select(f => new HostChange(new DeleteFile(f))).ToList();
         if (!remove && vm.State != QemuVmState.Orphaned && vm.StopTime is null)
         {
-            var stopped = vm with { StopTime = DateTimeOffset.Now };
+            // Captures and a pulled cable lived in QEMU: they end with it.
+            var stopped = vm with { StopTime = DateTimeOffset.Now, Captures = [], LinkDown = [] };
             changes.Add(new HostChange(new WriteFile(paths.RecordFile, JsonSerializer.Serialize(stopped, Json), Summary: "stopped at " + stopped.StopTime!.Value.ToString("u", CultureInfo.InvariantCulture))));
         }
 
