@@ -37,7 +37,7 @@ public class LiveOperationTests
         const string text = "Hub -1 (net0):\n  Protocol[State]    FD  Source Address  Port   Dest. Address  Port RecvQ SendQ\n"
             + "  TCP[HOST_FORWARD]  11       127.0.0.1  8080       10.0.2.15    80     0     0\n"
             + "Hub -1 (net1):\n  Protocol[State]    FD  Source Address  Port   Dest. Address  Port RecvQ SendQ\n"
-            + "  UDP[HOST_FORWARD]  20         0.0.0.0  5353       10.0.2.15    53     0     0\n"
+            + "  UDP[HOST_FORWARD]  20               *  5353       10.0.2.15    53     0     0\n"
             + "  TCP[ESTABLISHED]   21       10.0.2.15 40000        10.0.2.2    80     0     0\n";
         Assert.Equal(["net0|TCP|127.0.0.1|8080", "net1|UDP|0.0.0.0|5353"], QemuVmManager.ParseUserNet(text).Order(StringComparer.Ordinal));
     }

@@ -572,7 +572,9 @@ public sealed partial class QemuVmManager
             }
             else if (netdev is not null && UserNetForward().Match(line) is { Success: true } row)
             {
-                result.Add(UserNetKey(netdev, row.Groups[1].Value, row.Groups[2].Value, int.Parse(row.Groups[3].Value, CultureInfo.InvariantCulture)));
+                // A forward bound to every address (0.0.0.0) shows its source as "*".
+                var address = row.Groups[2].Value == "*" ? "0.0.0.0" : row.Groups[2].Value;
+                result.Add(UserNetKey(netdev, row.Groups[1].Value, address, int.Parse(row.Groups[3].Value, CultureInfo.InvariantCulture)));
             }
         }
 
