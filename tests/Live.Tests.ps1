@@ -280,3 +280,24 @@ Describe 'Packet captures of a running guest' -Skip:([bool]$skip) {
         (Get-LiveState).Record | Should -Be $before.Record
     }
 }
+
+Describe 'A restart of a guest changed while it ran' -Skip:([bool]$skip) {
+    It 'Start-QemuVm -Name brings back the hot-plugged NIC and the added forward; captures end with the stop' {
+        $nic = New-QemuUserNet -Subnet 198.51.100.0/24 -HostForward 'tcp:127.0.0.1:18303-:80' | New-QemuNic -Model e1000 | Add-QemuVmNic -VmName live -Confirm:$false
+        $null = Add-QemuVmHostForward -VmName live -Id nic0 -HostForward '18304:80' -Confirm:$false
+        $null = Start-QemuNetCapture -VmName live -Id nic0 -Path (Join-Path $scratch 'restart.pcap') -Confirm:$false
+        Stop-QemuVm -Name live -TurnOff -Confirm:$false
+        Get-QemuNetCapture -VmName live | Should -BeNullOrEmpty -Because 'a capture lives in QEMU'
+
+        $script:vm = Start-QemuVm -Name live -Confirm:$false
+        $lines = Wait-GuestConsole $vm
+        $nics = @($lines | Where-Object { $_ -like 'QEMUNET-NIC *' } | ForEach-Object { ConvertFrom-GuestLine $_ })
+        $nics.Count | Should -Be 2 -Because ($lines -join "`n")
+        $nics[1].mac | Should -Be $nic.MacAddress
+        $nics[1].driver | Should -Be 'e1000'
+        (ConvertFrom-GuestLine ($lines | Where-Object { $_ -like 'QEMUNET-LEASE name=eth1 *' })).ip | Should -Be '198.51.100.15'
+        Get-Page 18303 | Should -Match 'QEMUNET-HTTP-OK'
+        Get-Page 18304 | Should -Match 'QEMUNET-HTTP-OK'
+        @((Get-QemuVmNic -VmName live).Id) | Should -Be @('nic0', 'nic1')
+    }
+}
