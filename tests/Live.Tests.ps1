@@ -188,7 +188,8 @@ Describe 'Hot-plug on a running guest' -Skip:([bool]$skip) {
             while (-not ((Get-Content "$out.err" -Raw -ErrorAction Ignore) -match 'listening on') -and [datetime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
             Send-QemuVmAnnounce -VmName live -Id $nic.Id -Rounds 3 -Confirm:$false
             $deadline = [datetime]::UtcNow.AddSeconds(20)
-            while (-not ((Get-Content $out -Raw -ErrorAction Ignore) -match 'Reverse Request') -and [datetime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 200 }
+            $gratuitous = "Request who-has $([regex]::Escape($lease.ip)) tell $([regex]::Escape($lease.ip)),"
+            while (-not ((Get-Content $out -Raw -ErrorAction Ignore) -match "(?s)Reverse Request.*$gratuitous|$gratuitous.*Reverse Request") -and [datetime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 200 }
         } finally {
             & kill -INT $dump.Id 2>$null
             $dump.WaitForExit(5000) | Out-Null
@@ -196,6 +197,8 @@ Describe 'Hot-plug on a running guest' -Skip:([bool]$skip) {
         $seen = Get-Content $out -Raw
         $seen | Should -Match "$([regex]::Escape($nic.MacAddress)) > ff:ff:ff:ff:ff:ff, ethertype Reverse ARP" -Because $seen
         $seen | Should -Match "Reverse Request who-is $([regex]::Escape($nic.MacAddress))"
+        # virtio asks the guest to announce itself too: a gratuitous ARP for its address.
+        $seen | Should -Match "$([regex]::Escape($nic.MacAddress)) > ff:ff:ff:ff:ff:ff, ethertype ARP \(0x0806\), length \d+: $gratuitous"
 
         $mark = @(Get-GuestLines).Count
         $nic | Select-Object @{ n = 'VmName'; e = { 'live' } }, Id | Remove-QemuVmNic -Confirm:$false
