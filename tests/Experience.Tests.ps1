@@ -128,9 +128,9 @@ Describe 'Help examples' -Skip:([bool]$qemuSkip) {
 }
 
 Describe 'about_QemuNet' {
-    It 'explains the modes, root, undo and troubleshooting' {
+    It 'explains the modes, root, undo, running guests and troubleshooting' {
         $text = Get-Help about_QemuNet | Out-String
-        foreach ($topic in 'THE THREE NETWORK MODES', 'WHAT NEEDS ROOT', 'HOW TO UNDO', 'TROUBLESHOOTING', 'DOCKER-USER', 'bridge.conf', 'ping_group_range', 'port 53') {
+        foreach ($topic in 'THE THREE NETWORK MODES', 'WHAT NEEDS ROOT', 'HOW TO UNDO', 'RUNNING GUESTS', 'VmNicNotHotpluggable', 'TROUBLESHOOTING', 'DOCKER-USER', 'bridge.conf', 'ping_group_range', 'port 53') {
             $text | Should -Match ([regex]::Escape($topic))
         }
     }

@@ -95,6 +95,39 @@ BeforeAll {
         }
         $samples['QemuNet.Core.Vm.QemuVm'] = @($vms)
 
+        # Get-QemuVmNic: a NIC whose record and QEMU disagree, and one as plugged.
+        $samples['QemuNet.Core.Vm.QemuVmNicStatus'] = @(
+            [QemuNet.Core.Vm.QemuVmNicStatus]@{
+                VmName = $names.Vm32; Id = 'nic-format-0'; Device = 'virtio-net-pci-non-transitional'; MacAddress = '52:54:00:12:34:56'; NetdevId = 'net-format-0'
+                Backend = "tap,ifname=$($names.Tap),script=no,downscript=no"; LinkState = 'Down'; InRecord = $true; InQemu = $true; Promiscuous = $true
+                Drift = 'MAC 52:54:00:12:34:57 in QEMU, 52:54:00:12:34:56 in the record; backend net-format-9 in QEMU, net-format-0 in the record'
+            }
+            [QemuNet.Core.Vm.QemuVmNicStatus]@{
+                VmName = $names.Vm16; Id = 'nic0'; Device = 'e1000'; MacAddress = '52:54:00:ab:cd:01'; NetdevId = 'net0'; Backend = 'user,net=10.0.2.0,restrict=off'
+                InRecord = $true; InQemu = $true
+            }
+        )
+
+        $guestForwards = (New-QemuUserNet -Subnet 198.18.0.0/16 -HostForward 'udp:203.0.113.200:65535-198.18.2.100:65534', 8080:80).HostForward
+        $samples['QemuNet.Core.Vm.QemuVmHostForward'] = @(
+            [QemuNet.Core.Vm.QemuVmHostForward]@{ VmName = $names.Vm32; NicId = 'nic-format-0'; NetdevId = 'user-format-net0'; Forward = $guestForwards[0]; Active = $false }
+            [QemuNet.Core.Vm.QemuVmHostForward]@{ VmName = $names.Vm16; NicId = 'nic0'; NetdevId = 'net0'; Forward = $guestForwards[1]; Active = $true }
+        )
+
+        $captures = foreach ($spec in @(
+                @{ VmName = $names.Vm32; Id = 'cap-format-0'; NicId = 'nic-format-0'; NetdevId = 'net-format-0'; Direction = 'Both'; Packets = 123456789; Bytes = 98765432101
+                    Path = '/var/tmp/qemunet-captures/a-capture-of-the-format-test-with-a-long-name.pcap'; StopTime = [datetimeoffset]'2026-01-02T04:05:06Z' }
+                @{ VmName = $names.Vm16; Id = 'cap0'; NicId = 'nic0'; NetdevId = 'net0'; Direction = 'Rx'; Packets = 12; Bytes = 1320; Path = '/tmp/web.pcap'; StopTime = $null })) {
+            $capture = [QemuNet.Core.Vm.QemuNetCapture]@{
+                VmName = $spec.VmName; Id = $spec.Id; NicId = $spec.NicId; NetdevId = $spec.NetdevId; Direction = $spec.Direction; Path = $spec.Path
+                StartTime = [datetimeoffset]'2026-01-02T03:04:05Z'
+            }
+            # Packets and Bytes are counted from the pcap file, StopTime set by Stop-QemuNetCapture; nothing else may set them.
+            foreach ($property in 'Packets', 'Bytes', 'StopTime') { [QemuNet.Core.Vm.QemuNetCapture].GetProperty($property).SetValue($capture, $spec[$property]) }
+            $capture
+        }
+        $samples['QemuNet.Core.Vm.QemuNetCapture'] = @($captures)
+
         $newForwards = {
             [QemuNet.Core.Model.QemuPortForward]@{ Protocol = 'Udp'; HostAddress = '203.0.113.200'; HostPort = 65535; GuestAddress = '198.51.100.200'; GuestPort = 65534 }
             [QemuNet.Core.Model.QemuPortForward]@{ HostPort = 8080; GuestAddress = '198.51.100.10'; GuestPort = 80 }
