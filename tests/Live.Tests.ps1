@@ -241,6 +241,20 @@ Describe 'The cable and the forwards of a running guest' -Skip:([bool]$skip) {
     }
 }
 
+Describe 'Completion of a running guest''s parts' -Skip:([bool]$skip) {
+    It 'completes -Id with the NICs of the VM named by -VmName, and Stop-QemuNetCapture -Id with its captures' {
+        $line = 'Set-QemuVmNic -VmName live -Id '
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be @('nic0')
+        $capture = Start-QemuNetCapture -VmName live -Id nic0 -Path (Join-Path $scratch 'complete.pcap') -CaptureId probe -Confirm:$false
+        try {
+            $line = 'Stop-QemuNetCapture -VmName live -Id p'
+            (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be @('probe')
+        } finally {
+            $capture | Stop-QemuNetCapture -Confirm:$false
+        }
+    }
+}
+
 Describe 'Packet captures of a running guest' -Skip:([bool]$skip) {
     It 'captures a fetch through a forward to a pcap (linktype 1, the TCP packets to port 80), and Stop counts them' {
         $path = Join-Path $scratch 'both.pcap'

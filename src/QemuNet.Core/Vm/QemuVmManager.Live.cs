@@ -56,6 +56,13 @@ public sealed partial class QemuVmManager
                     $"Stop the capture first: Stop-QemuNetCapture -VmName {vm.Name} -Id {capture.Id}.");
             }
 
+            if (nic.Backend is QemuTapNet { Hub: not null })
+            {
+                throw new QemuNetException("VmNicBackendNotHotpluggable", QemuNetErrorCategory.InvalidOperation, id,
+                    $"NIC {id} of VM '{vm.Name}' is on a hub (-Hub), whose ports QemuNet does not unplug.",
+                    "Stop the VM, and start it again without that NIC.");
+            }
+
             var netdevId = nic.Backend!.Id!;
             var target = $"VM '{vm.Name}'";
             var steps = new List<HostStep>
@@ -321,7 +328,8 @@ public sealed partial class QemuVmManager
                     drift.Add($"device {inQemu} in QEMU, {recorded.Device} in the record");
                 }
 
-                if (netdev != recorded.Backend?.Id)
+                // A NIC on a hub (the classic vlan=n) is joined to its hub port, "<netdev>-nic".
+                if (netdev != recorded.Backend?.Id && !(recorded.Backend is QemuTapNet { Hub: not null } && netdev == recorded.Backend.Id + "-nic"))
                 {
                     drift.Add($"backend {netdev} in QEMU, {recorded.Backend?.Id} in the record");
                 }

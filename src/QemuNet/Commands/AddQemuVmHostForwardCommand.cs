@@ -20,6 +20,7 @@ public sealed class AddQemuVmHostForwardCommand : VmNetCmdlet
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [Alias("NicId")]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(VmNicIdCompleter))]
     public string? Id { get; set; }
 
     protected override void ProcessRecord()

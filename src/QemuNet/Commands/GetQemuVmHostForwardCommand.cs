@@ -12,6 +12,7 @@ public sealed class GetQemuVmHostForwardCommand : VmNetCmdlet
     [Parameter]
     [Alias("NicId")]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(VmNicIdCompleter))]
     public string? Id { get; set; }
 
     protected override void ProcessRecord()

@@ -15,6 +15,7 @@ public sealed class GetQemuVmNicCommand : VmNetCmdlet
     [Parameter(Position = 1)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(VmNicIdCompleter))]
     public string[]? Id { get; set; }
 
     protected override void ProcessRecord()

@@ -25,6 +25,7 @@ public sealed class RemoveQemuVmHostForwardCommand : VmNetCmdlet
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [Alias("NicId")]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(VmNicIdCompleter))]
     public string? Id { get; set; }
 
     [Parameter]

@@ -14,6 +14,7 @@ public sealed class RemoveQemuVmNicCommand : VmNetCmdlet
     /// <summary>The NIC's id (nic0, nic1, … or the -Id it was given).</summary>
     [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(VmNicIdCompleter))]
     public string[] Id { get; set; } = [];
 
     /// <summary>How long the guest gets to release the NIC.</summary>

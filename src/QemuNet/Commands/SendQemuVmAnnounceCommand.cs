@@ -14,6 +14,7 @@ public sealed class SendQemuVmAnnounceCommand : VmNetCmdlet
     /// <summary>Only these NICs (all when left out).</summary>
     [Parameter(Position = 1)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(VmNicIdCompleter))]
     public string[] Id { get; set; } = [];
 
     /// <summary>How many announcements each NIC sends (50 ms apart at first, then 100 ms more each round).</summary>

@@ -10,6 +10,7 @@ public sealed class SetQemuVmNicCommand : VmNetCmdlet
 {
     [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(VmNicIdCompleter))]
     public string Id { get; set; } = string.Empty;
 
     [Parameter(Mandatory = true)]

@@ -15,6 +15,7 @@ public sealed class StartQemuNetCaptureCommand : VmNetCmdlet
     /// <summary>The NIC to capture (nic0, …).</summary>
     [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(VmNicIdCompleter))]
     public string Id { get; set; } = string.Empty;
 
     /// <summary>The pcap file to write (QEMU, which runs as this user, creates it).</summary>

@@ -11,6 +11,7 @@ public sealed class StopQemuNetCaptureCommand : VmNetCmdlet
     /// <summary>The capture's id (cap0, … as Get-QemuNetCapture shows).</summary>
     [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(CaptureIdCompleter))]
     public string Id { get; set; } = string.Empty;
 
     protected override void ProcessRecord()
