@@ -25,7 +25,7 @@ Describe 'The bad-input corpus' -Skip:([bool]$skip) {
                 Links   = (& $run ip @('-br', 'link')) -join "`n"
                 Addrs   = (& $run ip @('-br', 'addr')) -join "`n"
                 Ruleset = if ($IsRoot) { (& $run nft @('list', 'ruleset')) -join "`n" } else { '(not readable without root)' }
-                Books   = @(Get-ChildItem $state, "$state-dnsmasq" -Recurse -File -Exclude '.lock' -ErrorAction Ignore | ForEach-Object FullName) -join "`n"
+                Books   = @(Get-ChildItem $state, "$state-dnsmasq" -Recurse -File -ErrorAction Ignore | Where-Object Name -ne '.lock' | ForEach-Object FullName) -join "`n"
                 Acl     = if (Test-Path $aclPath) { Get-Content $aclPath -Raw } else { '(none)' }
             }
         }

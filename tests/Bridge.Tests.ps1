@@ -29,7 +29,7 @@ BeforeAll {
             Links  = (& ip -n $hostNs -br link | Out-String)
             Addrs  = (& ip -n $hostNs -br addr | Out-String)
             Routes = (& ip -n $hostNs route | Out-String) + (& ip -n $hostNs -6 route | Out-String)
-            Files  = @(Get-ChildItem (Join-Path $state 'bridge') -Recurse -File -Exclude '.lock' -ErrorAction Ignore).Count
+            Files  = @(Get-ChildItem (Join-Path $state 'bridge') -Recurse -File -ErrorAction Ignore | Where-Object Name -ne '.lock').Count
         }
     }
 

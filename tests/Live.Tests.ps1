@@ -42,8 +42,24 @@ BeforeAll {
         }
     }
 
+    function ConvertFrom-Frame([byte[]]$Bytes, [int]$Frame) {
+        # An Ethernet frame's type and, for IPv4, its protocol and ports.
+        $etherType = $Bytes[$Frame + 12] * 256 + $Bytes[$Frame + 13]
+        $packet = @{ EtherType = $etherType; Protocol = $null; SourcePort = $null; DestinationPort = $null }
+        if ($etherType -eq 0x0800) {
+            $ip = $Frame + 14
+            $packet.Protocol = $Bytes[$ip + 9]
+            $l4 = $ip + ($Bytes[$ip] -band 0x0f) * 4
+            if ($packet.Protocol -in 6, 17) {
+                $packet.SourcePort = $Bytes[$l4] * 256 + $Bytes[$l4 + 1]
+                $packet.DestinationPort = $Bytes[$l4 + 2] * 256 + $Bytes[$l4 + 3]
+            }
+        }
+        [pscustomobject]$packet
+    }
+
     function Read-Pcap([string]$Path) {
-        # The classic pcap header and, per Ethernet/IPv4 packet, its protocol and ports.
+        # The classic pcap header and its packets.
         $bytes = [IO.File]::ReadAllBytes($Path)
         $packets = [Collections.Generic.List[object]]::new()
         $offset = 24
@@ -51,21 +67,21 @@ BeforeAll {
             $length = [BitConverter]::ToUInt32($bytes, $offset + 8)
             $frame = $offset + 16
             if ($frame + $length -gt $bytes.Length) { break }
-            $etherType = $bytes[$frame + 12] * 256 + $bytes[$frame + 13]
-            $packet = @{ EtherType = $etherType; Protocol = $null; SourcePort = $null; DestinationPort = $null }
-            if ($etherType -eq 0x0800) {
-                $ip = $frame + 14
-                $packet.Protocol = $bytes[$ip + 9]
-                $l4 = $ip + ($bytes[$ip] -band 0x0f) * 4
-                if ($packet.Protocol -in 6, 17) {
-                    $packet.SourcePort = $bytes[$l4] * 256 + $bytes[$l4 + 1]
-                    $packet.DestinationPort = $bytes[$l4 + 2] * 256 + $bytes[$l4 + 3]
-                }
-            }
-            $packets.Add([pscustomobject]$packet)
+            $packets.Add((ConvertFrom-Frame $bytes $frame))
             $offset = $frame + $length
         }
         [pscustomobject]@{ Magic = [BitConverter]::ToUInt32($bytes, 0); LinkType = [BitConverter]::ToUInt32($bytes, 20); Packets = $packets }
+    }
+
+    function Read-Frames([byte[]]$Bytes) {
+        # QEMU's mirror stream: a 4-byte big-endian length, then the packet, again and again.
+        $offset = 0
+        while ($offset + 4 -le $Bytes.Length) {
+            $length = (($Bytes[$offset] * 256 + $Bytes[$offset + 1]) * 256 + $Bytes[$offset + 2]) * 256 + $Bytes[$offset + 3]
+            if ($offset + 4 + $length -gt $Bytes.Length) { break }
+            ConvertFrom-Frame $Bytes ($offset + 4)
+            $offset += 4 + $length
+        }
     }
 
     $script:ns = New-TestNamespace 'qnt-live'
@@ -283,6 +299,46 @@ Describe 'Packet captures of a running guest' -Skip:([bool]$skip) {
         $stopped.Packets | Should -Be $pcap.Packets.Count
         @($pcap.Packets | Where-Object { $_.Protocol -eq 6 -and $_.DestinationPort -eq 80 }) | Should -Not -BeNullOrEmpty
         @($pcap.Packets | Where-Object { $_.Protocol -eq 6 -and $_.SourcePort -eq 80 }) | Should -BeNullOrEmpty
+    }
+
+    It '-Mirror copies the packets to a file of frames, and to a unix socket that listens' {
+        $path = Join-Path $scratch 'mirror.frames'
+        $capture = Start-QemuNetCapture -VmName live -Id nic0 -Path $path -Mirror -Confirm:$false
+        $capture.Mirror | Should -BeTrue
+        Get-Page $port0 | Should -Match 'QEMUNET-HTTP-OK'
+        $stopped = $capture | Stop-QemuNetCapture -Confirm:$false
+        $frames = @(Read-Frames ([IO.File]::ReadAllBytes($path)))
+        $stopped.Packets | Should -Be $frames.Count
+        @($frames | Where-Object { $_.Protocol -eq 6 -and $_.DestinationPort -eq 80 }) | Should -Not -BeNullOrEmpty
+        @($frames | Where-Object { $_.Protocol -eq 6 -and $_.SourcePort -eq 80 }) | Should -Not -BeNullOrEmpty
+
+        $socketPath = Join-Path $scratch 'mirror.sock'
+        $listener = [Net.Sockets.Socket]::new([Net.Sockets.AddressFamily]::Unix, [Net.Sockets.SocketType]::Stream, [Net.Sockets.ProtocolType]::Unspecified)
+        try {
+            $listener.Bind([Net.Sockets.UnixDomainSocketEndPoint]::new($socketPath))
+            $listener.Listen(1)
+            $accepted = $listener.AcceptAsync()
+            $capture = Start-QemuNetCapture -VmName live -Id nic0 -Path $socketPath -Mirror -Direction Tx -Confirm:$false
+            $accepted.Wait(10000) | Should -BeTrue -Because 'QEMU connects to the socket'
+            Get-Page $port0 | Should -Match 'QEMUNET-HTTP-OK'
+            $received = [IO.MemoryStream]::new()
+            $buffer = [byte[]]::new(65536)
+            $deadline = [datetime]::UtcNow.AddSeconds(5)
+            while ([datetime]::UtcNow -lt $deadline -and -not @(Read-Frames $received.ToArray() | Where-Object SourcePort -eq 80)) {
+                if ($accepted.Result.Poll(200000, [Net.Sockets.SelectMode]::SelectRead)) {
+                    $n = $accepted.Result.Receive($buffer)
+                    if ($n -eq 0) { break }
+                    $received.Write($buffer, 0, $n)
+                }
+            }
+            $null = $capture | Stop-QemuNetCapture -Confirm:$false
+            $frames = @(Read-Frames $received.ToArray())
+            @($frames | Where-Object { $_.Protocol -eq 6 -and $_.SourcePort -eq 80 }) | Should -Not -BeNullOrEmpty -Because 'the guest sends its page'
+            @($frames | Where-Object { $_.Protocol -eq 6 -and $_.DestinationPort -eq 80 }) | Should -BeNullOrEmpty -Because 'Tx keeps only what the guest sends'
+        } finally {
+            if ($accepted -and $accepted.IsCompletedSuccessfully) { $accepted.Result.Dispose() }
+            $listener.Dispose()
+        }
     }
 
     It '-WhatIf shows the QMP command and changes nothing' {

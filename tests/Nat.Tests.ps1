@@ -20,7 +20,7 @@ BeforeAll {
             Ruleset = (& ip netns exec $hostNs nft -s list ruleset | Out-String)
             Forward = (& ip netns exec $hostNs sysctl -n net.ipv4.ip_forward | Out-String)
             Dnsmasq = @(& pgrep -f "dnsmasq --conf-file=$state" 2>$null).Count
-            Files   = @(Get-ChildItem (Join-Path $state 'nat'), "$state-dnsmasq" -Recurse -File -Exclude '.lock' -ErrorAction Ignore).Count
+            Files   = @(Get-ChildItem (Join-Path $state 'nat'), "$state-dnsmasq" -Recurse -File -ErrorAction Ignore | Where-Object Name -ne '.lock').Count
         }
     }
 

@@ -19,7 +19,7 @@ Describe 'A user who is not root' -Skip:([bool]$skip) {
         function Get-HostSnapshot {
             [pscustomobject]@{
                 Links = (Get-ChildItem /sys/class/net -Name | Sort-Object) -join ' '
-                Books = @(Get-ChildItem $state -Recurse -File -Exclude '.lock' -ErrorAction Ignore | ForEach-Object FullName) -join ' '
+                Books = @(Get-ChildItem $state -Recurse -File -ErrorAction Ignore | Where-Object Name -ne '.lock' | ForEach-Object FullName) -join ' '
                 Acl   = if (Test-Path $aclPath) { Get-Content $aclPath -Raw } else { '(none)' }
             }
         }
@@ -83,7 +83,7 @@ function Wait-Line([string]`$Pattern) {
     }
     return 'timeout: ' + `$Pattern
 }
-`$result = [ordered]@{ Uid = (& id -u) }
+`$result = [ordered]@{ Uid = (& id -u); Error = `$null }
 try {
     `$null = New-QemuUserNet | New-QemuNic -Model virtio | Start-QemuVm -Name nr $guest -Append '$GuestAppend qn_hold=300'
     `$null = Wait-Line '^QEMUNET-READY'

@@ -128,6 +128,8 @@ function Start-ChildPwsh {
         $psi.FileName = if ($pwshDll -like '*.dll') { $dotnet } else { $pwshDll }
         foreach ($a in $pwshArgs) { $psi.ArgumentList.Add($a) }
     }
+    # No diagnostics pipes: a child killed with -9 would leave its two in /tmp for good.
+    $psi.Environment['DOTNET_EnableDiagnostics'] = '0'
     foreach ($k in $Environment.Keys) { $psi.Environment[$k] = [string]$Environment[$k] }
     $psi.RedirectStandardOutput = $true
     $psi.RedirectStandardError = $true

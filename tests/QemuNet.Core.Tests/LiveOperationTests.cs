@@ -120,6 +120,27 @@ public class LiveOperationTests
         }
     }
 
+    [Fact]
+    public void MirrorFramesAreCountedByTheirLengthPrefix()
+    {
+        static byte[] Frame(int length) => [(byte)(length >> 24), (byte)(length >> 16), (byte)(length >> 8), (byte)length, .. new byte[length]];
+
+        var path = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllBytes(path, [.. Frame(60), .. Frame(1514), .. Frame(42)]);
+            Assert.Equal((3L, 1616L), QemuNetCapture.CountFrames(path));
+            File.WriteAllBytes(path, [.. Frame(60), .. Frame(1514)[..100]]);
+            Assert.Equal((1L, 60L), QemuNetCapture.CountFrames(path));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+
+        Assert.Equal((0L, 0L), QemuNetCapture.CountFrames(path));
+    }
+
     [Theory]
     [InlineData(QemuCaptureDirection.Rx, "tx")]
     [InlineData(QemuCaptureDirection.Tx, "rx")]

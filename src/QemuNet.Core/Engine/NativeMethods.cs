@@ -113,6 +113,8 @@ public readonly record struct PathStatus(uint Owner, ushort Mode, ulong Inode)
 
     public bool IsRegularFile => (Mode & 0xF000) == 0x8000;
 
+    public bool IsSocket => (Mode & 0xF000) == 0xC000;
+
     /// <summary>Writable by group or others.</summary>
     public bool IsSharedWritable => (Mode & 0x12) != 0;
 

@@ -32,6 +32,16 @@ public sealed record QemuNetCapture
 
     public QemuCaptureDirection Direction { get; init; }
 
+    /// <summary>
+    /// A mirror (filter-mirror through a chardev) rather than a pcap: the packets go to <see cref="Path"/>, a file of
+    /// frames (each a 4-byte big-endian length, then the packet) or a listening unix socket, as QEMU's own
+    /// filter-redirector and colo-compare read them.
+    /// </summary>
+    public bool Mirror { get; init; }
+
+    /// <summary>The chardev a mirror writes through (its id in QEMU); null for a pcap.</summary>
+    public string? ChardevId { get; init; }
+
     public DateTimeOffset StartTime { get; init; }
 
     /// <summary>Set when Stop-QemuNetCapture removed the filter.</summary>
@@ -57,27 +67,44 @@ public sealed record QemuNetCapture
         _ => "all",
     };
 
-    /// <summary>Reads the pcap file's packet and byte counts into the object (a missing or short file counts nothing).</summary>
+    /// <summary>Reads the file's packet and byte counts into the object (a missing or short file, or a socket, counts nothing).</summary>
     public QemuNetCapture Count()
     {
-        (Packets, Bytes) = CountPcap(Path);
+        (Packets, Bytes) = Mirror ? CountFrames(Path) : CountPcap(Path);
         return this;
+    }
+
+    /// <summary>Packets and bytes in a file of mirrored frames (4-byte big-endian length, then the packet); a torn last frame is not counted.</summary>
+    public static (long Packets, long Bytes) CountFrames(string path)
+    {
+        // A socket cannot be opened as a file (ENXIO): nothing to count.
+        if (Read(path) is not { } data)
+        {
+            return (0, 0);
+        }
+
+        long packets = 0, bytes = 0;
+        var offset = 0;
+        while (offset + 4 <= data.Length)
+        {
+            var length = BinaryPrimitives.ReadUInt32BigEndian(data.AsSpan(offset, 4));
+            if (offset + 4 + (long)length > data.Length)
+            {
+                break;
+            }
+
+            packets++;
+            bytes += length;
+            offset += 4 + (int)length;
+        }
+
+        return (packets, bytes);
     }
 
     /// <summary>Packets and captured bytes of a pcap file (classic format, either byte order); a torn last record is not counted.</summary>
     public static (long Packets, long Bytes) CountPcap(string path)
     {
-        byte[] data;
-        try
-        {
-            data = File.ReadAllBytes(path);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return (0, 0);
-        }
-
-        if (data.Length < 24)
+        if (Read(path) is not { Length: >= 24 } data)
         {
             return (0, 0);
         }
@@ -108,5 +135,17 @@ public sealed record QemuNetCapture
         return (packets, bytes);
     }
 
-    public override string ToString() => $"{VmName}/{NicId} {Direction} -> {Path}";
+    private static byte[]? Read(string path)
+    {
+        try
+        {
+            return File.ReadAllBytes(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    public override string ToString() => $"{VmName}/{NicId} {Direction} {(Mirror ? "mirror" : "pcap")} -> {Path}";
 }

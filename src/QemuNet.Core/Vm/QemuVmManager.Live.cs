@@ -199,8 +199,9 @@ public sealed partial class QemuVmManager
     }
 
     /// <summary>Starts a pcap capture of NIC <paramref name="nicId"/> (a filter-dump object on its netdev) and records it.</summary>
+    /// <remarks>With <paramref name="mirror"/>: a filter-mirror through a chardev to <paramref name="path"/> (a listening unix socket, else a file of frames).</remarks>
     public async Task<(QemuVm? Vm, QemuNetCapture? Capture)> StartCaptureAsync(string name, string nicId, string path, QemuCaptureDirection direction, string? id,
-        Func<HostStep, bool> confirm, bool whatIf, CancellationToken ct)
+        bool mirror, Func<HostStep, bool> confirm, bool whatIf, CancellationToken ct)
     {
         QemuNetCapture? capture = null;
         var vm = await LiveChangeAsync(name, whatIf, confirm, ct, (vm, nics, host, token) =>
@@ -222,18 +223,31 @@ public sealed partial class QemuVmManager
             capture = new QemuNetCapture
             {
                 VmName = vm.Name, Id = captureId, NicId = nic.Id!, NetdevId = nic.Backend!.Id!, Path = path, Direction = direction, StartTime = DateTimeOffset.Now,
+                Mirror = mirror, ChardevId = mirror ? "qemunet-" + captureId : null,
             };
-            var arguments = new JsonObject
+            var arguments = new JsonObject { ["qom-type"] = mirror ? "filter-mirror" : "filter-dump", ["id"] = captureId, ["netdev"] = capture.NetdevId, ["queue"] = capture.QemuQueue };
+            var steps = new List<HostStep>();
+            if (mirror)
             {
-                ["qom-type"] = "filter-dump", ["id"] = captureId, ["netdev"] = capture.NetdevId, ["queue"] = capture.QemuQueue, ["file"] = path,
-            };
-            IReadOnlyList<HostStep> steps =
-            [
-                new($"VM '{vm.Name}'", $"Capture {direction} packets of NIC {nic.Id} to {path}",
-                    new HostChange(Qmp(vm, "object-add", arguments), Qmp(vm, "object-del", new JsonObject { ["id"] = captureId }, ignoreFailure: true))),
-                RecordStep(vm, vm with { Captures = [.. vm.Captures, capture] }, nics, $"capture {captureId} started"),
-            ];
-            return Task.FromResult(steps);
+                // A unix socket someone listens on gets the frames as a stream; anything else is a file of them.
+                var socket = NativeMethods.LStat(path) is { IsSocket: true };
+                var backend = socket
+                    ? new JsonObject { ["type"] = "socket", ["data"] = new JsonObject { ["addr"] = new JsonObject { ["type"] = "unix", ["data"] = new JsonObject { ["path"] = path } }, ["server"] = false } }
+                    : new JsonObject { ["type"] = "file", ["data"] = new JsonObject { ["out"] = path } };
+                steps.Add(new HostStep($"VM '{vm.Name}'", $"Open {path} for mirrored packets ({(socket ? "unix socket" : "file")})",
+                    new HostChange(Qmp(vm, "chardev-add", new JsonObject { ["id"] = capture.ChardevId, ["backend"] = backend }),
+                        Qmp(vm, "chardev-remove", new JsonObject { ["id"] = capture.ChardevId }, ignoreFailure: true))));
+                arguments["outdev"] = capture.ChardevId;
+            }
+            else
+            {
+                arguments["file"] = path;
+            }
+
+            steps.Add(new HostStep($"VM '{vm.Name}'", $"{(mirror ? "Mirror" : "Capture")} {direction} packets of NIC {nic.Id} to {path}",
+                new HostChange(Qmp(vm, "object-add", arguments), Qmp(vm, "object-del", new JsonObject { ["id"] = captureId }, ignoreFailure: true))));
+            steps.Add(RecordStep(vm, vm with { Captures = [.. vm.Captures, capture] }, nics, $"capture {captureId} started"));
+            return Task.FromResult<IReadOnlyList<HostStep>>(steps);
         }).ConfigureAwait(false);
         return (vm, capture?.Count());
     }
@@ -250,8 +264,13 @@ public sealed partial class QemuVmManager
             if (vm.State == QemuVmState.Running)
             {
                 // Not undone: adding the filter again would truncate the file this capture wrote.
-                steps.Add(new HostStep($"VM '{vm.Name}'", $"Stop capturing NIC {capture.NicId} to {capture.Path}",
-                    new HostChange(Qmp(vm, "object-del", new JsonObject { ["id"] = id }, ignoreFailure: false))));
+                List<HostChange> changes = [new HostChange(Qmp(vm, "object-del", new JsonObject { ["id"] = id }))];
+                if (capture.ChardevId is { } chardev)
+                {
+                    changes.Add(new HostChange(Qmp(vm, "chardev-remove", new JsonObject { ["id"] = chardev })));
+                }
+
+                steps.Add(new HostStep($"VM '{vm.Name}'", $"Stop capturing NIC {capture.NicId} to {capture.Path}", changes));
             }
 
             steps.Add(RecordStep(vm, vm with { Captures = vm.Captures.Where(c => c.Id != id).ToArray() }, PinBackendIds(vm.Nics), $"capture {id} stopped"));

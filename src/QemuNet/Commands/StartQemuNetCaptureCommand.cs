@@ -31,6 +31,13 @@ public sealed class StartQemuNetCaptureCommand : VmNetCmdlet
     [ValidateNotNullOrEmpty]
     public string? CaptureId { get; set; }
 
+    /// <summary>
+    /// Mirror the packets (QEMU filter-mirror) instead of writing a pcap: to a unix socket that listens at -Path,
+    /// or else to a file of frames (a 4-byte big-endian length, then the packet), as QEMU's filter-redirector reads them.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter Mirror { get; set; }
+
     /// <summary>Overwrite the file when it exists.</summary>
     [Parameter]
     public SwitchParameter Force { get; set; }
@@ -46,7 +53,8 @@ public sealed class StartQemuNetCaptureCommand : VmNetCmdlet
             return;
         }
 
-        if (File.Exists(path) && !Force)
+        var listening = Mirror && Core.Engine.NativeMethods.LStat(path) is { IsSocket: true };
+        if (!listening && File.Exists(path) && !Force)
         {
             WriteError(ToErrorRecord(new QemuNetException("CaptureFileExists", QemuNetErrorCategory.ResourceExists, Path,
                 $"{path} exists; a capture would overwrite it.", "Give -Path a new file, or add -Force to overwrite it.")));
@@ -54,7 +62,7 @@ public sealed class StartQemuNetCaptureCommand : VmNetCmdlet
         }
 
         var manager = CreateManager();
-        var (_, capture) = Change(ct => manager.StartCaptureAsync(VmName, Id, path, Direction, CaptureId, ConfirmStep, IsWhatIf, ct));
+        var (_, capture) = Change(ct => manager.StartCaptureAsync(VmName, Id, path, Direction, CaptureId, Mirror, ConfirmStep, IsWhatIf, ct));
         if (capture is not null && !IsWhatIf)
         {
             WriteObject(capture);
