@@ -186,14 +186,18 @@ Describe 'Bridges with an uplink, TAPs, ifup scripts and the bridge helper' -Ski
         (New-QemuBridge -Name br0 -Uplink eth0 -NetworkNamespace $hostNs -Confirm:$false).Name | Should -Be 'br0'
     }
 
-    It 'a guest on a module-made multiqueue TAP gets its lease from the LAN and fetches the LAN page' {
+    It 'a guest on a module-made multiqueue TAP gets its lease from the LAN and fetches the LAN page, using min(queues, vCPUs) queue pairs' {
         $linksBefore = & ip -n $hostNs -br link | Out-String
         # The bridge object binds -Bridge and -NetworkNamespace by property name.
-        $vm = Get-QemuBridge -Name br0 -NetworkNamespace $hostNs | New-QemuTap -Queues 2 | New-QemuNic -Model virtio |
-            Start-QemuVm -Name languest -Kernel $kernel -Initrd $initrd -Accelerator Tcg -Append $fetchLan
+        $vm = Get-QemuBridge -Name br0 -NetworkNamespace $hostNs | New-QemuTap -Queues 4 | New-QemuNic -Model virtio |
+            Start-QemuVm -Name languest -Kernel $kernel -Initrd $initrd -Accelerator Tcg -Append $fetchLan -CpuCount 2 -WarningVariable warned -WarningAction SilentlyContinue
+        "$warned" | Should -Match 'NIC nic0: -Queues 4 but the guest has 2 vCPU\(s\); it uses 2 queue pair\(s\)'
         $tap = $vm.Nics[0].Backend.IfName
         $vm.CreatedTaps | Should -Be @($tap)
-        $vm.Arguments | Should -Contain "virtio-net-pci,netdev=net0,id=nic0,mac=$($vm.Nics[0].MacAddress),mq=on,vectors=6"
+        $vm.Arguments | Should -Contain "virtio-net-pci,netdev=net0,id=nic0,mac=$($vm.Nics[0].MacAddress),mq=on,vectors=10"
+        $nic = Wait-GuestConsole $vm | Where-Object { $_ -like 'QEMUNET-NIC *' } | ForEach-Object { ConvertFrom-GuestLine $_ }
+        $nic.queues | Should -Be '2' -Because 'virtio-net uses min(4 queues, 2 vCPUs) pairs'
+        @(& ip netns exec $hostNs ls "/sys/class/net/$tap/queues" | Where-Object { $_ -like 'rx-*' }).Count | Should -Be 2 -Because 'QEMU detaches the TAP queues the guest does not use'
         (& ip -n $hostNs -d link show dev $tap | Out-String) | Should -Match 'multi_queue'
         $port = (Get-QemuBridge -Name br0 -NetworkNamespace $hostNs).Ports | Where-Object Name -eq $tap
         $port.Kind | Should -Be 'GuestTap'

@@ -142,6 +142,24 @@ public class LiveOperationTests
     }
 
     [Theory]
+    [InlineData(4, 2, "NIC nic0: -Queues 4 but the guest has 2 vCPU(s); it uses 2 queue pair(s)")]
+    [InlineData(2, 2, null)]
+    [InlineData(2, 8, null)]
+    public void MoreQueuesThanVcpusIsWarned(int queues, int cpus, string? warning)
+    {
+        var nic = QemuNic.Create("virtio", null, "nic0", null, null, null, new QemuTapNet { Bridge = "br0", Queues = queues }.Validate(), AllKnown);
+        var warnings = QemuLaunchChecks.QueueWarnings([nic, QemuNic.Create("e1000", null, "nic1", null, null, null, null, AllKnown)], cpus).ToList();
+        if (warning is null)
+        {
+            Assert.Empty(warnings);
+        }
+        else
+        {
+            Assert.StartsWith(warning, Assert.Single(warnings), StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
     [InlineData(QemuCaptureDirection.Rx, "tx")]
     [InlineData(QemuCaptureDirection.Tx, "rx")]
     [InlineData(QemuCaptureDirection.Both, "all")]

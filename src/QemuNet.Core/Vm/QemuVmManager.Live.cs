@@ -510,6 +510,11 @@ public sealed partial class QemuVmManager
         // The checks of a start, over the NICs the guest will then have: ids, MACs, PCI addresses, backend ids, forwards.
         QemuLaunchPlanner.Resolve((vm.Spec ?? new QemuLaunchSpec { Name = vm.Name }) with { Name = vm.Name, Nics = [.. nics, candidate], NoNetwork = false });
 
+        foreach (var warning in QemuLaunchChecks.QueueWarnings([candidate], vm.Spec?.CpuCount ?? 1))
+        {
+            Warn(warning);
+        }
+
         var alone = new QemuLaunchSpec { Name = vm.Name, Nics = [candidate] };
         if (backend is QemuTapNet)
         {

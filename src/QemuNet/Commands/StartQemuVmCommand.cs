@@ -209,6 +209,11 @@ public sealed class StartQemuVmCommand : QemuCmdlet
         var supported = Run(ct => QemuBinary.GetNicModelsAsync(Runner, qemu, ct));
         Invoke(() => { QemuLaunchChecks.CheckModels(spec, supported, qemu); return 0; });
 
+        foreach (var warning in QemuLaunchChecks.QueueWarnings(spec.Nics, spec.CpuCount))
+        {
+            WriteWarning(warning);
+        }
+
         var notes = new List<string>();
         spec = Run(ct => TapPreflight.CheckAsync(spec, new HostContext(Runner, netns), BridgeAcl.DefaultPath,
             launching: !IsWhatIf, notes, ct));
