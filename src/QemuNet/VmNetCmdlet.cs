@@ -34,8 +34,7 @@ public abstract class VmNetCmdlet : QemuCmdlet
             return vm;
         }
 
-        WriteError(ToErrorRecord(new Core.QemuNetException("VmNotFound", Core.QemuNetErrorCategory.ObjectNotFound, VmName,
-            $"No VM named '{VmName}' was started by QemuNet.", "List the VMs with Get-QemuVm.")));
+        WriteError(ToErrorRecord(QemuVmManager.NotFound(VmName)));
         return null;
     }
 

@@ -102,11 +102,10 @@ public sealed record StopVmProcess(string Vm, string PidFile, string QmpSocket, 
 }
 
 /// <summary>
-/// A QMP command on a running guest (its arguments as JSON text); human-monitor-command is HMP passthrough, whose
-/// printed text is an error unless it matches <see cref="HmpSuccess"/>. With <see cref="IgnoreFailure"/> (undos), a guest that is gone or an object already
-/// gone is fine: there is nothing left to take back.
+/// A QMP command on a running guest (its arguments as JSON text). human-monitor-command is HMP passthrough, whose
+/// printed text is an error unless it matches the pattern <see cref="HmpSuccess"/> (some commands confirm in words).
+/// With <see cref="IgnoreFailure"/> (undos), a guest or an object already gone is fine: nothing is left to take back.
 /// </summary>
-/// <see cref="HmpSuccess"/>: a pattern that HMP's text matches when the command worked (some print a confirmation).
 public sealed record QmpCommand(string Vm, string QmpSocket, string Command, string? Arguments = null, bool IgnoreFailure = false, string? HmpSuccess = null) : HostAction
 {
     public override string Describe() => Command == "human-monitor-command" && Arguments is not null

@@ -48,15 +48,17 @@ public static class QemuLaunchChecks
         }
     }
 
-    /// <summary>The QMP socket must fit a Unix socket path even in a long state directory.</summary>
     /// <summary>
     /// A warning per multiqueue NIC with more queue pairs than the guest has vCPUs: virtio-net uses
     /// min(queues, vCPUs) pairs, so the rest only cost the host descriptors and vectors.
     /// </summary>
     public static IEnumerable<string> QueueWarnings(IEnumerable<QemuNic> nics, int cpuCount) =>
-        nics.Where(n => n.Backend is QemuTapNet { Queues: > 1 } tap && tap.Queues > cpuCount)
-            .Select(n => $"NIC {n.Id}: -Queues {((QemuTapNet)n.Backend!).Queues} but the guest has {cpuCount} vCPU(s); it uses {cpuCount} queue pair(s) (min of the two). Give -CpuCount {((QemuTapNet)n.Backend!).Queues} to use them all, or fewer -Queues.");
+        from nic in nics
+        let queues = (nic.Backend as QemuTapNet)?.Queues ?? 1
+        where queues > 1 && queues > cpuCount
+        select $"NIC {nic.Id}: -Queues {queues} but the guest has {cpuCount} vCPU(s); it uses {cpuCount} queue pair(s) (min of the two). Give -CpuCount {queues} to use them all, or fewer -Queues.";
 
+    /// <summary>The QMP socket must fit a Unix socket path even in a long state directory.</summary>
     public static void CheckPaths(QemuVmPaths paths)
     {
         if (System.Text.Encoding.UTF8.GetByteCount(paths.QmpSocket) > QemuVmPaths.MaxSocketPath)

@@ -80,12 +80,9 @@ public sealed partial class QemuVmManager
                 if (host.Id.Inode != 0 && await HostLinks.GetAsync(host, ifName, token).ConfigureAwait(false) is { Kind: "tun" } link && (link.Alias is null || link.Alias == alias))
                 {
                     // Undone, the TAP is made again as a start makes it, so the backend's netdev_add finds it.
+                    var make = TapMaking(ifName, tap, tap.Bridge!, alias, TapOwner);
                     steps.Add(new HostStep(ifName, $"Delete TAP {ifName}",
-                        new HostChange(new DeleteOwnedLink(ifName, alias),
-                            new RunProgram("ip", TapAddArguments(ifName, tap, TapOwner), IgnoreFailure: true),
-                            new RunProgram("ip", ["link", "set", "dev", ifName, "alias", alias]),
-                            new RunProgram("ip", ["link", "set", "dev", ifName, "master", tap.Bridge!]),
-                            new RunProgram("ip", ["link", "set", "dev", ifName, "up"]))));
+                        new HostChange(new DeleteOwnedLink(ifName, alias), [make[0] with { IgnoreFailure = true }, .. make.Skip(1)])));
                 }
             }
 
@@ -291,10 +288,10 @@ public sealed partial class QemuVmManager
         RequireRunning(vm);
         var nics = PinBackendIds(vm.Nics);
         await using var qmp = await QmpClient.ConnectAsync(vm.QmpSocket, vm.Name, ct).ConfigureAwait(false);
-        var peripherals = await qmp.ExecuteAsync("qom-list", new JsonObject { ["path"] = "/machine/peripheral" }, ct).ConfigureAwait(false) as JsonArray ?? [];
+        var peripherals = await QmpActions.PeripheralsAsync(qmp, ct).ConfigureAwait(false);
         var network = ParseInfoNetwork(await qmp.HumanAsync("info network", null, ct).ConfigureAwait(false));
         var live = new List<(string Id, string Device)>();
-        foreach (var child in peripherals.OfType<JsonObject>())
+        foreach (var child in peripherals)
         {
             var type = child["type"]?.GetValue<string>() ?? string.Empty;
             var childName = child["name"]?.GetValue<string>() ?? string.Empty;
@@ -559,7 +556,18 @@ public sealed partial class QemuVmManager
     private static string HostForwardRemoval(string netdevId, QemuHostForward forward) =>
         string.Create(CultureInfo.InvariantCulture, $"hostfwd_remove {netdevId} {forward.Protocol.ToString().ToLowerInvariant()}:{forward.HostAddress}:{forward.HostPort}");
 
-    /// <summary>`ip tuntap add` for a TAP owned by the user QEMU runs as, multi_queue and vnet_hdr as asked.</summary>
+    /// <summary>
+    /// How the module makes a TAP: `ip tuntap add` (owned by the user QEMU runs as, multi_queue and vnet_hdr as
+    /// asked), its alias, its bridge, up.
+    /// </summary>
+    private static RunProgram[] TapMaking(string ifName, QemuTapNet tap, string bridge, string alias, uint owner) =>
+    [
+        new("ip", TapAddArguments(ifName, tap, owner)),
+        new("ip", ["link", "set", "dev", ifName, "alias", alias]),
+        new("ip", ["link", "set", "dev", ifName, "master", bridge]),
+        new("ip", ["link", "set", "dev", ifName, "up"]),
+    ];
+
     private static List<string> TapAddArguments(string ifName, QemuTapNet tap, uint owner)
     {
         List<string> add = ["tuntap", "add", "dev", ifName, "mode", "tap", "user", owner.ToString(CultureInfo.InvariantCulture)];

@@ -228,11 +228,9 @@ public sealed partial class QemuVmManager
             if (link is null)
             {
                 created.Add(ifName);
+                var make = TapMaking(ifName, tap, bridge, alias, owner);
                 steps.Add(new HostStep(ifName, $"Create TAP {ifName} on bridge {bridge}",
-                    new HostChange(new RunProgram("ip", TapAddArguments(ifName, tap, owner)), new DeleteOwnedLink(ifName, alias)),
-                    new HostChange(new RunProgram("ip", ["link", "set", "dev", ifName, "alias", alias])),
-                    new HostChange(new RunProgram("ip", ["link", "set", "dev", ifName, "master", bridge])),
-                    new HostChange(new RunProgram("ip", ["link", "set", "dev", ifName, "up"]))));
+                    [new HostChange(make[0], new DeleteOwnedLink(ifName, alias)), .. make.Skip(1).Select(a => new HostChange(a))]));
                 continue;
             }
 
@@ -419,7 +417,7 @@ public sealed partial class QemuVmManager
     /// <summary>The TAPs the module makes and attaches itself (not those of QEMU, a script or the helper).</summary>
     private static IEnumerable<QemuTapNet> ModuleTaps(QemuLaunchSpec spec) => spec.Nics.Select(n => n.Backend).OfType<QemuTapNet>().Where(t => t.ModuleAttaches);
 
-    private static QemuNetException NotFound(string name) =>
+    public static QemuNetException NotFound(string name) =>
         new("VmNotFound", QemuNetErrorCategory.ObjectNotFound, name, $"No VM named '{name}' was started by QemuNet.", "List the VMs with Get-QemuVm.");
 
     /// <summary>

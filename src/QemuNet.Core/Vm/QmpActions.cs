@@ -71,12 +71,13 @@ public static class QmpActions
         }
     }
 
-    /// <summary>Whether the guest has a device of that id (under /machine/peripheral, where devices with an id live).</summary>
-    public static async Task<bool> DeviceExistsAsync(QmpClient qmp, string id, CancellationToken ct)
-    {
-        var children = await qmp.ExecuteAsync("qom-list", new JsonObject { ["path"] = "/machine/peripheral" }, ct).ConfigureAwait(false);
-        return children is JsonArray list && list.Any(c => c?["name"]?.GetValue<string>() == id);
-    }
+    /// <summary>Whether the guest has a device of that id.</summary>
+    public static async Task<bool> DeviceExistsAsync(QmpClient qmp, string id, CancellationToken ct) =>
+        (await PeripheralsAsync(qmp, ct).ConfigureAwait(false)).Any(c => c["name"]?.GetValue<string>() == id);
+
+    /// <summary>The guest's devices that have an id (qom-list of /machine/peripheral: name, and type "child&lt;driver&gt;").</summary>
+    public static async Task<IReadOnlyList<JsonObject>> PeripheralsAsync(QmpClient qmp, CancellationToken ct) =>
+        (await qmp.ExecuteAsync("qom-list", new JsonObject { ["path"] = "/machine/peripheral" }, ct).ConfigureAwait(false) as JsonArray ?? []).OfType<JsonObject>().ToArray();
 
     /// <summary>QEMU's refusal as the module's error: the id says what kind, the message keeps QEMU's own words.</summary>
     public static QemuNetException Map(QmpCommandException ex)

@@ -1,5 +1,3 @@
-using System.Collections;
-using System.Globalization;
 using System.Management.Automation;
 using QemuNet.Core.Model;
 
