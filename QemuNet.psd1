@@ -14,6 +14,7 @@
         'Get-QemuNicModel'
         'New-QemuNic'
         'New-QemuUserNet'
+        'New-QemuSocketNet'
         'Start-QemuVm'
         'Get-QemuVm'
         'Stop-QemuVm'

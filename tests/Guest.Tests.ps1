@@ -104,6 +104,34 @@ Describe 'A guest on user-mode networking' -Skip:([bool]$skip) {
         Stop-QemuVm -Name twonics -Confirm:$false
     }
 
+    It 'puts two NICs and a socket backend on one hub with a single user network (the seed''s vlan=0): both NICs lease from it' {
+        # One backend shared by two NICs: QEMU's hub repeats every frame to all its ports, as the old vlan=n did.
+        $user = New-QemuUserNet -Hub 0 -HostForward '18611:80'
+        $a = $user | New-QemuNic -Model e1000
+        $b = $user | New-QemuNic -Model virtio
+        $socket = New-QemuSocketNet -Listen 127.0.0.1:18612 -Hub 0
+        $vm = $a, $b | Start-QemuVm -Name hubbed -HubBackend $socket -Kernel $kernel -Initrd $initrd -Append "$GuestAppend qn_hold=120" `
+            -Accelerator Tcg -Memory 256 -NetworkNamespace $ns
+        @($vm.Arguments | Where-Object { $_ -like 'user,*' }).Count | Should -Be 1 -Because 'the shared backend is one netdev'
+        $vm.Arguments | Should -Contain 'socket,id=hub0-net0,listen=127.0.0.1:18612'
+        $lines = Wait-GuestConsole $vm
+        $nics = @($lines | Where-Object { $_ -like 'QEMUNET-NIC *' } | ForEach-Object { ConvertFrom-GuestLine $_ })
+        $nics.mac | Sort-Object | Should -Be (@($vm.Nics.MacAddress) | Sort-Object)
+        $leases = @($lines | Where-Object { $_ -like 'QEMUNET-LEASE *' } | ForEach-Object { ConvertFrom-GuestLine $_ })
+        $leases.ip | Sort-Object | Should -Be @('10.0.2.15', '10.0.2.16') -Because ($lines -join "`n")
+        $leases.router | Sort-Object -Unique | Should -Be '10.0.2.2'
+
+        # QEMU's own view: one hub, with the user network, the socket and both NICs on it.
+        $network = Invoke-TestHmp $vm.QmpSocket 'info network'
+        $hub = $network -split '(?m)^(?=hub )' | Where-Object { $_ -match '^hub 0' }
+        $hub | Should -Match 'net0: index=0,type=user'
+        $hub | Should -Match 'hub0-net0: index=0,type=socket'
+        $hub | Should -Match 'nic0: index=0,type=nic,model=e1000'
+        $hub | Should -Match 'nic1: index=0,type=nic,model=virtio-net-pci'
+        Get-GuestPage 18611 | Should -Match 'QEMUNET-HTTP-OK'
+        Stop-QemuVm -Name hubbed -Confirm:$false
+    }
+
     It 'boots with QEMU''s default NIC when none is given, and Get-QemuVm/Stop-QemuVm find it by name' {
         $output = Start-QemuVm -Name plain -Kernel $kernel -Initrd $initrd -Append "$GuestAppend qn_hold=120" -Accelerator Tcg -NetworkNamespace $ns -Verbose 4>&1
         $vm = $output | Where-Object { $_ -isnot [System.Management.Automation.VerboseRecord] }

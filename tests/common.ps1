@@ -342,3 +342,26 @@ function Add-RichUplink {
     $deadline = [datetime]::UtcNow.AddSeconds(10)
     while ((& ip -n $HostNamespace -6 addr show dev up0 tentative | Out-String).Trim() -and [datetime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
 }
+
+# QEMU's own view of a running guest, through its QMP socket (a Unix socket: no namespace needed): an HMP
+# command's text, e.g. 'info network'. The module's client is not used, so a test checks it rather than trusts it.
+function Invoke-TestHmp([string]$QmpSocket, [string]$Command) {
+    $socket = [System.Net.Sockets.Socket]::new([System.Net.Sockets.AddressFamily]::Unix, [System.Net.Sockets.SocketType]::Stream, [System.Net.Sockets.ProtocolType]::Unspecified)
+    try {
+        $socket.Connect([System.Net.Sockets.UnixDomainSocketEndPoint]::new($QmpSocket))
+        $stream = [System.Net.Sockets.NetworkStream]::new($socket)
+        $reader = [System.IO.StreamReader]::new($stream)
+        $writer = [System.IO.StreamWriter]::new($stream)
+        $writer.AutoFlush = $true
+        $null = $reader.ReadLine()
+        $writer.WriteLine('{"execute":"qmp_capabilities"}')
+        $null = $reader.ReadLine()
+        $writer.WriteLine((@{ execute = 'human-monitor-command'; arguments = @{ 'command-line' = $Command } } | ConvertTo-Json -Compress))
+        while ($true) {
+            $reply = $reader.ReadLine() | ConvertFrom-Json
+            if ($reply.PSObject.Properties.Name -contains 'return') { return $reply.return }
+            if ($reply.PSObject.Properties.Name -contains 'error') { throw "HMP '$Command': $($reply.error.desc)" }
+        }
+    }
+    finally { $socket.Dispose() }
+}

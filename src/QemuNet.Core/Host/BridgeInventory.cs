@@ -19,7 +19,7 @@ public static class BridgeInventory
         var owners = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var vm in new QemuVmManager(runner, store.Root).List().Where(v => v.State == QemuVmState.Running && v.NetworkNamespace == manager.Host.NetworkNamespace))
         {
-            foreach (var tap in vm.Nics.Select(n => n.Backend).OfType<QemuTapNet>().Where(t => t.IfName is not null))
+            foreach (var tap in vm.Backends().OfType<QemuTapNet>().Where(t => t.IfName is not null))
             {
                 owners[tap.IfName!] = vm.Name;
             }

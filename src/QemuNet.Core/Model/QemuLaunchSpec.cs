@@ -31,6 +31,38 @@ public sealed record QemuLaunchSpec
 
     /// <summary>The guest NICs in order; empty means one virtio NIC on user-mode networking unless NoNetwork.</summary>
     public IReadOnlyList<QemuNic> Nics { get; init; } = [];
+
+    /// <summary>
+    /// Options QemuNet does not model but passes to QEMU as they are (drives, CD-ROM, boot order, machine, CPU):
+    /// what ConvertFrom-QemuCommandLine understood of an old command line beyond its network.
+    /// </summary>
+    public IReadOnlyList<QemuPassThroughOption> PassThrough { get; init; } = [];
+
+    /// <summary>Backends that sit on a hub (-Hub) with no NIC of their own: the NICs on that hub hear them too.</summary>
+    public IReadOnlyList<QemuNetBackend> HubBackends { get; init; } = [];
+
+    /// <summary>
+    /// Every backend the guest uses, once: each NIC's own, a hub backend shared by several NICs once, then the
+    /// hub backends without a NIC. A NIC without a backend (user-mode by default) is not among them.
+    /// </summary>
+    public IEnumerable<QemuNetBackend> Backends()
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var backend in Nics.Select(n => n.Backend).OfType<QemuNetBackend>().Concat(HubBackends))
+        {
+            if (HubKey(backend) is not { } key || seen.Add(key))
+            {
+                yield return backend;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Which backend of a hub this is: its id, or without one all its settings, so a backend shared by two NICs is
+    /// still one backend after the NICs were saved and loaded again (which makes two objects of it). Null off a hub.
+    /// </summary>
+    public static string? HubKey(QemuNetBackend backend) =>
+        backend.Hub is { } hub ? $"{hub}/{backend.Kind}/{backend.Id ?? SavedSpec.ToText(backend with { Id = null })}" : null;
 }
 
 /// <summary>Where a running VM keeps its files (pid, QMP socket, console log) inside the state directory.</summary>
@@ -50,4 +82,27 @@ public sealed record QemuVmPaths(string StateDirectory, string Name)
     public string ConsoleLog => Path.Combine(StateDirectory, Name + ".console.log");
 
     public string RecordFile => Path.Combine(StateDirectory, Name + ".vm.json");
+}
+
+/// <summary>One QEMU option passed through unchanged (<see cref="QemuLaunchSpec.PassThrough"/>).</summary>
+public sealed record QemuPassThroughOption(string Option, string? Value)
+{
+    /// <summary>Options that change neither the network nor how QemuNet runs and watches QEMU.</summary>
+    public static readonly IReadOnlyList<string> Allowed =
+        ["-drive", "-hda", "-hdb", "-hdc", "-hdd", "-cdrom", "-fda", "-fdb", "-boot", "-cpu", "-machine", "-rtc", "-usb", "-usbdevice",
+         "-vga", "-snapshot", "-no-reboot", "-no-shutdown", "-bios", "-smbios", "-uuid", "-k", "-no-hpet", "-no-acpi"];
+
+    public static QemuPassThroughOption Create(string option, string? value)
+    {
+        if (!Allowed.Contains(option, StringComparer.Ordinal) || (value is not null && value.Any(char.IsControl)))
+        {
+            throw new QemuNetException("VmPassThroughInvalid", QemuNetErrorCategory.InvalidArgument, option,
+                $"'{option}' is not an option QemuNet passes through to QEMU (it passes {string.Join(", ", Allowed)}, without control characters).",
+                "Give the network as NICs and backends, the rest with Start-QemuVm's parameters.");
+        }
+
+        return new QemuPassThroughOption(option, value);
+    }
+
+    public override string ToString() => Value is null ? Option : $"{Option} {Value}";
 }

@@ -49,9 +49,6 @@ public sealed record QemuTapNet : QemuNetBackend
 
     public bool? VnetHdr { get; init; }
 
-    /// <summary>The old -net vlan=n: the TAP joins QEMU hub n, and the NIC joins the same hub.</summary>
-    public int? Hub { get; init; }
-
     public QemuVhostMode Vhost { get; init; } = QemuVhostMode.Auto;
 
     /// <summary>Multiqueue: queue pairs of the TAP (the virtio NIC then gets mq=on,vectors=2N+2).</summary>
@@ -127,10 +124,12 @@ public sealed record QemuTapNet : QemuNetBackend
                 "Give -SndBuf a size in bytes of 0 or more, or leave it out.");
         }
 
-        if (Hub is < 0)
+        CheckHub(Hub, "TapHubInvalid");
+        if (Hub is not null && Queues > 1)
         {
-            throw new QemuNetException("TapHubInvalid", QemuNetErrorCategory.InvalidArgument, Hub, $"-Hub {Hub} is negative.",
-                "Give -Hub a hub number of 0 or more, or leave it out.");
+            throw new QemuNetException("TapQueuesOnHub", QemuNetErrorCategory.InvalidArgument, Queues,
+                $"-Queues {Queues} needs the NIC joined to the TAP directly; on a hub (-Hub {Hub}) frames pass one at a time.",
+                "Leave -Hub out for a multiqueue TAP, or -Queues out on a hub.");
         }
 
         if (Queues is < 1 or > MaxQueues)
@@ -149,7 +148,8 @@ public sealed record QemuTapNet : QemuNetBackend
     public override string ToString()
     {
         var how = Fd is not null ? $"fd {Fd}" : Helper is not null ? "via helper" : Script is not null ? $"script {Script}" : null;
-        return $"tap {IfName ?? "(auto)"}" + (Bridge is null ? string.Empty : $" on {Bridge}") + (how is null ? string.Empty : $" ({how})");
+        return $"tap {IfName ?? "(auto)"}" + (Bridge is null ? string.Empty : $" on {Bridge}") + (how is null ? string.Empty : $" ({how})")
+            + (Hub is { } hub ? $" on hub {hub}" : string.Empty);
     }
 
     private static List<string> Named(params (string Name, object? Value)[] options) =>

@@ -44,8 +44,9 @@ public sealed partial record QemuUserNet : QemuNetBackend
     private Ipv4Network Network => Ipv4Network.Parse(Subnet ?? DefaultSubnet, "UserNetSubnetInvalid");
 
     public static QemuUserNet Create(string? id, bool restrict, string? subnet, string? dhcpStart, string? dns,
-        string? hostName, string? domainName, IReadOnlyList<QemuHostForward>? hostForward)
+        string? hostName, string? domainName, IReadOnlyList<QemuHostForward>? hostForward, int? hub = null)
     {
+        CheckHub(hub, "UserNetHubInvalid");
         if (id is not null)
         {
             QemuId.Check(id, "UserNetIdInvalid");
@@ -112,10 +113,11 @@ public sealed partial record QemuUserNet : QemuNetBackend
             HostName = hostName,
             DomainName = domainName,
             HostForward = new QemuHostForwardList(forwards.ToArray()),
+            Hub = hub,
         };
     }
 
-    public override string ToString() => "user" + (HostForward.Count > 0 ? $" ({string.Join(", ", HostForward)})" : string.Empty);
+    public override string ToString() => "user" + (HostForward.Count > 0 ? $" ({string.Join(", ", HostForward)})" : string.Empty) + (Hub is { } hub ? $" on hub {hub}" : string.Empty);
 
     private static void CheckHostAddress(Ipv4Network network, string? value, string errorId, string what)
     {

@@ -15,7 +15,7 @@ public static class SavedSpec
     public static Type? KindOf(IReadOnlyCollection<string> names)
     {
         bool Has(string name) => names.Contains(name, StringComparer.OrdinalIgnoreCase);
-        return Has("Kind") && (Has("IfName") || Has("Restrict")) ? typeof(QemuNetBackend)
+        return Has("Kind") && (Has("IfName") || Has("Restrict") || Has("Mode")) ? typeof(QemuNetBackend)
             : Has("BridgeName") && Has("Subnet") && Has("Gateway") ? typeof(QemuNatNetwork)
             : Has("Model") ? typeof(QemuNic)
             : null;
@@ -46,6 +46,15 @@ public static class SavedSpec
                 properties["HostName"] = user.HostName;
                 properties["DomainName"] = user.DomainName;
                 properties["HostForward"] = user.HostForward.Select(f => f.ToString()).ToArray();
+                properties["Hub"] = user.Hub;
+                break;
+            case QemuSocketNet socket:
+                properties["Kind"] = nameof(QemuBackendKind.Socket);
+                properties["Id"] = socket.Id;
+                properties["Mode"] = socket.Mode.ToString();
+                properties["Address"] = socket.Address;
+                properties["LocalAddress"] = socket.LocalAddress;
+                properties["Hub"] = socket.Hub;
                 break;
             case QemuTapNet tap:
                 properties["Kind"] = nameof(QemuBackendKind.Tap);
@@ -116,14 +125,17 @@ public static class SavedSpec
         if (!System.Enum.TryParse<QemuBackendKind>(kindText, ignoreCase: true, out var kind) || !System.Enum.IsDefined(kind))
         {
             throw new QemuNetException("SpecKindUnknown", QemuNetErrorCategory.InvalidData, kindText,
-                $"The saved backend's Kind '{kindText}' is neither User nor Tap.", "Save the backend again from New-QemuUserNet or New-QemuTap.");
+                $"The saved backend's Kind '{kindText}' is not User, Tap or Socket.", "Save the backend again from New-QemuUserNet, New-QemuTap or New-QemuSocketNet.");
         }
 
-        return kind == QemuBackendKind.User
-            ? QemuUserNet.Create(Text(get, "Id"), Bool(get, "Restrict") ?? false, Text(get, "Subnet"), Text(get, "DhcpStart"), Text(get, "Dns"),
+        return kind switch
+        {
+            QemuBackendKind.User => QemuUserNet.Create(Text(get, "Id"), Bool(get, "Restrict") ?? false, Text(get, "Subnet"), Text(get, "DhcpStart"), Text(get, "Dns"),
                 Text(get, "HostName"), Text(get, "DomainName"),
-                List(get("HostForward")).SelectMany(Forwards).ToArray())
-            : new QemuTapNet
+                List(get("HostForward")).SelectMany(Forwards).ToArray(), Int(get, "Hub")),
+            QemuBackendKind.Socket => QemuSocketNet.Create(Text(get, "Id"), EnumValue<QemuSocketMode>(get, "Mode") ?? throw Invalid("Mode", "(none)", "Listen, Connect, Mcast or Udp"),
+                Text(get, "Address") ?? string.Empty, Text(get, "LocalAddress"), Int(get, "Hub")),
+            _ => new QemuTapNet
             {
                 Id = Text(get, "Id"),
                 IfName = Text(get, "IfName"),
@@ -138,7 +150,8 @@ public static class SavedSpec
                 Hub = Int(get, "Hub"),
                 Vhost = EnumValue<QemuVhostMode>(get, "Vhost") ?? QemuVhostMode.Auto,
                 Queues = Int(get, "Queues"),
-            }.Validate();
+            }.Validate(),
+        };
     }
 
     /// <summary>A saved forward: a bag, or QEMU's text of one or (a CSV cell) several, comma-separated.</summary>

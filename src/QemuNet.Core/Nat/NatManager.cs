@@ -150,7 +150,7 @@ public sealed class NatManager
 
         var uplink = net.Uplink is null ? null : await HostLinks.GetAsync(Host, net.Uplink, ct).ConfigureAwait(false);
         var stray = new List<StrayTap>();
-        foreach (var (vm, tap) in RunningGuestsHere().SelectMany(v => v.Nics.Select(n => n.Backend).OfType<QemuTapNet>()
+        foreach (var (vm, tap) in RunningGuestsHere().SelectMany(v => v.Backends().OfType<QemuTapNet>()
                      .Where(t => t.Bridge == net.BridgeName && t.IfName is not null).Select(t => (v.Name, t.IfName!))))
         {
             if (await HostLinks.GetAsync(Host, tap, ct).ConfigureAwait(false) is { Kind: "tun" } found && (found.Master != net.BridgeName || !found.Up))
@@ -426,7 +426,7 @@ public sealed class NatManager
         {
             // Under the namespace's lock: checked before it, two processes could each take the port for their own network.
             var guests = RunningGuestsHere()
-                .SelectMany(v => v.Nics.Select(n => n.Backend).OfType<QemuUserNet>().SelectMany(u => u.HostForward).Select(f => (v.Name, f)))
+                .SelectMany(v => v.Backends().OfType<QemuUserNet>().SelectMany(u => u.HostForward).Select(f => (v.Name, f)))
                 .ToList();
             PortForwardRules.CheckTaken(name, protocol, hostAddress, hostPort, ListRecords().Networks, guests);
             return NatChanges.AddPortForward(net, protocol, hostAddress, hostPort, guest, guestPort);

@@ -35,6 +35,16 @@ public static class QemuArgvRenderer
             argv.Add(new QemuOptionBuilder().Add("file", disk).Add("format", format).Add("media", "disk").ToString());
         }
 
+        foreach (var option in spec.PassThrough)
+        {
+            QemuPassThroughOption.Create(option.Option, option.Value);
+            argv.Add(option.Option);
+            if (option.Value is not null)
+            {
+                argv.Add(option.Value);
+            }
+        }
+
         AddPath(argv, "-kernel", spec.Kernel);
         AddPath(argv, "-initrd", spec.Initrd);
         if (spec.Append is not null)
@@ -43,34 +53,46 @@ public static class QemuArgvRenderer
             argv.Add(spec.Append);
         }
 
-        if (spec.Nics.Count == 0)
+        if (spec.Nics.Count == 0 && spec.HubBackends.Count == 0)
         {
             // Without this QEMU would add its own default NIC.
             argv.Add("-nic");
             argv.Add("none");
         }
 
+        var onHubs = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < spec.Nics.Count; i++)
         {
             var nic = spec.Nics[i];
             var backend = nic.Backend ?? new QemuUserNet();
             var netdevId = backend.Id ?? $"net{i}";
-            argv.Add("-netdev");
-            argv.Add(QemuProperties.Netdev(backend, netdevId).ToOptionString());
-
             var nicPeer = netdevId;
-            if ((backend as QemuTapNet)?.Hub is { } hub)
+            if (backend.Hub is { } hub)
             {
-                // The seed's vlan=n: backend and NIC meet on hub n through one hub port each.
-                nicPeer = netdevId + "-nic";
-                argv.Add("-netdev");
-                argv.Add(QemuProperties.HubPort(netdevId + "-hub", hub, netdevId).ToOptionString());
+                // The seed's vlan=n: the backend joins hub n once, and every NIC on it through a port of its own.
+                var first = onHubs.Add(netdevId);
+                if (first)
+                {
+                    AddHubBackend(argv, backend, netdevId, hub);
+                }
+
+                nicPeer = first ? netdevId + "-nic" : $"{netdevId}-nic{i}";
                 argv.Add("-netdev");
                 argv.Add(QemuProperties.HubPort(nicPeer, hub, null).ToOptionString());
+            }
+            else
+            {
+                argv.Add("-netdev");
+                argv.Add(QemuProperties.Netdev(backend, netdevId).ToOptionString());
             }
 
             argv.Add("-device");
             argv.Add(QemuProperties.Device(nic, nicPeer).ToOptionString());
+        }
+
+        foreach (var backend in spec.HubBackends.Where(b => b.Id is not null && onHubs.Add(b.Id)))
+        {
+            AddHubBackend(argv, backend, backend.Id!, backend.Hub!.Value);
         }
 
         // Daemonized: the parent exits only after the command line parsed and devices opened,
@@ -83,6 +105,14 @@ public static class QemuArgvRenderer
         argv.Add("-serial");
         argv.Add("file:" + paths.ConsoleLog);
         return argv;
+    }
+
+    private static void AddHubBackend(List<string> argv, QemuNetBackend backend, string netdevId, int hub)
+    {
+        argv.Add("-netdev");
+        argv.Add(QemuProperties.Netdev(backend, netdevId).ToOptionString());
+        argv.Add("-netdev");
+        argv.Add(QemuProperties.HubPort(netdevId + "-hub", hub, netdevId).ToOptionString());
     }
 
     private static void AddPath(List<string> argv, string option, string? path)

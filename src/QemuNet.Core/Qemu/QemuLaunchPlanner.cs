@@ -30,9 +30,10 @@ public static partial class QemuLaunchPlanner
                 "Leave out -NoNetwork, or pipe no NICs, backends or networks to Start-QemuVm.");
         }
 
-        var nics = spec.NoNetwork ? [] : spec.Nics.Count == 0 ? [new QemuNic()] : spec.Nics;
+        var nics = spec.NoNetwork ? [] : spec.Nics.Count == 0 && spec.HubBackends.Count == 0 ? [new QemuNic()] : spec.Nics;
         var resolved = new List<QemuNic>(nics.Count);
-        var backends = new List<QemuNetBackend>();
+        var ownBackends = new List<QemuNetBackend>();
+        var hubBackends = new Dictionary<string, (QemuNetBackend Given, QemuNetBackend Resolved)>(StringComparer.Ordinal);
         for (var i = 0; i < nics.Count; i++)
         {
             var nic = nics[i];
@@ -59,17 +60,22 @@ public static partial class QemuLaunchPlanner
                     "Give each NIC its own New-QemuNic -PciAddress, or leave -PciAddress out.");
             }
 
-            if (nic.Backend is { } backend)
+            var resolvedBackend = nic.Backend;
+            if (nic.Backend is { Hub: null } backend)
             {
-                if (backends.Any(b => ReferenceEquals(b, backend)))
+                if (ownBackends.Any(b => ReferenceEquals(b, backend)))
                 {
                     throw new QemuNetException("NicBackendShared", QemuNetErrorCategory.InvalidArgument, backend,
-                        "One backend object is attached to two NICs; QEMU connects a netdev to one NIC only. Create a backend per NIC.",
-                        "Run New-QemuTap or New-QemuUserNet once for each NIC.");
+                        "One backend object is attached to two NICs; QEMU connects a netdev to one NIC only, unless both sit on a hub.",
+                        "Run New-QemuTap or New-QemuUserNet once for each NIC, or give the backend -Hub to share it between NICs.");
                 }
 
-                backends.Add(backend);
-                CheckForwardsAcrossBackends(backend, nics.Take(i).Select(n => n.Backend));
+                ownBackends.Add(backend);
+                resolvedBackend = ResolveBackend(spec.Name, backend, i, hubBackends.Values.Select(h => h.Resolved).Concat(ownBackends.SkipLast(1)));
+            }
+            else if (nic.Backend is { } onHub)
+            {
+                resolvedBackend = JoinHub(spec.Name, onHub, i, $"net{i}", hubBackends, ownBackends);
             }
 
             if (nic.Backend is QemuTapNet { Queues: > 1 } multiqueue && !QemuNicModels.IsVirtio(nic.Device))
@@ -79,23 +85,76 @@ public static partial class QemuLaunchPlanner
                     "Use New-QemuNic -Model virtio for this TAP, or leave -Queues out.");
             }
 
-            // A named TAP can be created, attached and cleaned up; with a helper or an fd there is no name to give.
-            var resolvedBackend = nic.Backend is QemuTapNet { IfName: null, Helper: null, Fd: null } tap
-                ? tap with { IfName = QemuTapNet.DeriveIfName(spec.Name, i) }
-                : nic.Backend;
             resolved.Add(nic with { MacAddress = mac, Id = id, Backend = resolvedBackend });
         }
 
-        var netdevIds = resolved.Select((n, i) => n.Backend?.Id ?? $"net{i}").ToList();
+        var resolvedHubOnly = new List<QemuNetBackend>();
+        for (var k = 0; k < spec.HubBackends.Count; k++)
+        {
+            var backend = spec.HubBackends[k];
+            if (backend.Hub is not { } hub)
+            {
+                throw new QemuNetException("VmHubBackendWithoutHub", QemuNetErrorCategory.InvalidArgument, backend,
+                    $"The backend {backend} is given as a hub's backend but sits on no hub.",
+                    "Give it -Hub N (New-QemuUserNet, New-QemuTap or New-QemuSocketNet), or attach it to a NIC instead.");
+            }
+
+            var before = hubBackends.Count;
+            var joined = JoinHub(spec.Name, backend, nics.Count + k, $"hub{hub}-net{k}", hubBackends, ownBackends);
+            if (hubBackends.Count > before)
+            {
+                resolvedHubOnly.Add(joined);
+            }
+        }
+
+        var netdevIds = resolved.Where(n => n.Backend is null).Select(n => $"net{resolved.IndexOf(n)}")
+            .Concat(new QemuLaunchSpec { Nics = resolved, HubBackends = resolvedHubOnly }.Backends().Select(b => b.Id).OfType<string>())
+            .ToList();
         var duplicateNetdev = netdevIds.GroupBy(x => x).FirstOrDefault(g => g.Count() > 1);
         if (duplicateNetdev is not null)
         {
             throw new QemuNetException("NetdevIdDuplicate", QemuNetErrorCategory.InvalidArgument, duplicateNetdev.Key,
                 $"The backend id '{duplicateNetdev.Key}' is used twice in VM '{spec.Name}'.",
-                "Give each backend its own -Id in New-QemuTap or New-QemuUserNet, or leave -Id out.");
+                "Give each backend its own -Id in New-QemuTap, New-QemuUserNet or New-QemuSocketNet, or leave -Id out.");
         }
 
-        return spec with { Nics = resolved };
+        return spec with { Nics = resolved, HubBackends = resolvedHubOnly };
+    }
+
+    /// <summary>
+    /// Puts a backend on its hub once: the first NIC (or hub entry) that names it pins its id, later ones share it.
+    /// The same id with other settings is two backends claiming one name.
+    /// </summary>
+    private static QemuNetBackend JoinHub(string vmName, QemuNetBackend backend, int index, string defaultId,
+        Dictionary<string, (QemuNetBackend Given, QemuNetBackend Resolved)> hubBackends, List<QemuNetBackend> ownBackends)
+    {
+        var key = QemuLaunchSpec.HubKey(backend)!;
+        if (hubBackends.TryGetValue(key, out var known))
+        {
+            if (backend.Id is not null && SavedSpec.ToText(known.Given) != SavedSpec.ToText(backend))
+            {
+                throw new QemuNetException("NetdevIdDuplicate", QemuNetErrorCategory.InvalidArgument, backend.Id,
+                    $"Two different backends on hub {backend.Hub} are both called '{backend.Id}' ({known.Given} and {backend}).",
+                    "Give each backend its own -Id, or use the same backend object for the NICs that share it.");
+            }
+
+            return known.Resolved;
+        }
+
+        var resolvedBackend = ResolveBackend(vmName, backend with { Id = backend.Id ?? defaultId }, index, hubBackends.Values.Select(h => h.Resolved).Concat(ownBackends));
+        hubBackends[key] = (backend, resolvedBackend);
+        return resolvedBackend;
+    }
+
+    /// <summary>Names a TAP that needs a name, and checks a user network's forwards against the backends before it.</summary>
+    private static QemuNetBackend ResolveBackend(string vmName, QemuNetBackend backend, int index, IEnumerable<QemuNetBackend> earlier)
+    {
+        CheckForwardsAcrossBackends(backend, earlier);
+
+        // A named TAP can be created, attached and cleaned up; with a helper or an fd there is no name to give.
+        return backend is QemuTapNet { IfName: null, Helper: null, Fd: null } tap
+            ? tap with { IfName = QemuTapNet.DeriveIfName(vmName, index) }
+            : backend;
     }
 
     public static string CheckName(string name)
@@ -110,7 +169,7 @@ public static partial class QemuLaunchPlanner
         return name;
     }
 
-    private static void CheckForwardsAcrossBackends(QemuNetBackend backend, IEnumerable<QemuNetBackend?> earlier)
+    private static void CheckForwardsAcrossBackends(QemuNetBackend backend, IEnumerable<QemuNetBackend> earlier)
     {
         if (backend is not QemuUserNet user)
         {

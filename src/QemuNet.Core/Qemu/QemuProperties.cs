@@ -41,6 +41,7 @@ public sealed class QemuProperties
     {
         QemuTapNet tap => Tap(tap, id),
         QemuUserNet user => User(user, id),
+        QemuSocketNet socket => new QemuProperties("type", "socket").Add("id", id).Add(socket.ModeKey, socket.Address).Add("localaddr", socket.LocalAddress),
         _ => throw new NotSupportedException(backend.GetType().Name),
     };
 

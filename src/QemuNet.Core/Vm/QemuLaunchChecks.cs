@@ -22,7 +22,7 @@ public static class QemuLaunchChecks
     /// </summary>
     public static string? ResolveNamespace(QemuLaunchSpec spec, string? given)
     {
-        var tapNamespaces = spec.Nics.Select(n => n.Backend).OfType<QemuTapNet>().Select(t => t.NetworkNamespace).OfType<string>().Distinct().ToList();
+        var tapNamespaces = spec.Backends().OfType<QemuTapNet>().Select(t => t.NetworkNamespace).OfType<string>().Distinct().ToList();
         if (tapNamespaces.Count > 1 || (tapNamespaces.Count == 1 && given is not null && tapNamespaces[0] != given))
         {
             throw new QemuNetException("VmNamespaceConflict", QemuNetErrorCategory.InvalidArgument, given,

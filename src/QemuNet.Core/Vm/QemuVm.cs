@@ -49,6 +49,9 @@ public sealed record QemuVm
 
     public IReadOnlyList<QemuNic> Nics { get; init; } = [];
 
+    /// <summary>Every backend of the guest once, hub backends without a NIC included.</summary>
+    public IEnumerable<QemuNetBackend> Backends() => new QemuLaunchSpec { Nics = Nics, HubBackends = Spec?.HubBackends ?? [] }.Backends();
+
     public string? NetworkNamespace { get; init; }
 
     public required string StateDirectory { get; init; }

@@ -56,7 +56,7 @@ public sealed partial class QemuVmManager
                     $"Stop the capture first: Stop-QemuNetCapture -VmName {vm.Name} -Id {capture.Id}.");
             }
 
-            if (nic.Backend is QemuTapNet { Hub: not null })
+            if (nic.Backend is { Hub: not null })
             {
                 throw new QemuNetException("VmNicBackendNotHotpluggable", QemuNetErrorCategory.InvalidOperation, id,
                     $"NIC {id} of VM '{vm.Name}' is on a hub (-Hub), whose ports QemuNet does not unplug.",
@@ -345,7 +345,7 @@ public sealed partial class QemuVmManager
                 }
 
                 // A NIC on a hub (the classic vlan=n) is joined to its hub port, "<netdev>-nic".
-                if (netdev != recorded.Backend?.Id && !(recorded.Backend is QemuTapNet { Hub: not null } && netdev == recorded.Backend.Id + "-nic"))
+                if (netdev != recorded.Backend?.Id && !(recorded.Backend is { Hub: not null, Id: { } hubbed } && netdev?.StartsWith(hubbed + "-nic", StringComparison.Ordinal) == true))
                 {
                     drift.Add($"backend {netdev} in QEMU, {recorded.Backend?.Id} in the record");
                 }
@@ -429,6 +429,7 @@ public sealed partial class QemuVmManager
     /// The NICs with every backend id spelled out (a start names an unnamed backend net0, net1, … by position), so
     /// ids stay right once a NIC is removed from the middle.
     /// </summary>
+    /// <summary>Hub backends got their ids when the spec was resolved; a NIC's own backend gets the one the start gave it.</summary>
     private static IReadOnlyList<QemuNic> PinBackendIds(IReadOnlyList<QemuNic> nics) =>
         nics.Select((n, i) => n.Backend is { Id: not null } ? n : n with { Backend = (n.Backend ?? new QemuUserNet()) with { Id = $"net{i}" } }).ToArray();
 
@@ -472,10 +473,10 @@ public sealed partial class QemuVmManager
         }
 
         var backend = nic.Backend ?? new QemuUserNet();
-        if (backend is QemuTapNet { Fd: not null } or QemuTapNet { Hub: not null })
+        if (backend is QemuTapNet { Fd: not null } or { Hub: not null } or QemuSocketNet)
         {
             throw new QemuNetException("VmNicBackendNotHotpluggable", QemuNetErrorCategory.InvalidOperation, backend,
-                "A TAP given by descriptor (-Fd) or on a hub (-Hub) cannot be hot-plugged by QemuNet.",
+                "A TAP given by descriptor (-Fd), a socket backend or a backend on a hub (-Hub) cannot be hot-plugged by QemuNet.",
                 "Use a TAP on a -Bridge or a NAT network, a -Helper or -Script TAP, or user-mode networking.");
         }
 

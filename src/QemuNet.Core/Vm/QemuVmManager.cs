@@ -69,10 +69,10 @@ public sealed partial class QemuVmManager
                 "Choose another -Name, or stop it first with Stop-QemuVm.");
         }
 
-        var forwards = spec.Nics.Select(n => n.Backend).OfType<QemuUserNet>().SelectMany(u => u.HostForward).ToList();
+        var forwards = spec.Backends().OfType<QemuUserNet>().SelectMany(u => u.HostForward).ToList();
         await CheckForwardsAsync(spec.Name, forwards, networkNamespace, ct).ConfigureAwait(false);
 
-        var taps = spec.Nics.Select(n => n.Backend).OfType<QemuTapNet>().Select(t => t.IfName).OfType<string>().ToList();
+        var taps = spec.Backends().OfType<QemuTapNet>().Select(t => t.IfName).OfType<string>().ToList();
         if (taps.GroupBy(t => t, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
         {
             throw new QemuNetException("TapIfNameDuplicate", QemuNetErrorCategory.InvalidArgument, twice.Key,
@@ -86,7 +86,7 @@ public sealed partial class QemuVmManager
     {
         foreach (var other in List().Where(v => v.State == QemuVmState.Running && v.Name != vmName && v.NetworkNamespace == networkNamespace))
         {
-            foreach (var theirs in other.Nics.Select(n => n.Backend).OfType<QemuUserNet>().SelectMany(u => u.HostForward))
+            foreach (var theirs in other.Backends().OfType<QemuUserNet>().SelectMany(u => u.HostForward))
             {
                 if (forwards.FirstOrDefault(theirs.ConflictsWith) is { } mine)
                 {
@@ -415,7 +415,7 @@ public sealed partial class QemuVmManager
     public static string TapAlias(string vm) => TapAliasPrefix + vm;
 
     /// <summary>The TAPs the module makes and attaches itself (not those of QEMU, a script or the helper).</summary>
-    private static IEnumerable<QemuTapNet> ModuleTaps(QemuLaunchSpec spec) => spec.Nics.Select(n => n.Backend).OfType<QemuTapNet>().Where(t => t.ModuleAttaches);
+    private static IEnumerable<QemuTapNet> ModuleTaps(QemuLaunchSpec spec) => spec.Backends().OfType<QemuTapNet>().Where(t => t.ModuleAttaches);
 
     public static QemuNetException NotFound(string name) =>
         new("VmNotFound", QemuNetErrorCategory.ObjectNotFound, name, $"No VM named '{name}' was started by QemuNet.", "List the VMs with Get-QemuVm.");

@@ -18,55 +18,85 @@ public static class TapPreflight
     {
         // Opened only when a TAP asks about vhost.
         var vhostUsable = new Lazy<bool>(() => HostDevice.CanOpen(VhostDevice));
+        var checkedHubTaps = new Dictionary<string, QemuTapNet>(StringComparer.Ordinal);
+        async Task<QemuNetBackend?> Check(QemuNetBackend? backend)
+        {
+            if (backend is not QemuTapNet tap)
+            {
+                return backend;
+            }
+
+            // A TAP shared by NICs on a hub is checked, and its vhost decided, once.
+            var key = QemuLaunchSpec.HubKey(tap);
+            if (key is not null && checkedHubTaps.TryGetValue(key, out var done))
+            {
+                return done;
+            }
+
+            var result = await CheckTapAsync(tap, host, aclPath, launching, vhostUsable, notes, ct).ConfigureAwait(false);
+            if (key is not null)
+            {
+                checkedHubTaps[key] = result;
+            }
+
+            return result;
+        }
+
         var nics = new List<QemuNic>();
         foreach (var nic in spec.Nics)
         {
-            if (nic.Backend is not QemuTapNet tap)
-            {
-                nics.Add(nic);
-                continue;
-            }
-
-            if (tap.Fd is not null && launching)
-            {
-                throw new QemuNetException("TapFdNotSupported", QemuNetErrorCategory.InvalidOperation, tap.Fd,
-                    $"-Fd {tap.Fd} names a descriptor that must already be open in QEMU's process; Start-QemuVm cannot hand one over.",
-                    "Use -Bridge (the module makes the TAP), -UseHelper or -Script; or take the command line from Start-QemuVm -WhatIf to a launcher that passes descriptors.");
-            }
-
-            foreach (var script in new[] { tap.Script, tap.DownScript }.Where(s => s is not null and not "no"))
-            {
-                CheckExecutable(script!, "TapScriptNotFound");
-            }
-
-            if (tap.Helper is not null)
-            {
-                await CheckHelperAsync(tap, host, aclPath, notes, ct).ConfigureAwait(false);
-            }
-            else if (tap.ModuleAttaches)
-            {
-                // Whether this user may create the TAP is the engine's question (HostPrivilege), asked of the whole plan.
-                await CheckBridgeAsync(tap.Bridge!, host, ct).ConfigureAwait(false);
-            }
-
-            var vhost = tap.Vhost;
-            if (vhost == QemuVhostMode.On && !vhostUsable.Value)
-            {
-                throw new QemuNetException("VhostUnavailable", QemuNetErrorCategory.ResourceUnavailable, VhostDevice,
-                    $"-Vhost On needs {VhostDevice}, which cannot be opened here.",
-                    "Load the module ('modprobe vhost_net') and give this user access to the device, or use -Vhost Auto or Off.");
-            }
-
-            if (vhost == QemuVhostMode.Auto)
-            {
-                vhost = vhostUsable.Value ? QemuVhostMode.On : QemuVhostMode.Off;
-                notes.Add($"TAP {tap.IfName ?? "(helper)"}: vhost-net {(vhostUsable.Value ? "on" : "off")} ({VhostDevice} {(vhostUsable.Value ? "is usable" : "cannot be opened")}).");
-            }
-
-            nics.Add(nic with { Backend = tap with { Vhost = vhost } });
+            nics.Add(nic with { Backend = await Check(nic.Backend).ConfigureAwait(false) });
         }
 
-        return spec with { Nics = nics };
+        var hubBackends = new List<QemuNetBackend>();
+        foreach (var backend in spec.HubBackends)
+        {
+            hubBackends.Add((await Check(backend).ConfigureAwait(false))!);
+        }
+
+        return spec with { Nics = nics, HubBackends = hubBackends };
+    }
+
+    private static async Task<QemuTapNet> CheckTapAsync(QemuTapNet tap, HostContext host, string aclPath, bool launching, Lazy<bool> vhostUsable,
+        List<string> notes, CancellationToken ct)
+    {
+        if (tap.Fd is not null && launching)
+        {
+            throw new QemuNetException("TapFdNotSupported", QemuNetErrorCategory.InvalidOperation, tap.Fd,
+                $"-Fd {tap.Fd} names a descriptor that must already be open in QEMU's process; Start-QemuVm cannot hand one over.",
+                "Use -Bridge (the module makes the TAP), -UseHelper or -Script; or take the command line from Start-QemuVm -WhatIf to a launcher that passes descriptors.");
+        }
+
+        foreach (var script in new[] { tap.Script, tap.DownScript }.Where(s => s is not null and not "no"))
+        {
+            CheckExecutable(script!, "TapScriptNotFound");
+        }
+
+        if (tap.Helper is not null)
+        {
+            await CheckHelperAsync(tap, host, aclPath, notes, ct).ConfigureAwait(false);
+        }
+        else if (tap.ModuleAttaches)
+        {
+            // Whether this user may create the TAP is the engine's question (HostPrivilege), asked of the whole plan.
+            await CheckBridgeAsync(tap.Bridge!, host, ct).ConfigureAwait(false);
+        }
+
+        var vhost = tap.Vhost;
+        if (vhost == QemuVhostMode.On && !vhostUsable.Value)
+        {
+            throw new QemuNetException("VhostUnavailable", QemuNetErrorCategory.ResourceUnavailable, VhostDevice,
+                $"-Vhost On needs {VhostDevice}, which cannot be opened here.",
+                "Load the module ('modprobe vhost_net') and give this user access to the device, or use -Vhost Auto or Off.");
+        }
+
+        if (vhost == QemuVhostMode.Auto)
+        {
+            vhost = vhostUsable.Value ? QemuVhostMode.On : QemuVhostMode.Off;
+            notes.Add($"TAP {tap.IfName ?? "(helper)"}: vhost-net {(vhostUsable.Value ? "on" : "off")} ({VhostDevice} {(vhostUsable.Value ? "is usable" : "cannot be opened")}).");
+        }
+
+        return tap with { Vhost = vhost };
     }
 
     private static async Task CheckHelperAsync(QemuTapNet tap, HostContext host, string aclPath, List<string> notes, CancellationToken ct)

@@ -45,9 +45,16 @@ public sealed class NewQemuUserNetCommand : QemuCmdlet
     [ValidateNotNullOrEmpty]
     public string? Id { get; set; }
 
+    /// <summary>The seed's vlan=n: this network and every NIC on it meet on QEMU hub n (several NICs can share it).</summary>
+    [Parameter]
+    [Alias("Vlan")]
+    [ValidateRange(0, QemuNetBackend.MaxHub)]
+    public int Hub { get; set; }
+
     protected override void EndProcessing()
     {
         var forwards = (HostForward ?? []).Select(f => Invoke(() => HostForwardArgument.Convert(f))).ToArray();
-        WriteObject(Invoke(() => QemuUserNet.Create(Id, Restrict, Subnet, DhcpStart, Dns, HostName, DomainName, forwards)));
+        WriteObject(Invoke(() => QemuUserNet.Create(Id, Restrict, Subnet, DhcpStart, Dns, HostName, DomainName, forwards,
+            MyInvocation.BoundParameters.ContainsKey(nameof(Hub)) ? Hub : null)));
     }
 }

@@ -20,6 +20,7 @@ public sealed class StartQemuVmCommand : QemuCmdlet
 {
     private const long OneMiB = 1024 * 1024;
     private readonly List<QemuNic> _nics = [];
+    private QemuLaunchSpec? _given;
 
     [Parameter]
     public QemuNic[]? Nic { get; set; }
@@ -27,6 +28,10 @@ public sealed class StartQemuVmCommand : QemuCmdlet
     /// <summary>A backend given on its own gets a NIC of the default model.</summary>
     [Parameter]
     public QemuNetBackend[]? Backend { get; set; }
+
+    /// <summary>Backends on a hub (-Hub) with no NIC of their own; the hub's NICs hear them too.</summary>
+    [Parameter]
+    public QemuNetBackend[]? HubBackend { get; set; }
 
     /// <summary>A NAT network (an object, or its name) given on its own gets a NIC of the default model with a TAP on its bridge.</summary>
     [Parameter]
@@ -114,7 +119,19 @@ public sealed class StartQemuVmCommand : QemuCmdlet
         _nics.AddRange(Nic ?? []);
         _nics.AddRange((Backend ?? []).Select(b => new QemuNic { Backend = b }));
         _nics.AddRange((Network ?? []).Select(a => ResolveNetwork(a, NetworkNamespace)).Select(NicOn));
-        if (InputObject is not null)
+        if (InputObject?.BaseObject is QemuLaunchSpec given)
+        {
+            // A whole spec (ConvertFrom-QemuCommandLine's): the parameters given here take precedence over it.
+            if (_given is not null)
+            {
+                ThrowTerminatingError(new ErrorRecord(new PSArgumentException("Start-QemuVm starts one guest, and two launch specs were piped to it. No guest was started."),
+                    "VmSpecTwice", ErrorCategory.InvalidArgument, given));
+            }
+
+            _given = given;
+            InputObject = null;
+        }
+        else if (InputObject is not null)
         {
             _nics.Add(NicFrom(InputObject));
             InputObject = null;
@@ -170,7 +187,7 @@ public sealed class StartQemuVmCommand : QemuCmdlet
     protected override void EndProcessing()
     {
         var manager = new QemuVmManager(Runner, StateDirectory.Resolve(), QueueVerbose) { Warn = QueueWarning };
-        var name = Name ?? "vm-" + Guid.NewGuid().ToString("n")[..8];
+        var name = Name ?? _given?.Name ?? "vm-" + Guid.NewGuid().ToString("n")[..8];
         var earlier = Name is null || GivesSpec() ? null : manager.Find(Name);
         QemuLaunchSpec spec;
         string qemu;
@@ -188,18 +205,23 @@ public sealed class StartQemuVmCommand : QemuCmdlet
         }
         else
         {
-            spec = Invoke(() => QemuLaunchPlanner.Resolve(new QemuLaunchSpec
+            var given = _given ?? new QemuLaunchSpec();
+            bool Bound(string parameter) => _given is null || MyInvocation.BoundParameters.ContainsKey(parameter);
+            var kernel = Bound(nameof(Kernel)) ? Kernel : given.Kernel;
+            var initrd = Bound(nameof(Initrd)) ? Initrd : given.Initrd;
+            spec = Invoke(() => QemuLaunchPlanner.Resolve(given with
             {
                 Name = name,
-                MemoryMiB = (int)Math.Min(int.MaxValue, Memory >= OneMiB ? Memory / OneMiB : Memory),
-                CpuCount = CpuCount,
-                Disk = (Disk ?? []).Select(d => ExistingFile(d, "Disk")).ToArray(),
-                Kernel = Kernel is null ? null : ExistingFile(Kernel, "Kernel"),
-                Initrd = Initrd is null ? null : ExistingFile(Initrd, "Initrd"),
-                Append = Append,
-                Accelerator = Accelerator,
-                NoNetwork = NoNetwork,
-                Nics = _nics,
+                MemoryMiB = Bound(nameof(Memory)) ? (int)Math.Min(int.MaxValue, Memory >= OneMiB ? Memory / OneMiB : Memory) : given.MemoryMiB,
+                CpuCount = Bound(nameof(CpuCount)) ? CpuCount : given.CpuCount,
+                Disk = (Bound(nameof(Disk)) ? Disk ?? [] : given.Disk).Select(d => ExistingFile(d, "Disk")).ToArray(),
+                Kernel = kernel is null ? null : ExistingFile(kernel, "Kernel"),
+                Initrd = initrd is null ? null : ExistingFile(initrd, "Initrd"),
+                Append = Bound(nameof(Append)) ? Append : given.Append,
+                Accelerator = Bound(nameof(Accelerator)) ? Accelerator : given.Accelerator,
+                NoNetwork = NoNetwork || given.NoNetwork,
+                Nics = [.. given.Nics, .. _nics],
+                HubBackends = [.. given.HubBackends, .. HubBackend ?? []],
             }));
             Invoke(() => { QemuLaunchChecks.CheckKernel(spec); return 0; });
             netns = Invoke(() => QemuLaunchChecks.ResolveNamespace(spec, NetworkNamespace));
@@ -218,7 +240,7 @@ public sealed class StartQemuVmCommand : QemuCmdlet
         spec = Run(ct => TapPreflight.CheckAsync(spec, new HostContext(Runner, netns), BridgeAcl.DefaultPath,
             launching: !IsWhatIf, notes, ct));
         notes.ForEach(WriteVerbose);
-        var accelerator = Invoke(() => QemuVmManager.ResolveAccelerator(earlier?.Spec?.Accelerator ?? Accelerator));
+        var accelerator = Invoke(() => QemuVmManager.ResolveAccelerator(spec.Accelerator));
         var paths = new QemuVmPaths(manager.StateDirectory, spec.Name);
         Invoke(() => { QemuLaunchChecks.CheckPaths(paths); return 0; });
         Run(async ct => { await manager.CheckStartAsync(spec, netns, ct).ConfigureAwait(false); return 0; });
@@ -273,8 +295,8 @@ public sealed class StartQemuVmCommand : QemuCmdlet
 
     /// <summary>True when anything that makes up a launch spec was given (then it is a new start, not a restart).</summary>
     private bool GivesSpec() =>
-        _nics.Count > 0 || MyInvocation.BoundParameters.Keys.Any(k => k is nameof(Memory) or nameof(CpuCount) or nameof(Disk) or nameof(Kernel)
-            or nameof(Initrd) or nameof(Append) or nameof(Accelerator) or nameof(QemuPath) or nameof(NoNetwork) or nameof(NetworkNamespace));
+        _nics.Count > 0 || _given is not null || MyInvocation.BoundParameters.Keys.Any(k => k is nameof(Memory) or nameof(CpuCount) or nameof(Disk) or nameof(Kernel)
+            or nameof(Initrd) or nameof(Append) or nameof(Accelerator) or nameof(QemuPath) or nameof(NoNetwork) or nameof(NetworkNamespace) or nameof(HubBackend));
 
     /// <summary>Ctrl+C: the guest is turned off (its TAPs removed) however the start is stopped.</summary>
     private void TurnOff(QemuVmManager manager, QemuVm vm) =>
