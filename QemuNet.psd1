@@ -16,6 +16,7 @@
         'New-QemuUserNet'
         'New-QemuSocketNet'
         'Start-QemuVm'
+        'ConvertTo-QemuCommandLine'
         'Get-QemuVm'
         'Stop-QemuVm'
         'Remove-QemuVm'

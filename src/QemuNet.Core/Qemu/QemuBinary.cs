@@ -41,6 +41,19 @@ public static partial class QemuBinary
         return models;
     }
 
+    /// <summary>The binary's version from its `-version` line ("QEMU emulator version 7.2.22 (…)").</summary>
+    public static async Task<Version> GetVersionAsync(IProcessRunner runner, string qemuPath, CancellationToken cancellationToken)
+    {
+        var text = await RunHelpAsync(runner, qemuPath, ["-version"], cancellationToken).ConfigureAwait(false);
+        var match = VersionLine().Match(text);
+        return match.Success ? Version.Parse(match.Groups["v"].Value)
+            : throw new QemuNetException("QemuProbeFailed", QemuNetErrorCategory.InvalidResult, qemuPath,
+                $"'{qemuPath} -version' printed no version: {text.Trim()}", "Give -QemuPath a working qemu-system binary.");
+    }
+
+    [GeneratedRegex(@"version (?<v>\d+\.\d+(\.\d+)?)", RegexOptions.CultureInvariant)]
+    private static partial Regex VersionLine();
+
     /// <summary>Parses the two help texts; pure, for tests.</summary>
     public static IReadOnlyList<QemuNicModel> ParseNicModels(string nicModelHelp, string deviceHelp)
     {

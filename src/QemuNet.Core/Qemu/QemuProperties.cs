@@ -109,16 +109,36 @@ public sealed class QemuProperties
         var builder = new QemuOptionBuilder().Add(Type);
         foreach (var (key, value) in _items)
         {
-            builder.Add(key, value switch
-            {
-                bool b => b ? "on" : "off",
-                IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
-                _ => value.ToString(),
-            });
+            builder.Add(key, Text(value));
         }
 
         return builder.ToString();
     }
+
+    /// <summary>
+    /// The classic -net form of a backend: "tap,vlan=0,name=net0,ifname=…" — the id becomes name= where the binary
+    /// still takes it (QEMU before 5.1), and the hub number vlan= (before 3.0).
+    /// </summary>
+    public string ToLegacyOptionString(int? vlan, bool withName)
+    {
+        var builder = new QemuOptionBuilder().Add(Type).Add("vlan", vlan);
+        foreach (var (key, value) in _items)
+        {
+            if (key != "id" || withName)
+            {
+                builder.Add(key == "id" ? "name" : key, Text(value));
+            }
+        }
+
+        return builder.ToString();
+    }
+
+    private static string? Text(object value) => value switch
+    {
+        bool b => b ? "on" : "off",
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        _ => value.ToString(),
+    };
 
     /// <summary>
     /// The QMP arguments: numbers and booleans typed as QEMU's schema wants them; repeated keys (hostfwd) become
