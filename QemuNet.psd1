@@ -16,6 +16,7 @@
         'New-QemuUserNet'
         'New-QemuSocketNet'
         'Start-QemuVm'
+        'ConvertFrom-QemuCommandLine'
         'ConvertTo-QemuCommandLine'
         'Get-QemuVm'
         'Stop-QemuVm'

@@ -343,9 +343,9 @@ function Add-RichUplink {
     while ((& ip -n $HostNamespace -6 addr show dev up0 tentative | Out-String).Trim() -and [datetime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
 }
 
-# QEMU's own view of a running guest, through its QMP socket (a Unix socket: no namespace needed): an HMP
-# command's text, e.g. 'info network'. The module's client is not used, so a test checks it rather than trusts it.
-function Invoke-TestHmp([string]$QmpSocket, [string]$Command) {
+# QEMU's own view of a running guest, through its QMP socket (a Unix socket: no namespace needed): a QMP command's
+# return value, or an HMP command's text ('info network'). The module's client is not used, so a test checks it.
+function Invoke-TestQmp([string]$QmpSocket, [string]$Command, [hashtable]$Arguments) {
     $socket = [System.Net.Sockets.Socket]::new([System.Net.Sockets.AddressFamily]::Unix, [System.Net.Sockets.SocketType]::Stream, [System.Net.Sockets.ProtocolType]::Unspecified)
     try {
         $socket.Connect([System.Net.Sockets.UnixDomainSocketEndPoint]::new($QmpSocket))
@@ -356,12 +356,18 @@ function Invoke-TestHmp([string]$QmpSocket, [string]$Command) {
         $null = $reader.ReadLine()
         $writer.WriteLine('{"execute":"qmp_capabilities"}')
         $null = $reader.ReadLine()
-        $writer.WriteLine((@{ execute = 'human-monitor-command'; arguments = @{ 'command-line' = $Command } } | ConvertTo-Json -Compress))
+        $request = @{ execute = $Command }
+        if ($Arguments) { $request.arguments = $Arguments }
+        $writer.WriteLine(($request | ConvertTo-Json -Compress -Depth 5))
         while ($true) {
             $reply = $reader.ReadLine() | ConvertFrom-Json
             if ($reply.PSObject.Properties.Name -contains 'return') { return $reply.return }
-            if ($reply.PSObject.Properties.Name -contains 'error') { throw "HMP '$Command': $($reply.error.desc)" }
+            if ($reply.PSObject.Properties.Name -contains 'error') { throw "QMP '$Command': $($reply.error.desc)" }
         }
     }
     finally { $socket.Dispose() }
+}
+
+function Invoke-TestHmp([string]$QmpSocket, [string]$Command) {
+    Invoke-TestQmp $QmpSocket 'human-monitor-command' @{ 'command-line' = $Command }
 }

@@ -47,6 +47,25 @@ public class TapArgvGoldenTests
     public void HubPutsTapAndNicOnTheSameHub() =>
         Golden.AssertMatches("argv/tap-hub.argv", Render(Nic(new QemuTapNet { IfName = "tap0", Hub = 0 }, "rtl8139"), Nic(new QemuTapNet { IfName = "tap1", Hub = 1 })));
 
+    [Fact]
+    public void TapTheModuleOpensIsHandedOverAsFdsWithVhostFds()
+    {
+        // The module opens the TAP on -Bridge and hands QEMU its queues at 20 and 21, /dev/vhost-net at 22 and 23.
+        Golden.AssertMatches("argv/tap-fd-opened.argv", Render(
+            Nic(new QemuTapNet { Bridge = "br0", Fd = 20, Queues = 2, Vhost = QemuVhostMode.On }.Validate()),
+            Nic(new QemuTapNet { Bridge = "br0", Fd = 30, Vhost = QemuVhostMode.On, SndBuf = 0 }.Validate()),
+            Nic(new QemuTapNet { Bridge = "br0", Fd = 40, Vhost = QemuVhostMode.Off }.Validate())));
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(999)]
+    public void AnOpenedTapNeedsADescriptorNumberPastStandardOutputAndBelowTheLimit(int fd)
+    {
+        var ex = Assert.Throws<QemuNetException>(() => new QemuTapNet { Bridge = "br0", Fd = fd, Queues = 2 }.Validate());
+        Assert.Equal("TapFdInvalid", ex.ErrorId);
+    }
+
     [Theory]
     [InlineData("IfName", "TapFdConflict")]
     [InlineData("Script", "TapFdConflict")]

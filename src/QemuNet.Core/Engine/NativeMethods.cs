@@ -42,6 +42,12 @@ public static class NativeMethods
     [DllImport("libc", EntryPoint = "close")]
     private static extern int Close(int fd);
 
+    [DllImport("libc", EntryPoint = "getpwnam")]
+    private static extern IntPtr GetPwNam(string name);
+
+    /// <summary>Whether the user database (NSS: files, LDAP…) knows <paramref name="name"/>, as QEMU's own lookup asks it.</summary>
+    public static bool UserExists(string name) => GetPwNam(name) != IntPtr.Zero;
+
     /// <summary>Whether this process may write <paramref name="path"/> (access(2) W_OK: the kernel's answer, root and ACLs included).</summary>
     public static bool CanWrite(string path) => Access(path, 2) == 0;
 

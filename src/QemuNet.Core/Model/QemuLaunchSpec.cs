@@ -29,6 +29,12 @@ public sealed record QemuLaunchSpec
 
     public bool NoNetwork { get; init; }
 
+    /// <summary>
+    /// The user QEMU runs as once it has set up (QEMU's -runas / -run-with user=): the module, as root, prepares the
+    /// network and keeps its state files; the guest's process holds no privilege.
+    /// </summary>
+    public string? RunAs { get; init; }
+
     /// <summary>The guest NICs in order; empty means one virtio NIC on user-mode networking unless NoNetwork.</summary>
     public IReadOnlyList<QemuNic> Nics { get; init; } = [];
 

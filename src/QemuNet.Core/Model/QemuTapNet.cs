@@ -57,6 +57,15 @@ public sealed record QemuTapNet : QemuNetBackend
     /// <summary>The module creates the TAP (ip tuntap) and attaches it, rather than QEMU, a script or a helper.</summary>
     public bool ModuleAttaches => Bridge is not null && Helper is null && Script is null && Fd is null;
 
+    /// <summary>
+    /// The module opens the TAP itself (/dev/net/tun), attaches it to -Bridge and hands QEMU the descriptor(s) at -Fd
+    /// (and on): how QEMU runs without privileges. The TAP lives as long as QEMU holds it.
+    /// </summary>
+    public bool ModuleOpens => Fd is not null && Bridge is not null;
+
+    /// <summary>Descriptor numbers above this are not handed over (QEMU's default limit is 1024).</summary>
+    public const int MaxFd = 1000;
+
     public static QemuTapNet ForBridge(string bridge, string? networkNamespace) =>
         new QemuTapNet { Bridge = bridge, NetworkNamespace = networkNamespace }.Validate();
 
@@ -80,19 +89,24 @@ public sealed record QemuTapNet : QemuNetBackend
 
         if (Fd is not null)
         {
-            var clash = Named(("-IfName", IfName), ("-Script", Script), ("-DownScript", DownScript), ("-Helper", Helper),
-                ("-VnetHdr", VnetHdr), ("-Queues", Queues), ("-Bridge", Bridge));
+            // With -Bridge the module opens the TAP itself (name, queues and vnet headers are its business); without,
+            // the descriptor is someone else's and QEMU refuses every option that would make a TAP.
+            var clash = Bridge is null
+                ? Named(("-IfName", IfName), ("-Script", Script), ("-DownScript", DownScript), ("-Helper", Helper), ("-VnetHdr", VnetHdr), ("-Queues", Queues))
+                : Named(("-Script", Script), ("-DownScript", DownScript), ("-Helper", Helper));
             if (clash.Count > 0)
             {
                 throw new QemuNetException("TapFdConflict", QemuNetErrorCategory.InvalidArgument, Fd,
-                    $"-Fd hands QEMU an already-open TAP, so {string.Join(", ", clash)} cannot be used with it (QEMU refuses the mix).",
+                    $"-Fd hands QEMU an open TAP, so {string.Join(", ", clash)} cannot be used with it (QEMU refuses the mix).",
                     "Leave out -Fd, or the other options.");
             }
 
-            if (Fd < 0)
+            var lowest = Bridge is null ? 0 : 3;
+            if (Fd < lowest || Fd > MaxFd - (Queues ?? 1) * 2)
             {
-                throw new QemuNetException("TapFdInvalid", QemuNetErrorCategory.InvalidArgument, Fd, $"-Fd {Fd} is not a file descriptor number.",
-                    "Give -Fd the number (0 or more) of an open TAP file descriptor that QEMU inherits.");
+                throw new QemuNetException("TapFdInvalid", QemuNetErrorCategory.InvalidArgument, Fd, $"-Fd {Fd} is not a usable descriptor number ({lowest} to {MaxFd - ((Queues ?? 1) * 2)}).",
+                    Bridge is null ? "Give -Fd the number of an open TAP file descriptor that QEMU inherits."
+                        : "Give -Fd the number QEMU should find the TAP at, from 3 (0 to 2 are its standard input and output).");
             }
         }
 

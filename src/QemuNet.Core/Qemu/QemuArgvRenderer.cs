@@ -35,7 +35,8 @@ public static class QemuArgvRenderer
     /// <param name="spec">A spec that went through <see cref="QemuLaunchPlanner.Resolve"/>.</param>
     /// <param name="accelerator">Kvm or Tcg: Auto must be decided by the caller, who can look at /dev/kvm.</param>
     /// <param name="paths">Where the daemonized QEMU keeps its pid file, QMP socket and console log.</param>
-    public static IReadOnlyList<string> Render(QemuLaunchSpec spec, QemuAccelerator accelerator, QemuVmPaths paths)
+    /// <param name="runWith">The binary takes -run-with user= (QEMU 9.1 on) rather than -runas.</param>
+    public static IReadOnlyList<string> Render(QemuLaunchSpec spec, QemuAccelerator accelerator, QemuVmPaths paths, bool runWith = false)
     {
         if (accelerator == QemuAccelerator.Auto)
         {
@@ -53,6 +54,12 @@ public static class QemuArgvRenderer
         argv.Add(new QemuOptionBuilder().Add("unix:" + paths.QmpSocket).Add("server", "on").Add("wait", "off").ToString());
         argv.Add("-serial");
         argv.Add("file:" + paths.ConsoleLog);
+        if (spec.RunAs is { } user)
+        {
+            // Dropped after QEMU opened its devices, pid file, socket and log, which stay root's.
+            argv.AddRange(runWith ? ["-run-with", new QemuOptionBuilder().Add("user", user).ToString()] : ["-runas", user]);
+        }
+
         return argv;
     }
 

@@ -23,6 +23,13 @@ public static partial class QemuLaunchPlanner
                 "Give -CpuCount a number from 1 to 255.");
         }
 
+        if (spec.RunAs is { } user && !UserName().IsMatch(user))
+        {
+            throw new QemuNetException("VmRunAsInvalid", QemuNetErrorCategory.InvalidArgument, user,
+                $"'{user}' is not a user name (letters, digits, '_', '-' and '.', up to 32, not starting with '-' or '.').",
+                "Give -RunAs the name of an existing unprivileged user, e.g. nobody or qemu.");
+        }
+
         if (spec.NoNetwork && spec.Nics.Count > 0)
         {
             throw new QemuNetException("VmNoNetworkWithNic", QemuNetErrorCategory.InvalidArgument, spec.Nics[0],
@@ -152,7 +159,7 @@ public static partial class QemuLaunchPlanner
         CheckForwardsAcrossBackends(backend, earlier);
 
         // A named TAP can be created, attached and cleaned up; with a helper or an fd there is no name to give.
-        return backend is QemuTapNet { IfName: null, Helper: null, Fd: null } tap
+        return backend is QemuTapNet { IfName: null, Helper: null } tap && (tap.Fd is null || tap.ModuleOpens)
             ? tap with { IfName = QemuTapNet.DeriveIfName(vmName, index) }
             : backend;
     }
@@ -192,4 +199,7 @@ public static partial class QemuLaunchPlanner
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", RegexOptions.CultureInvariant)]
     private static partial Regex VmName();
+
+    [GeneratedRegex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}$", RegexOptions.CultureInvariant)]
+    private static partial Regex UserName();
 }

@@ -66,9 +66,16 @@ public sealed class QemuProperties
     private static QemuProperties Tap(QemuTapNet tap, string id)
     {
         var p = new QemuProperties("type", "tap").Add("id", id);
-        if (tap.Fd is not null)
+        if (tap.Fd is { } fd)
         {
-            p.Add("fd", tap.Fd.Value.ToString(CultureInfo.InvariantCulture));
+            // QEMU takes one fd=, or fds= for a multiqueue TAP, and nothing else that would make a TAP; a TAP the module
+            // opened comes with its vhost descriptors too, so QEMU needs no privilege to open /dev/vhost-net.
+            var queues = tap.ModuleOpens ? tap.Queues ?? 1 : 1;
+            var vhost = tap.Vhost == QemuVhostMode.On;
+            p.Add(queues > 1 ? "fds" : "fd", Numbers(fd, queues));
+            return p.Add("sndbuf", tap.SndBuf)
+                .Add("vhost", tap.Vhost switch { QemuVhostMode.On => true, QemuVhostMode.Off => false, _ => null })
+                .Add(queues > 1 ? "vhostfds" : "vhostfd", vhost && tap.ModuleOpens ? Numbers(fd + queues, queues) : null);
         }
         else if (tap.Helper is not null)
         {
@@ -85,6 +92,9 @@ public sealed class QemuProperties
             .Add("vhost", tap.Vhost switch { QemuVhostMode.On => true, QemuVhostMode.Off => false, _ => null })
             .Add("queues", tap.Queues > 1 ? tap.Queues : null);
     }
+
+    private static string Numbers(int first, int count) =>
+        string.Join(':', Enumerable.Range(first, count).Select(n => n.ToString(CultureInfo.InvariantCulture)));
 
     private static QemuProperties User(QemuUserNet user, string id)
     {

@@ -6,6 +6,31 @@ namespace QemuNet.Core.Vm;
 /// <summary>What Start-QemuVm checks about a launch before anything runs, each failure with its own error id.</summary>
 public static class QemuLaunchChecks
 {
+    /// <summary>
+    /// -RunAs: only root can hand QEMU to another user (QEMU's own setuid), and the user must exist, or QEMU would
+    /// start as root and then fail with "User ... doesn't exist".
+    /// </summary>
+    public static void CheckRunAs(QemuLaunchSpec spec)
+    {
+        if (spec.RunAs is not { } user)
+        {
+            return;
+        }
+
+        if (NativeMethods.GetEffectiveUserId() != 0)
+        {
+            throw new QemuNetException("VmRunAsNeedsRoot", QemuNetErrorCategory.PermissionDenied, user,
+                $"-RunAs {user} needs root: QEMU starts as root, sets up, then becomes {user}.",
+                "Run Start-QemuVm as root, or leave -RunAs out to run QEMU as yourself.");
+        }
+
+        if (!NativeMethods.UserExists(user))
+        {
+            throw new QemuNetException("VmRunAsUserNotFound", QemuNetErrorCategory.ObjectNotFound, user,
+                $"There is no user '{user}' on this host.", "Give -RunAs an existing user (see getent passwd), e.g. nobody.");
+        }
+    }
+
     /// <summary>-Initrd and -Append boot only with a kernel given directly.</summary>
     public static void CheckKernel(QemuLaunchSpec spec)
     {

@@ -60,11 +60,11 @@ public static class TapPreflight
     private static async Task<QemuTapNet> CheckTapAsync(QemuTapNet tap, HostContext host, string aclPath, bool launching, Lazy<bool> vhostUsable,
         List<string> notes, CancellationToken ct)
     {
-        if (tap.Fd is not null && launching)
+        if (tap.Fd is not null && !tap.ModuleOpens && launching)
         {
             throw new QemuNetException("TapFdNotSupported", QemuNetErrorCategory.InvalidOperation, tap.Fd,
-                $"-Fd {tap.Fd} names a descriptor that must already be open in QEMU's process; Start-QemuVm cannot hand one over.",
-                "Use -Bridge (the module makes the TAP), -UseHelper or -Script; or take the command line from Start-QemuVm -WhatIf to a launcher that passes descriptors.");
+                $"-Fd {tap.Fd} without -Bridge names a descriptor someone else opened in QEMU's process; Start-QemuVm has none to hand over.",
+                "Give -Bridge too: QemuNet then opens the TAP, attaches it and hands it to QEMU at that number. Or take the command line from Start-QemuVm -WhatIf to a launcher that passes descriptors.");
         }
 
         foreach (var script in new[] { tap.Script, tap.DownScript }.Where(s => s is not null and not "no"))
@@ -76,7 +76,7 @@ public static class TapPreflight
         {
             await CheckHelperAsync(tap, host, aclPath, notes, ct).ConfigureAwait(false);
         }
-        else if (tap.ModuleAttaches)
+        else if (tap.ModuleAttaches || tap.ModuleOpens)
         {
             // Whether this user may create the TAP is the engine's question (HostPrivilege), asked of the whole plan.
             await CheckBridgeAsync(tap.Bridge!, host, ct).ConfigureAwait(false);

@@ -86,6 +86,11 @@ public sealed class StartQemuVmCommand : QemuCmdlet
     [Parameter]
     public SwitchParameter NoNetwork { get; set; }
 
+    /// <summary>The user QEMU becomes once set up (QEMU's -runas, or -run-with user= from 9.1); needs root.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? RunAs { get; set; }
+
     /// <summary>Run QEMU inside this network namespace (ip netns exec).</summary>
     [Parameter]
     [ArgumentCompleter(typeof(NetworkNamespaceCompleter))]
@@ -220,6 +225,7 @@ public sealed class StartQemuVmCommand : QemuCmdlet
                 Append = Bound(nameof(Append)) ? Append : given.Append,
                 Accelerator = Bound(nameof(Accelerator)) ? Accelerator : given.Accelerator,
                 NoNetwork = NoNetwork || given.NoNetwork,
+                RunAs = Bound(nameof(RunAs)) ? RunAs : given.RunAs,
                 Nics = [.. given.Nics, .. _nics],
                 HubBackends = [.. given.HubBackends, .. HubBackend ?? []],
             }));
@@ -228,6 +234,7 @@ public sealed class StartQemuVmCommand : QemuCmdlet
             qemu = Invoke(() => QemuBinary.Resolve(QemuPath is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(QemuPath)));
         }
 
+        Invoke(() => { QemuLaunchChecks.CheckRunAs(spec); return 0; });
         var supported = Run(ct => QemuBinary.GetNicModelsAsync(Runner, qemu, ct));
         Invoke(() => { QemuLaunchChecks.CheckModels(spec, supported, qemu); return 0; });
 
@@ -296,7 +303,7 @@ public sealed class StartQemuVmCommand : QemuCmdlet
     /// <summary>True when anything that makes up a launch spec was given (then it is a new start, not a restart).</summary>
     private bool GivesSpec() =>
         _nics.Count > 0 || _given is not null || MyInvocation.BoundParameters.Keys.Any(k => k is nameof(Memory) or nameof(CpuCount) or nameof(Disk) or nameof(Kernel)
-            or nameof(Initrd) or nameof(Append) or nameof(Accelerator) or nameof(QemuPath) or nameof(NoNetwork) or nameof(NetworkNamespace) or nameof(HubBackend));
+            or nameof(Initrd) or nameof(Append) or nameof(Accelerator) or nameof(QemuPath) or nameof(NoNetwork) or nameof(NetworkNamespace) or nameof(HubBackend) or nameof(RunAs));
 
     /// <summary>Ctrl+C: the guest is turned off (its TAPs removed) however the start is stopped.</summary>
     private void TurnOff(QemuVmManager manager, QemuVm vm) =>
