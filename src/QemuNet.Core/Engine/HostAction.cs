@@ -84,9 +84,23 @@ public sealed record DeleteOwnedLink(string Name, string Alias) : HostAction
 /// Starts a guest's QEMU (which daemonizes and writes <see cref="PidFile"/>); QEMU's own message becomes the error
 /// (QemuStartFailed) when it refuses to start.
 /// </summary>
-public sealed record StartVmProcess(string Vm, string Program, IReadOnlyList<string> Arguments, string PidFile) : HostAction
+public sealed record StartVmProcess(string Vm, string Program, IReadOnlyList<string> Arguments, string PidFile, IReadOnlyList<TapHandOver>? HandOver = null) : HostAction
 {
-    public override string Describe() => Processes.CommandLine.Format(Program, Arguments);
+    public override string Describe() =>
+        string.Concat((HandOver ?? []).Select(t => t.Describe() + "; ")) + Processes.CommandLine.Format(Program, Arguments);
+}
+
+/// <summary>
+/// A TAP the module opens (/dev/net/tun, one descriptor per queue), attaches to <see cref="Bridge"/> and hands to
+/// QEMU at descriptor <see cref="FirstFd"/> and on, with /dev/vhost-net descriptors after them when
+/// <see cref="Vhost"/>. QEMU alone holds it then: the TAP goes when QEMU exits.
+/// </summary>
+public sealed record TapHandOver(string IfName, string Bridge, int Queues, bool VnetHdr, int FirstFd, bool Vhost)
+{
+    public string Describe() =>
+        $"open TAP {IfName} ({Queues} queue{(Queues == 1 ? string.Empty : "s")}{(VnetHdr ? ", vnet_hdr" : string.Empty)}), ip link set dev {IfName} master {Bridge} up, "
+        + $"hand it to QEMU as fd {string.Join(':', Enumerable.Range(FirstFd, Queues))}"
+        + (Vhost ? $" with /dev/vhost-net as fd {string.Join(':', Enumerable.Range(FirstFd + Queues, Queues))}" : string.Empty);
 }
 
 /// <summary>

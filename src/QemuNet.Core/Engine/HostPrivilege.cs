@@ -49,7 +49,7 @@ public static class HostPrivilege
             return $"needs root: it runs in network namespace {host.ExecNamespace} through ip netns exec";
         }
 
-        return action is StartVmProcess || host.Can.NetAdmin ? null : "needs root or CAP_NET_ADMIN: it changes network links, nftables rules or sysctls";
+        return action is StartVmProcess { HandOver: null or [] } || host.Can.NetAdmin ? null : "needs root or CAP_NET_ADMIN: it changes network links, nftables rules or sysctls";
     }
 
     /// <summary>Throws <see cref="ErrorId"/> naming the first change of <paramref name="plan"/> this process cannot make.</summary>

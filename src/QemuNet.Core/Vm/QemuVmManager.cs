@@ -164,7 +164,7 @@ public sealed partial class QemuVmManager
         IReadOnlyList<string> arguments, CancellationToken ct)
     {
         var links = new Dictionary<string, LinkState?>(StringComparer.Ordinal);
-        foreach (var tap in ModuleTaps(spec))
+        foreach (var tap in ModuleTaps(spec).Concat(spec.Backends().OfType<QemuTapNet>().Where(t => t.ModuleOpens)))
         {
             links[tap.IfName!] = await HostLinks.GetAsync(host, tap.IfName!, ct).ConfigureAwait(false);
         }
@@ -202,7 +202,7 @@ public sealed partial class QemuVmManager
                     earlier is null ? new DeleteFile(paths.RecordFile) : new WriteFile(paths.RecordFile, earlier, Summary: "the earlier record"))),
             .. taps,
             new($"VM '{spec.Name}'", "Start QEMU",
-                new HostChange(new StartVmProcess(spec.Name, qemuPath, arguments, paths.PidFile),
+                new HostChange(new StartVmProcess(spec.Name, qemuPath, arguments, paths.PidFile, HandOvers(spec, links, networkNamespace)),
                     [new StopVmProcess(spec.Name, paths.PidFile, paths.QmpSocket, Graceful: false, TimeoutSec: 0),
                      new DeleteFile(paths.PidFile), new DeleteFile(paths.QmpSocket), .. earlier is null ? new HostAction[] { new DeleteFile(paths.ConsoleLog) } : []])),
         ];
@@ -413,6 +413,25 @@ public sealed partial class QemuVmManager
     }
 
     public static string TapAlias(string vm) => TapAliasPrefix + vm;
+
+    /// <summary>The TAPs the module opens and hands to QEMU (-Fd with -Bridge); a link of that name must not exist yet.</summary>
+    private static IReadOnlyList<TapHandOver> HandOvers(QemuLaunchSpec spec, IReadOnlyDictionary<string, LinkState?> links, string? networkNamespace)
+    {
+        var handOvers = new List<TapHandOver>();
+        foreach (var tap in spec.Backends().OfType<QemuTapNet>().Where(t => t.ModuleOpens))
+        {
+            if (links.GetValueOrDefault(tap.IfName!) is not null)
+            {
+                throw new QemuNetException("TapNameInUse", QemuNetErrorCategory.ResourceExists, tap.IfName,
+                    $"A link named {tap.IfName} already exists{(networkNamespace is null ? string.Empty : $" in namespace {networkNamespace}")}; a TAP handed over by descriptor is made new.",
+                    "Choose another -IfName, or leave it out for a derived one.");
+            }
+
+            handOvers.Add(new TapHandOver(tap.IfName!, tap.Bridge!, tap.Queues ?? 1, tap.VnetHdr ?? true, tap.Fd!.Value, tap.Vhost == QemuVhostMode.On));
+        }
+
+        return handOvers;
+    }
 
     /// <summary>The TAPs the module makes and attaches itself (not those of QEMU, a script or the helper).</summary>
     private static IEnumerable<QemuTapNet> ModuleTaps(QemuLaunchSpec spec) => spec.Backends().OfType<QemuTapNet>().Where(t => t.ModuleAttaches);
