@@ -20,13 +20,17 @@ BeforeAll {
         $hub = $null; $owner = $null
         foreach ($line in $Text -split "`r?`n") {
             if ($line -match '^hub (\d+)$') { $hub = [int]$Matches[1]; $owner = $null; continue }
-            if ($line -match '^(?<port> \\ (?<portid>[^:]+): )?(?<name>[^: ]+): index=\d+,type=(?<type>[^,]+),?(?<rest>.*)$') {
-                $indented = $line.StartsWith(' \ ')
+            if ($line -match '^(?<indent> \\ )?((?<portid>[^: ]+): )?(?<name>[^: ]+): index=\d+,type=(?<type>[^,]+),?(?<rest>.*)$') {
+                # Taken before anything else can overwrite $Matches.
+                $indented = [bool]$Matches.indent
+                $portId = $Matches.portid
+                $name = $Matches.name
+                $type = $Matches.type
                 $props = @{}
-                foreach ($kv in ($Matches.rest -split ',' | Where-Object { $_ -match '=' })) { $k, $v = $kv -split '=', 2; $props[$k] = $v }
+                foreach ($kv in ($Matches.rest -split ',')) { if ($kv.Contains('=')) { $k, $v = $kv -split '=', 2; $props[$k] = $v } }
                 $entry = [pscustomobject]@{
-                    Name = $Matches.name; Type = $Matches.type; Model = $props.model; Mac = $props.macaddr
-                    Hub = if ($indented -and $Matches.portid -and $null -ne $hub) { $hub } else { $null }
+                    Name = $name; Type = $type; Model = $props['model']; Mac = $props['macaddr']
+                    Hub = if ($indented -and $portId -and $null -ne $hub) { $hub } else { $null }
                     Peer = $null
                 }
                 if (-not $indented) { $hub = $null; $owner = $entry }
@@ -50,9 +54,10 @@ BeforeAll {
         $network = ConvertFrom-InfoNetwork (Invoke-TestHmp $Vm.QmpSocket 'info network')
         $slots = Get-QemuPciSlots $Vm.QmpSocket
         $because = ($network | Format-Table -AutoSize | Out-String)
-        @($network | Where-Object Type -eq 'nic').Count | Should -Be $Vm.Nics.Count -Because $because
+        # A multiqueue NIC is listed once per queue (index=0, 1…): count NICs by name.
+        @($network | Where-Object Type -eq 'nic' | Select-Object -ExpandProperty Name -Unique).Count | Should -Be $Vm.Nics.Count -Because $because
         foreach ($nic in $Vm.Nics) {
-            $seen = $network | Where-Object { $_.Type -eq 'nic' -and $_.Name -eq $nic.Id }
+            $seen = $network | Where-Object { $_.Type -eq 'nic' -and $_.Name -eq $nic.Id } | Select-Object -First 1
             $seen | Should -Not -BeNullOrEmpty -Because "NIC $($nic.Id) is in the spec`n$because"
             $seen.Model | Should -Be $nic.Device
             $seen.Mac | Should -Be $nic.MacAddress
@@ -66,7 +71,7 @@ BeforeAll {
             }
             else {
                 $seen.Hub | Should -BeNullOrEmpty
-                ($network | Where-Object Name -eq $seen.Peer).Type | Should -Be $kind -Because "NIC $($nic.Id) has a $kind backend`n$because"
+                @($network | Where-Object Name -eq $seen.Peer)[0].Type | Should -Be $kind -Because "NIC $($nic.Id) has a $kind backend`n$because"
             }
         }
         foreach ($backend in $Vm.Spec.HubBackends) {
@@ -146,7 +151,7 @@ Describe 'ConvertFrom-QemuCommandLine: the golden corpus, started on the install
 
     It 'the seed''s line in the seed''s own syntax (-net, no vlan=) starts on the installed QEMU too: ConvertTo-QemuCommandLine -Syntax Legacy' {
         $spec = ConvertFrom-QemuCommandLine (Expand-Line '-m 256 -net nic,model=virtio,macaddr=52:54:00:00:20:01 -net user,hostfwd=tcp:127.0.0.1:{port}-:80')
-        $legacy = @($spec | ConvertTo-QemuCommandLine -Syntax Legacy -AsArray)
+        $legacy = @($spec | ConvertTo-QemuCommandLine -Syntax Legacy -QemuPath qemu-system-x86_64 -AsArray)
         $legacy | Should -Contain 'nic,macaddr=52:54:00:00:20:01,model=virtio'
         $pidFile = Join-Path $work 'legacy.pid'
         $qmp = Join-Path $work 'legacy.qmp'

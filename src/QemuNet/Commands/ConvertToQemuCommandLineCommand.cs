@@ -83,7 +83,9 @@ public sealed class ConvertToQemuCommandLineCommand : QemuCmdlet
         var version = QemuVersion;
         if (version is null && (Syntax == QemuCommandLineSyntax.Auto || QemuPath is not null))
         {
-            var qemu = Invoke(() => QemuBinary.Resolve(QemuPath is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(QemuPath)));
+            // A bare name is looked up on PATH, as a shell would; a path is taken relative to the current location.
+            var qemu = Invoke(() => QemuBinary.Resolve(QemuPath is null || !QemuPath.Contains('/', StringComparison.Ordinal) ? QemuPath
+                : SessionState.Path.GetUnresolvedProviderPathFromPSPath(QemuPath)));
             version = Run(ct => QemuBinary.GetVersionAsync(Runner, qemu, ct));
         }
 
