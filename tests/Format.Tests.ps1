@@ -75,6 +75,15 @@ BeforeAll {
         )
         $samples['QemuNet.Core.Model.QemuUserNet'] = $userNets
 
+        $samples['QemuNet.Core.Model.QemuSocketNet'] = @(
+            New-QemuSocketNet -Id socket-format-net0 -Udp 203.0.113.254:65535 -LocalAddress 198.51.100.254:65534 -Hub 65535
+            New-QemuSocketNet -Mcast 239.255.255.250:65535 -LocalAddress 198.51.100.254
+        )
+        $samples['QemuNet.Core.Model.QemuLaunchSpec'] = @(
+            ConvertFrom-QemuCommandLine -Name $names.Vm16 "-m 1048576 -smp 255 -kernel /boot/vmlinuz-of-the-format-test -drive file=/var/lib/images/format-test-disk.qcow2,if=virtio -boot order=cn -net nic,vlan=3,model=virtio-net-pci-non-transitional -net nic,vlan=3 -net user,vlan=3,hostfwd=tcp::8080-:80 -net socket,vlan=3,listen=:65535"
+            ConvertFrom-QemuCommandLine -Name $names.Vm32 '-net none'
+        )
+
         $nics = @(
             $taps[0] | New-QemuNic -Model virtio-net-pci-non-transitional -MacAddress 52:54:00:12:34:56 -Id nic-format-0 -PciAddress 1f.7 -Vectors 10 -BootIndex 1000
             $userNets[1] | New-QemuNic -Model e1000
