@@ -118,6 +118,41 @@ try {
         $result.Nics | Should -Be @('nic0')
     }
 
+    It 'converts an old -net command line and starts it: two NICs on vlan 0 lease from one user network (no root)' -Skip:(-not (Test-Path (Join-Path $GuestDir 'initrd.img'))) {
+        $line = "qemu-kvm -m 256 -kernel '$(Join-Path $GuestDir 'vmlinuz')' -initrd '$(Join-Path $GuestDir 'initrd.img')' -append '$GuestAppend qn_hold=120' " +
+            '-net nic,vlan=0,model=e1000 -net nic,vlan=0,model=virtio -net user,vlan=0,hostfwd=tcp:127.0.0.1:18402-:80'
+        $script = @"
+`$ErrorActionPreference = 'Stop'
+Import-Module '$ModuleManifest'
+`$env:QEMUNET_STATE_DIR = '$state'
+`$result = [ordered]@{ Uid = (& id -u); Error = `$null }
+try {
+    `$vm = ConvertFrom-QemuCommandLine "$($line -replace '"', '`"')" | Start-QemuVm -Name nrcl -Accelerator Tcg
+    `$deadline = [datetime]::UtcNow.AddSeconds(90)
+    do {
+        Start-Sleep -Milliseconds 300
+        `$leases = @(Get-Content `$vm.ConsoleLog | Where-Object { `$_ -like 'QEMUNET-LEASE *' })
+    } until (`$leases.Count -ge 2 -or [datetime]::UtcNow -gt `$deadline)
+    `$result.Leases = `$leases
+    `$result.Users = @(`$vm.Arguments | Where-Object { `$_ -like 'user,*' }).Count
+} catch {
+    `$result.Error = "`$_ [`$(`$_.FullyQualifiedErrorId)]"
+} finally {
+    Get-QemuVm | Remove-QemuVm -Force -Confirm:`$false
+}
+`$result | ConvertTo-Json -Compress
+"@
+        $pwshDll = [Environment]::GetCommandLineArgs()[0]
+        $invocation = if ($pwshDll -like '*.dll') { @((Get-Process -Id $PID).Path, $pwshDll) } else { @($pwshDll) }
+        $out = & unshare --user --net @invocation -NoProfile -NonInteractive -Command $script 2>&1 | Out-String
+        $result = ($out -split "`n" | Where-Object { $_.StartsWith('{') } | Select-Object -Last 1) | ConvertFrom-Json
+        $result | Should -Not -BeNullOrEmpty -Because $out
+        $result.Error | Should -BeNullOrEmpty
+        $result.Uid | Should -Not -Be '0'
+        $result.Users | Should -Be 1 -Because 'one user network serves both NICs through the hub'
+        ($result.Leases -replace '.* ip=(\S+) .*', '$1' | Sort-Object) | Should -Be @('10.0.2.15', '10.0.2.16')
+    }
+
     It 'build.ps1 finds the root tools in sbin, so it does not call installed packages missing' {
         # It warned "Missing system packages: dnsmasq-base, nftables" to a user whose PATH lacks /usr/sbin.
         $script = Join-Path $RepoRoot 'build.ps1'
