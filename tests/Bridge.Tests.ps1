@@ -207,6 +207,24 @@ Describe 'Bridges with an uplink, TAPs, ifup scripts and the bridge helper' -Ski
         & ip -n $hostNs -br link | Out-String | Should -Be $linksBefore -Because 'the TAP goes with the guest'
     }
 
+    It 'a guest whose QEMU runs as nobody (-RunAs), on a TAP the module opened and handed over (-Fd), gets its LAN lease with two queue pairs' {
+        $linksBefore = & ip -n $hostNs -br link | Out-String
+        $vm = Get-QemuBridge -Name br0 -NetworkNamespace $hostNs | New-QemuTap -Fd 10 -Queues 2 | New-QemuNic -Model virtio |
+            Start-QemuVm -Name fdguest -Kernel $kernel -Initrd $initrd -Accelerator Tcg -Append $fetchLan -CpuCount 2 -RunAs nobody
+        $tap = $vm.Nics[0].Backend.IfName
+        $vm.Arguments | Should -Contain 'tap,id=net0,fds=10:11,vhost=off' -Because 'no /dev/vhost-net here, so no vhostfds'
+        $vm.Arguments[-2..-1] | Should -Be @('-runas', 'nobody')
+        $vm.CreatedTaps | Should -BeNullOrEmpty -Because 'the TAP is QEMU''s descriptor, not a link the module must delete'
+        (& ps -o user= -p $vm.Pid).Trim() | Should -Be 'nobody'
+        @(Get-ChildItem "/proc/$($vm.Pid)/fd" | Where-Object { $_.Name -in '10', '11' } | ForEach-Object LinkTarget) | Should -Be @('/dev/net/tun', '/dev/net/tun')
+        (& ip -n $hostNs -d link show dev $tap | Out-String) | Should -Match 'tun type tap pi off vnet_hdr on multi_queue .*persist off'
+        $nic = Wait-GuestConsole $vm | Where-Object { $_ -like 'QEMUNET-NIC *' } | ForEach-Object { ConvertFrom-GuestLine $_ }
+        $nic.queues | Should -Be '2'
+        Assert-GuestOnLan $vm
+        $vm | Stop-QemuVm -Confirm:$false
+        & ip -n $hostNs -br link | Out-String | Should -Be $linksBefore -Because 'the TAP lived as long as QEMU held it'
+    }
+
     It 'reports a guest that powered itself off without touching its TAP; Stop-QemuVm removes the TAP' {
         $linksBefore = & ip -n $hostNs -br link | Out-String
         $vm = New-QemuTap -Bridge br0 -NetworkNamespace $hostNs | Start-QemuVm -Name shortlived -Kernel $kernel -Initrd $initrd -Accelerator Tcg -Append "$GuestAppend qn_hold=1"

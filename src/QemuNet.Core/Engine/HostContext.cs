@@ -171,7 +171,9 @@ public sealed class HostContext
 
     private async Task StartVmAsync(StartVmProcess start, CancellationToken cancellationToken)
     {
-        var result = await RunAsync(start.Program, start.Arguments, cancellationToken, throwOnFailure: false).ConfigureAwait(false);
+        var result = start.HandOver is { Count: > 0 } handOver
+            ? await StartWithTapsAsync(start, handOver, cancellationToken).ConfigureAwait(false)
+            : await RunAsync(start.Program, start.Arguments, cancellationToken, throwOnFailure: false).ConfigureAwait(false);
         if (!result.Succeeded)
         {
             var message = result.StandardError.Trim();
@@ -185,6 +187,37 @@ public sealed class HostContext
             throw new QemuNetException("QemuPidFileMissing", QemuNetErrorCategory.InvalidResult, start.PidFile,
                 $"QEMU reported a start of VM '{start.Vm}' but no QEMU runs with the pid file {start.PidFile}.",
                 "Read the VM's console log; check that the state directory is writable, then run Start-QemuVm again.");
+        }
+    }
+
+    /// <summary>
+    /// Opens the TAPs QEMU gets by descriptor, puts them on their bridges and starts QEMU with them at their numbers.
+    /// Ours close afterwards, whatever happened: QEMU then holds the only ones, and a TAP it never got is gone.
+    /// </summary>
+    private async Task<ProcessResult> StartWithTapsAsync(StartVmProcess start, IReadOnlyList<TapHandOver> handOver, CancellationToken cancellationToken)
+    {
+        var handles = new List<(System.Runtime.InteropServices.SafeHandle Handle, int Target)>();
+        try
+        {
+            foreach (var tap in handOver)
+            {
+                handles.AddRange(TunDevice.Open(tap.IfName, ExecNamespace, tap.Queues, tap.VnetHdr).Select((h, k) => ((System.Runtime.InteropServices.SafeHandle)h, tap.FirstFd + k)));
+                if (tap.Vhost)
+                {
+                    handles.AddRange(TunDevice.OpenVhost(tap.Queues).Select((h, k) => ((System.Runtime.InteropServices.SafeHandle)h, tap.FirstFd + tap.Queues + k)));
+                }
+
+                await RunAsync("ip", ["link", "set", "dev", tap.IfName, "master", tap.Bridge], cancellationToken).ConfigureAwait(false);
+                await RunAsync("ip", ["link", "set", "dev", tap.IfName, "up"], cancellationToken).ConfigureAwait(false);
+            }
+
+            var (file, arguments) = Wrap(start.Program, start.Arguments);
+            Log($"{CommandLine.Format(file, arguments)} (with descriptors {string.Join(", ", handles.Select(h => h.Target))})");
+            return await FdSpawner.RunAsync(file, arguments, handles, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            handles.ForEach(h => h.Handle.Dispose());
         }
     }
 
