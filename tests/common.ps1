@@ -12,6 +12,8 @@ Import-Module $ModuleManifest -Force
 
 $script:IsRoot = (& id -u) -eq '0'
 $script:GuestDir = if ($env:QEMUNET_TEST_GUEST) { $env:QEMUNET_TEST_GUEST } else { Join-Path $RepoRoot 'output/guest' }
+# QEMU's capabilities are cached on disk per binary; the tests keep that cache out of the user's home.
+if (-not $env:QEMUNET_CACHE_DIR) { $env:QEMUNET_CACHE_DIR = Join-Path ([IO.Path]::GetTempPath()) "qemunet-test-cache-$(& id -u)" }
 # Parameters the test guest understands: see tests/guest/init.
 $script:GuestAppend = 'console=ttyS0 quiet panic=-1'
 

@@ -18,7 +18,7 @@ public sealed class NicModelCompleter : IArgumentCompleter
         {
             var qemu = QemuBinary.Resolve(fakeBoundParameters["QemuPath"] as string);
             using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            foreach (var model in QemuBinary.GetNicModelsAsync(new CliProcessRunner(), qemu, cts.Token).GetAwaiter().GetResult())
+            foreach (var model in QemuCapabilities.ProbeAsync(new CliProcessRunner(), qemu, cts.Token).GetAwaiter().GetResult().NicModels)
             {
                 names.Add(model.Name);
                 names.Add(model.Device);

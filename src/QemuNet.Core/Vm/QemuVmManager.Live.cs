@@ -464,7 +464,7 @@ public sealed partial class QemuVmManager
     private async Task<(QemuNic Nic, IReadOnlyList<HostStep> TapSteps, IReadOnlyList<string> Created)> ResolveHotPlugAsync(QemuVm vm, IReadOnlyList<QemuNic> nics,
         QemuNic nic, HostContext host, CancellationToken ct)
     {
-        var models = await QemuBinary.GetNicModelsAsync(_runner, vm.QemuPath, ct).ConfigureAwait(false);
+        var models = (await QemuCapabilities.ProbeAsync(_runner, vm.QemuPath, ct).ConfigureAwait(false)).NicModels;
         if (models.FirstOrDefault(m => m.Device == nic.Device) is { Bus: { } bus } && !bus.Equals("PCI", StringComparison.OrdinalIgnoreCase))
         {
             throw new QemuNetException("VmNicNotHotpluggable", QemuNetErrorCategory.InvalidOperation, nic.Model,

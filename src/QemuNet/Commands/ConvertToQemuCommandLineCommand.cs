@@ -86,7 +86,7 @@ public sealed class ConvertToQemuCommandLineCommand : QemuCmdlet
             // A bare name is looked up on PATH, as a shell would; a path is taken relative to the current location.
             var qemu = Invoke(() => QemuBinary.Resolve(QemuPath is null || !QemuPath.Contains('/', StringComparison.Ordinal) ? QemuPath
                 : SessionState.Path.GetUnresolvedProviderPathFromPSPath(QemuPath)));
-            version = Run(ct => QemuBinary.GetVersionAsync(Runner, qemu, ct));
+            version = Run(ct => QemuCapabilities.ProbeAsync(Runner, qemu, ct)).Version;
         }
 
         var syntax = QemuArgvRenderer.ChooseSyntax(Syntax, version);

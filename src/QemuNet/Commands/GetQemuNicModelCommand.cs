@@ -20,7 +20,7 @@ public sealed class GetQemuNicModelCommand : QemuCmdlet
     protected override void EndProcessing()
     {
         var qemu = Invoke(() => QemuBinary.Resolve(QemuPath is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(QemuPath)));
-        var models = Run(ct => QemuBinary.GetNicModelsAsync(Runner, qemu, ct));
+        var models = Run(ct => QemuCapabilities.ProbeAsync(Runner, qemu, ct)).NicModels;
         foreach (var name in Name ?? [])
         {
             var pattern = new WildcardPattern(name, WildcardOptions.IgnoreCase);

@@ -69,7 +69,7 @@ public sealed class NewQemuNicCommand : QemuCmdlet
             var qemu = QemuBinary.Resolve(null);
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(CancelToken);
             cts.CancelAfter(TimeSpan.FromSeconds(10));
-            return QemuBinary.GetNicModelsAsync(Runner, qemu, cts.Token).GetAwaiter().GetResult().Select(m => m.Device).ToArray();
+            return QemuCapabilities.ProbeAsync(Runner, qemu, cts.Token).GetAwaiter().GetResult().NicModels.Select(m => m.Device).ToArray();
         }
         catch (QemuNetException)
         {

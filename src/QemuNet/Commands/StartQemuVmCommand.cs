@@ -235,8 +235,15 @@ public sealed class StartQemuVmCommand : QemuCmdlet
         }
 
         Invoke(() => { QemuLaunchChecks.CheckRunAs(spec); return 0; });
-        var supported = Run(ct => QemuBinary.GetNicModelsAsync(Runner, qemu, ct));
+        var capabilities = Run(ct => QemuCapabilities.ProbeAsync(Runner, qemu, ct));
+        var supported = capabilities.NicModels;
         Invoke(() => { QemuLaunchChecks.CheckModels(spec, supported, qemu); return 0; });
+        if (spec.RunAs is not null && capabilities.RunAsOption == QemuRunAsOption.None)
+        {
+            Invoke<int>(() => throw new QemuNetException("VmRunAsNotSupported", QemuNetErrorCategory.NotInstalled, qemu,
+                $"{qemu} ({capabilities.VersionText}) has neither -runas nor -run-with, so it cannot drop to user '{spec.RunAs}'.",
+                "Leave -RunAs out, or give -QemuPath a QEMU that has -runas (before 9.1) or -run-with (9.1 on)."));
+        }
 
         foreach (var warning in QemuLaunchChecks.QueueWarnings(spec.Nics, spec.CpuCount))
         {
@@ -251,7 +258,7 @@ public sealed class StartQemuVmCommand : QemuCmdlet
         var paths = new QemuVmPaths(manager.StateDirectory, spec.Name);
         Invoke(() => { QemuLaunchChecks.CheckPaths(paths); return 0; });
         Run(async ct => { await manager.CheckStartAsync(spec, netns, ct).ConfigureAwait(false); return 0; });
-        var arguments = QemuArgvRenderer.Render(spec, accelerator, paths);
+        var arguments = QemuArgvRenderer.Render(spec, accelerator, paths, runWith: capabilities.RunAsOption == QemuRunAsOption.RunWith);
         var waiter = WaitForConsole is not null || WaitForLease
             ? Invoke(() => ReadinessWaiter.Create(spec, WaitForConsole, WaitForLease ? new NatManager(new HostContext(Runner, netns), StateDirectory.Open()) : null))
             : null;
