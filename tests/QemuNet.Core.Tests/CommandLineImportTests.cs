@@ -75,6 +75,6 @@ public class CommandLineImportTests
     {
         var ex = Assert.Throws<QemuNetException>(() => Import(argv));
         Assert.Equal(errorId, ex.ErrorId);
-        Assert.StartsWith("argument ", ex.Message, StringComparison.Ordinal);
+        Assert.StartsWith("At argument ", ex.Message, StringComparison.Ordinal);
     }
 }

@@ -206,7 +206,7 @@ public static class QemuCommandLineImporter
             if (id is not null && !_deviceIds.Add(id))
             {
                 throw new QemuNetException("CommandLineIdDuplicate", QemuNetErrorCategory.InvalidArgument, id,
-                    $"{option.Where} ('{option}'): the NIC id '{id}' is given twice.", "Give each NIC its own id= (or name=).");
+                    $"At {option.Where} ('{option}'): the NIC id '{id}' is given twice.", "Give each NIC its own id= (or name=).");
             }
 
             var nic = At(option, model, () => QemuNic.Create(model, pairs.First(macKey), id, Slot(option, pairs.First("addr")),
@@ -221,7 +221,7 @@ public static class QemuCommandLineImporter
             if (id is not null && _netdevs.Any(n => n.Id == id))
             {
                 throw new QemuNetException("CommandLineIdDuplicate", QemuNetErrorCategory.InvalidArgument, id,
-                    $"{option.Where} ('{option}'): the backend id '{id}' is given twice.", "Give each backend its own id= (or name=).");
+                    $"At {option.Where} ('{option}'): the backend id '{id}' is given twice.", "Give each backend its own id= (or name=).");
             }
 
             if (type == "hubport")
@@ -343,7 +343,7 @@ public static class QemuCommandLineImporter
                 {
                     var target = _netdevs.FirstOrDefault(n => n.Id == netdevId)
                         ?? throw new QemuNetException("CommandLineNetdevUnknown", QemuNetErrorCategory.InvalidArgument, netdevId,
-                            $"{entry.Option.Where} ('{entry.Option}'): no -netdev has id={netdevId}.", "Add the -netdev with that id, or correct netdev=.");
+                            $"At {entry.Option.Where} ('{entry.Option}'): no -netdev has id={netdevId}.", "Add the -netdev with that id, or correct netdev=.");
                     if (target.HubId is { } hubId)
                     {
                         Claim(used, target, entry.Option);
@@ -409,7 +409,7 @@ public static class QemuCommandLineImporter
             if (!used.Add(netdev.Id))
             {
                 throw new QemuNetException("CommandLineNetdevShared", QemuNetErrorCategory.InvalidArgument, netdev.Id,
-                    $"{by.Where} ('{by}'): the backend '{netdev.Id}' is already used by another NIC or hub port; QEMU connects a netdev to one peer.",
+                    $"At {by.Where} ('{by}'): the backend '{netdev.Id}' is already used by another NIC or hub port; QEMU connects a netdev to one peer.",
                     "Give each NIC its own backend, or put them on a hub (-netdev hubport).");
             }
         }
@@ -419,14 +419,14 @@ public static class QemuCommandLineImporter
             if (OtherNetTypes.Contains(type, StringComparer.Ordinal))
             {
                 throw new QemuNetException("CommandLineNetTypeUnsupported", QemuNetErrorCategory.InvalidArgument, type,
-                    $"{option.Where} ('{option}'): QemuNet does not model '{type}' networking.",
+                    $"At {option.Where} ('{option}'): QemuNet does not model '{type}' networking.",
                     "Use user, tap, bridge or socket networking, or start this guest without QemuNet.");
             }
 
             if (!KnownNetTypes.Contains(type, StringComparer.Ordinal))
             {
                 throw new QemuNetException("CommandLineNetTypeUnknown", QemuNetErrorCategory.InvalidArgument, type,
-                    $"{option.Where} ('{option}'): '{type}' is not a QEMU network type (nic, user, tap, bridge, socket, hubport, none).",
+                    $"At {option.Where} ('{option}'): '{type}' is not a QEMU network type (nic, user, tap, bridge, socket, hubport, none).",
                     "Correct the type after -net, -netdev or -nic.");
             }
         }
@@ -514,7 +514,7 @@ public static class QemuCommandLineImporter
                 : throw Malformed(option, $"{key}={value}", $"{key}= takes a whole number.");
 
         private static QemuNetException Malformed(QemuCliOption option, string token, string why) =>
-            new("CommandLineOptionInvalid", QemuNetErrorCategory.InvalidArgument, token, $"{option.Where} ('{option}'): {why}",
+            new("CommandLineOptionInvalid", QemuNetErrorCategory.InvalidArgument, token, $"At {option.Where} ('{option}'): {why}",
                 "Correct that option of the command line.");
 
         /// <summary>The model's own checks, their ids kept, told where in the line the value was.</summary>
@@ -524,9 +524,9 @@ public static class QemuCommandLineImporter
             {
                 return make();
             }
-            catch (QemuNetException ex) when (!ex.Message.StartsWith(option.Where, StringComparison.Ordinal))
+            catch (QemuNetException ex) when (!ex.Message.StartsWith("At " + option.Where, StringComparison.Ordinal))
             {
-                throw new QemuNetException(ex.ErrorId, ex.Category, ex.Target ?? token, $"{option.Where} ('{option}'): {ex.Message}", ex.RecommendedAction, ex);
+                throw new QemuNetException(ex.ErrorId, ex.Category, ex.Target ?? token, $"At {option.Where} ('{option}'): {ex.Message}", ex.RecommendedAction, ex);
             }
         }
     }
