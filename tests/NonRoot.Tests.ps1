@@ -24,6 +24,42 @@ Describe 'A user who is not root' -Skip:([bool]$skip) {
             }
         }
 
+        # Runs $Body in a child pwsh under `unshare --user --net` (this user, no capabilities, its own network
+        # namespace), the guest's bits on hand; returns the $result it filled, checked to come from a user who is not root.
+        function Invoke-InUserNamespace([string]$Body) {
+            $script = @"
+`$ErrorActionPreference = 'Stop'
+Import-Module '$ModuleManifest'
+`$env:QEMUNET_STATE_DIR = '$state'
+function Wait-Line([string]`$VmName, [string]`$Pattern) {
+    `$deadline = [datetime]::UtcNow.AddSeconds(90)
+    while ([datetime]::UtcNow -lt `$deadline) {
+        `$hit = @(Get-Content (Get-QemuVm -Name `$VmName).ConsoleLog | Where-Object { `$_ -match `$Pattern })
+        if (`$hit) { return `$hit[0] }
+        Start-Sleep -Milliseconds 200
+    }
+    return 'timeout: ' + `$Pattern
+}
+`$result = [ordered]@{ Uid = (& id -u); Error = `$null }
+try {
+$Body
+} catch {
+    `$result.Error = "`$_ [`$(`$_.FullyQualifiedErrorId)]"
+} finally {
+    Get-QemuVm | Remove-QemuVm -Force -Confirm:`$false
+}
+`$result | ConvertTo-Json -Compress
+"@
+            $pwshDll = [Environment]::GetCommandLineArgs()[0]
+            $invocation = if ($pwshDll -like '*.dll') { @((Get-Process -Id $PID).Path, $pwshDll) } else { @($pwshDll) }
+            $out = & unshare --user --net @invocation -NoProfile -NonInteractive -Command $script 2>&1 | Out-String
+            $result = ($out -split "`n" | Where-Object { $_.StartsWith('{') } | Select-Object -Last 1) | ConvertFrom-Json
+            $result | Should -Not -BeNullOrEmpty -Because $out
+            $result.Error | Should -BeNullOrEmpty
+            $result.Uid | Should -Not -Be '0'
+            return $result
+        }
+
         function Assert-HostUnchanged($Before) {
             $after = Get-HostSnapshot
             foreach ($p in 'Links', 'Books', 'Acl') { $after.$p | Should -Be $Before.$p -Because "$p must be as it was" }
@@ -70,47 +106,20 @@ Describe 'A user who is not root' -Skip:([bool]$skip) {
         # Was refused with HostChangeNeedsRoot: the privilege check took QMP actions for link changes. The guest runs
         # under `unshare --user --net`, as this user (no capabilities), so its forwards bind nothing of the machine's.
         $guest = "-Kernel '$(Join-Path $GuestDir 'vmlinuz')' -Initrd '$(Join-Path $GuestDir 'initrd.img')' -Accelerator Tcg -Memory 256"
-        $script = @"
-`$ErrorActionPreference = 'Stop'
-Import-Module '$ModuleManifest'
-`$env:QEMUNET_STATE_DIR = '$state'
-function Wait-Line([string]`$Pattern) {
-    `$deadline = [datetime]::UtcNow.AddSeconds(90)
-    while ([datetime]::UtcNow -lt `$deadline) {
-        `$hit = @(Get-Content (Get-QemuVm -Name nr).ConsoleLog | Where-Object { `$_ -match `$Pattern })
-        if (`$hit) { return `$hit[0] }
-        Start-Sleep -Milliseconds 200
-    }
-    return 'timeout: ' + `$Pattern
-}
-`$result = [ordered]@{ Uid = (& id -u); Error = `$null }
-try {
+        $result = Invoke-InUserNamespace @"
     `$null = New-QemuUserNet | New-QemuNic -Model virtio | Start-QemuVm -Name nr $guest -Append '$GuestAppend qn_hold=300'
-    `$null = Wait-Line '^QEMUNET-READY'
+    `$null = Wait-Line nr '^QEMUNET-READY'
     `$null = Add-QemuVmHostForward -VmName nr -HostForward 'tcp:0.0.0.0:18401-:80' -Confirm:`$false
     `$result.Forward = @(Get-QemuVmHostForward -VmName nr | ForEach-Object { "`$(`$_.Forward) `$(`$_.Active)" })
     `$nic = New-QemuUserNet -Subnet 198.51.100.0/24 | New-QemuNic -Model virtio | Add-QemuVmNic -VmName nr -Confirm:`$false
-    `$result.Added = Wait-Line "^QEMUNET-NIC-ADDED .*mac=`$(`$nic.MacAddress)"
-    `$result.Lease = Wait-Line '^QEMUNET-LEASE name=eth1 '
+    `$result.Added = Wait-Line nr "^QEMUNET-NIC-ADDED .*mac=`$(`$nic.MacAddress)"
+    `$result.Lease = Wait-Line nr '^QEMUNET-LEASE name=eth1 '
     Set-QemuVmNic -VmName nr -Id nic0 -LinkState Down -Confirm:`$false
-    `$result.Carrier = Wait-Line '^QEMUNET-CARRIER name=eth0 carrier=0'
+    `$result.Carrier = Wait-Line nr '^QEMUNET-CARRIER name=eth0 carrier=0'
     Remove-QemuVmNic -VmName nr -Id `$nic.Id -Confirm:`$false
-    `$result.Gone = Wait-Line '^QEMUNET-NIC-GONE name=eth1'
+    `$result.Gone = Wait-Line nr '^QEMUNET-NIC-GONE name=eth1'
     `$result.Nics = @((Get-QemuVmNic -VmName nr).Id)
-} catch {
-    `$result.Error = "`$_ [`$(`$_.FullyQualifiedErrorId)]"
-} finally {
-    Get-QemuVm | Remove-QemuVm -Force -Confirm:`$false
-}
-`$result | ConvertTo-Json -Compress
 "@
-        $pwshDll = [Environment]::GetCommandLineArgs()[0]
-        $invocation = if ($pwshDll -like '*.dll') { @((Get-Process -Id $PID).Path, $pwshDll) } else { @($pwshDll) }
-        $out = & unshare --user --net @invocation -NoProfile -NonInteractive -Command $script 2>&1 | Out-String
-        $result = ($out -split "`n" | Where-Object { $_.StartsWith('{') } | Select-Object -Last 1) | ConvertFrom-Json
-        $result | Should -Not -BeNullOrEmpty -Because $out
-        $result.Error | Should -BeNullOrEmpty
-        $result.Uid | Should -Not -Be '0'
         $result.Forward | Should -Contain 'tcp:0.0.0.0:18401-:80 True'
         $result.Lease | Should -Match 'ip=198\.51\.100\.15 '
         $result.Carrier | Should -Match 'carrier=0$'
@@ -121,12 +130,7 @@ try {
     It 'converts an old -net command line and starts it: two NICs on vlan 0 lease from one user network (no root)' -Skip:(-not (Test-Path (Join-Path $GuestDir 'initrd.img'))) {
         $line = "qemu-kvm -m 256 -kernel '$(Join-Path $GuestDir 'vmlinuz')' -initrd '$(Join-Path $GuestDir 'initrd.img')' -append '$GuestAppend qn_hold=120' " +
             '-net nic,vlan=0,model=e1000 -net nic,vlan=0,model=virtio -net user,vlan=0,hostfwd=tcp:127.0.0.1:18402-:80'
-        $script = @"
-`$ErrorActionPreference = 'Stop'
-Import-Module '$ModuleManifest'
-`$env:QEMUNET_STATE_DIR = '$state'
-`$result = [ordered]@{ Uid = (& id -u); Error = `$null }
-try {
+        $result = Invoke-InUserNamespace @"
     `$vm = ConvertFrom-QemuCommandLine "$($line -replace '"', '`"')" | Start-QemuVm -Name nrcl -Accelerator Tcg
     `$deadline = [datetime]::UtcNow.AddSeconds(90)
     do {
@@ -135,20 +139,7 @@ try {
     } until (`$leases.Count -ge 2 -or [datetime]::UtcNow -gt `$deadline)
     `$result.Leases = `$leases
     `$result.Users = @(`$vm.Arguments | Where-Object { `$_ -like 'user,*' }).Count
-} catch {
-    `$result.Error = "`$_ [`$(`$_.FullyQualifiedErrorId)]"
-} finally {
-    Get-QemuVm | Remove-QemuVm -Force -Confirm:`$false
-}
-`$result | ConvertTo-Json -Compress
 "@
-        $pwshDll = [Environment]::GetCommandLineArgs()[0]
-        $invocation = if ($pwshDll -like '*.dll') { @((Get-Process -Id $PID).Path, $pwshDll) } else { @($pwshDll) }
-        $out = & unshare --user --net @invocation -NoProfile -NonInteractive -Command $script 2>&1 | Out-String
-        $result = ($out -split "`n" | Where-Object { $_.StartsWith('{') } | Select-Object -Last 1) | ConvertFrom-Json
-        $result | Should -Not -BeNullOrEmpty -Because $out
-        $result.Error | Should -BeNullOrEmpty
-        $result.Uid | Should -Not -Be '0'
         $result.Users | Should -Be 1 -Because 'one user network serves both NICs through the hub'
         ($result.Leases -replace '.* ip=(\S+) .*', '$1' | Sort-Object) | Should -Be @('10.0.2.15', '10.0.2.16')
     }
