@@ -22,12 +22,13 @@ BeforeAll {
             if ($line -match '^hub (\d+)$') { $hub = [int]$Matches[1]; $owner = $null; continue }
             if ($line -match '^(?<indent> \\ )?((?<portid>[^: ]+): )?(?<name>[^: ]+): index=\d+,type=(?<type>[^,]+),?(?<rest>.*)$') {
                 # Taken before anything else can overwrite $Matches.
-                $indented = [bool]$Matches.indent
-                $portId = $Matches.portid
-                $name = $Matches.name
-                $type = $Matches.type
+                # Strict mode: a group that did not take part is no key at all, so index rather than dot.
+                $indented = [bool]$Matches['indent']
+                $portId = $Matches['portid']
+                $name = $Matches['name']
+                $type = $Matches['type']
                 $props = @{}
-                foreach ($kv in ($Matches.rest -split ',')) { if ($kv.Contains('=')) { $k, $v = $kv -split '=', 2; $props[$k] = $v } }
+                foreach ($kv in ($Matches['rest'] -split ',')) { if ($kv.Contains('=')) { $k, $v = $kv -split '=', 2; $props[$k] = $v } }
                 $entry = [pscustomobject]@{
                     Name = $name; Type = $type; Model = $props['model']; Mac = $props['macaddr']
                     Hub = if ($indented -and $portId -and $null -ne $hub) { $hub } else { $null }
@@ -97,7 +98,13 @@ Describe 'ConvertFrom-QemuCommandLine: the golden corpus, started on the install
             'ifup-nat' = "#!/bin/sh`nip link set `"`$1`" up`nip link set `"`$1`" master qnnat0`n"
             'ifdown-nat' = "#!/bin/sh`nip link set `"`$1`" nomaster`n"
         }
-        $script:fill = @{ kernel = $kernel; initrd = $initrd }
+        $script:fill = @{ kernel = $kernel; initrd = $initrd; helper = '/usr/lib/qemu/qemu-bridge-helper' }
+        # The bridge helper reads /etc/qemu/bridge.conf, a file of the machine: allow the test's bridge, put it back after.
+        $script:aclPath = '/etc/qemu/bridge.conf'
+        $script:aclBefore = if (Test-Path $aclPath) { Get-Content $aclPath -Raw } else { $null }
+        $script:aclDirExisted = Test-Path (Split-Path $aclPath)
+        $null = New-Item -ItemType Directory -Force (Split-Path $aclPath)
+        Set-Content $aclPath "allow qnbr0`n" -NoNewline
         foreach ($name in $scripts.Keys) {
             $path = Join-Path $work "qemu-$name"
             Set-Content -Path $path -Value $scripts[$name] -NoNewline
@@ -121,6 +128,8 @@ Describe 'ConvertFrom-QemuCommandLine: the golden corpus, started on the install
         Remove-TestStateDirectory $state
         Remove-TestNamespace $ns
         Remove-Item $work -Recurse -Force -ErrorAction Ignore
+        if ($null -eq $aclBefore) { Remove-Item $aclPath -ErrorAction Ignore } else { Set-Content $aclPath $aclBefore -NoNewline }
+        if (-not $aclDirExisted) { Remove-Item (Split-Path $aclPath) -Recurse -ErrorAction Ignore }
     }
     AfterEach {
         Get-QemuVm | Remove-QemuVm -Force -Confirm:$false
@@ -140,7 +149,12 @@ Describe 'ConvertFrom-QemuCommandLine: the golden corpus, started on the install
         else {
             Assert-QemuMatchesSpec $vm
         }
-        if ($Tap) {
+        if ($_['Helper']) {
+            $ports = @(& ip -n $ns -j link show master qnbr0 | ConvertFrom-Json)
+            $ports.Count | Should -Be 1 -Because 'the bridge helper made the TAP and put it on the line''s bridge'
+            $ports[0].ifname | Should -BeLike 'tap*'
+        }
+        if ($_['Tap']) {
             foreach ($tap in $vm.Nics.Backend | Where-Object Kind -eq 'Tap') {
                 $link = & ip -n $ns -j link show $tap.IfName | ConvertFrom-Json
                 $link.master | Should -Be ($Line -match 'ifup-nat' ? 'qnnat0' : 'qnbr0') -Because 'the line''s ifup script ran with the TAP QEMU made'

@@ -56,12 +56,24 @@ public class CommandLineImportTests
     }
 
     [Fact]
+    public void SeedTapFdIsADescriptorSomeoneElseOpened()
+    {
+        // fd= makes no TAP and runs no script, so QEMU's default scripts do not apply.
+        var tap = Assert.IsType<QemuTapNet>(Assert.Single(Import("-net", "nic", "-net", "tap,fd=5,sndbuf=0,vhost=off").Spec.Nics).Backend);
+        Assert.Equal((5, (string?)null, (string?)null, 0L, QemuVhostMode.Off), (tap.Fd!.Value, tap.Script, tap.DownScript, tap.SndBuf!.Value, tap.Vhost));
+        Assert.False(tap.ModuleOpens);
+        Assert.Contains("tap,id=net0,fd=5,sndbuf=0,vhost=off", Modern(Import("-net", "nic", "-net", "tap,fd=5,sndbuf=0,vhost=off")), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void NotUnderstoodIsReported()
     {
         var import = Import("-net", "nic", "-net", "user,smb=/srv", "-nographic", "-watchdog", "i6300esb");
         Assert.Contains(import.NotUnderstood, s => s.Contains("smb=/srv", StringComparison.Ordinal));
         Assert.Contains(import.NotUnderstood, s => s.Contains("-watchdog", StringComparison.Ordinal));
         Assert.Contains(import.Superseded, s => s.Contains("-nographic", StringComparison.Ordinal));
+        var bare = Import("-device", "e1000,mac=52:54:00:00:00:09");
+        Assert.Contains(bare.NotUnderstood, s => s.Contains("without netdev=", StringComparison.Ordinal));
     }
 
     [Theory]

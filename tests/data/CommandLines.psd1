@@ -1,5 +1,5 @@
 # The golden corpus of command lines for ConvertFrom-QemuCommandLine (tests/CommandLine.Tests.ps1).
-# Placeholders: {kernel} {initrd} the test guest, {ifup} {ifdown} {ifup-nat} {ifdown-nat} scripts of the test's own
+# Placeholders: {kernel} {initrd} the test guest, {helper} QEMU's bridge helper, {ifup} {ifdown} {ifup-nat} {ifdown-nat} scripts of the test's own
 # (they stand for the seed's /etc/qemu-ifup*), {disk} a scratch raw image, {port} a free TCP port per line.
 # Seed = the line (or option syntax) is the source document's, its "..." filled in with a kernel and memory.
 @{
@@ -14,6 +14,9 @@
         @{ Name = 'seed-nic-options'; Seed = $true; Line = 'qemu-kvm -m 256 -kernel {kernel} -net nic,vlan=0,macaddr=52:54:00:12:34:56,model=virtio,name=nic-a,addr=05,vectors=0 -net user,vlan=0' }
         # Section 4.1: the -net tap options (vlan, name, ifname, script, downscript, sndbuf).
         @{ Name = 'seed-tap-options'; Seed = $true; Tap = $true; Line = 'qemu-kvm -m 256 -kernel {kernel} -net nic,vlan=2,model=rtl8139 -net tap,vlan=2,name=tapnet,ifname=qntap3,script={ifup},downscript={ifdown},sndbuf=1048576' }
+        # Section 4.1: helper= (the bridge helper makes the TAP and puts it on the bridge), and its -net bridge form.
+        @{ Name = 'seed-tap-helper'; Seed = $true; Helper = $true; Line = 'qemu-kvm -m 256 -kernel {kernel} -net nic,model=virtio -net tap,helper={helper},br=qnbr0' }
+        @{ Name = 'net-bridge'; Helper = $true; Line = '-m 256 -net nic,model=e1000 -net bridge,br=qnbr0' }
         # Section 2: each model of the seed's "model=?" list.
         @{ Name = 'model-ne2k_pci'; Line = '-m 256 -net nic,model=ne2k_pci -net user' }
         @{ Name = 'model-i82551'; Line = '-m 256 -net nic,model=i82551 -net user' }

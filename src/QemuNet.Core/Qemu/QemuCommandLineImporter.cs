@@ -48,6 +48,7 @@ public static class QemuCommandLineImporter
         private readonly List<NetdevEntry> _netdevs = [];
         private readonly HashSet<string> _deviceIds = new(StringComparer.Ordinal);
         private bool _noNetwork;
+        private bool _networkGiven;
 
         public List<string> NotUnderstood { get; } = [];
 
@@ -56,6 +57,8 @@ public static class QemuCommandLineImporter
         public QemuLaunchSpec Take(QemuCliOption option, QemuLaunchSpec spec)
         {
             var value = option.Value;
+            // Network options, even ones not carried over, mean the line did not rely on QEMU's default NIC.
+            _networkGiven |= option.Name is "-net" or "-netdev" or "-nic";
             switch (option.Name)
             {
                 case "-name":
@@ -123,7 +126,7 @@ public static class QemuCommandLineImporter
             var pairs = Pairs(option, "type");
             var type = pairs.First("type") ?? throw Malformed(option, option.Value ?? string.Empty, "-net needs a type, e.g. -net nic or -net user.");
             CheckType(option, type);
-            var explicitVlan = pairs.First("vlan") is { } vlanText;
+            var explicitVlan = pairs.First("vlan") is not null;
             var vlan = explicitVlan ? Int(option, "vlan", pairs.First("vlan")!) : 0;
             var id = pairs.First("name") ?? pairs.First("id");
             switch (type)
@@ -189,7 +192,13 @@ public static class QemuCommandLineImporter
                 return spec;
             }
 
-            var netdev = pairs.First("netdev");
+            _networkGiven = true;
+            if (pairs.First("netdev") is not { } netdev)
+            {
+                NotUnderstood.Add($"{option} ({option.Where}): a NIC without netdev= has no backend; QemuNet gives every NIC one");
+                return spec;
+            }
+
             AddNic(option, pairs.Without("netdev").Renamed("driver", "model"), "mac", new Attachment(netdev, null, false));
             return spec;
         }
@@ -296,7 +305,7 @@ public static class QemuCommandLineImporter
                 return spec with { NoNetwork = true };
             }
 
-            if (_nics.Count == 0 && _netdevs.Count == 0)
+            if (_nics.Count == 0 && _netdevs.Count == 0 && !_networkGiven)
             {
                 // QEMU's own default: -net nic -net user (seed, section 1), which is an e1000 on x86 today.
                 Superseded.Add("no network options: QEMU's default NIC, an e1000 on user-mode networking, is given explicitly");
