@@ -52,7 +52,7 @@
         'Send-QemuVmAnnounce'
     )
     FunctionsToExport    = @()
-    AliasesToExport      = @()
+    AliasesToExport      = @('Enable-QemuNetwork', 'Disable-QemuNetwork', 'Get-QemuNetwork')
     VariablesToExport    = @()
     PrivateData          = @{
         PSData = @{

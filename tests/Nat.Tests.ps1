@@ -308,6 +308,86 @@ Describe 'NAT networks in a namespace' -Skip:([bool]$skip) {
     }
 }
 
+Describe 'Routed and isolated networks' -Skip:([bool]$skip) {
+    BeforeAll {
+        $script:state = New-TestStateDirectory
+        $script:hostNs = New-TestNamespace 'qnt-mdh'
+        $script:upNs = New-TestNamespace 'qnt-mdu'
+        $script:www = Join-Path $state 'upstream-www'
+        Add-UpstreamLink -HostNamespace $hostNs -UpstreamNamespace $upNs -WebRoot $www -HostLink qnup0
+        $null = New-Item -ItemType Directory -Path (Join-Path $www 'cgi-bin')
+        Set-Content (Join-Path $www 'cgi-bin/ip') "#!/bin/busybox sh`necho 'Content-type: text/plain'`necho`necho REMOTE=`$REMOTE_ADDR`n" -NoNewline
+        & chmod 755 (Join-Path $www 'cgi-bin/ip')
+        $script:initial = Get-Snapshot
+
+        function Start-ModeGuest([string]$Network, [string]$Name, [string]$Mac, [string]$Extra) {
+            Get-QemuNat -Name $Network -NetworkNamespace $hostNs | New-QemuNic -Model virtio -MacAddress $Mac |
+                Start-QemuVm -Name $Name -Kernel $kernel -Initrd $initrd -Accelerator Tcg -Append "$GuestAppend qn_hold=120 $Extra"
+        }
+
+        function Test-FromUpstream([string]$Address) {
+            # busybox nc listens and connects over IPv4 here; a refused or dropped connection prints nothing.
+            $reply = 'GET / HTTP/1.0', '', '' -join "`r`n" | & ip netns exec $upNs timeout 5 busybox nc $Address 80 2>$null
+            return ($reply | Out-String)
+        }
+    }
+    AfterAll {
+        Get-QemuVm | Remove-QemuVm -Force -Confirm:$false
+        Get-QemuNat -NetworkNamespace $hostNs -ErrorAction Ignore | Disable-QemuNat -Force -Confirm:$false -ErrorAction Continue
+        Remove-TestStateDirectory $state
+        Remove-TestNamespace $hostNs
+        Remove-TestNamespace $upNs
+    }
+
+    It 'routed: upstream reaches the guest at its own address, and upstream sees the guest''s address, not the host''s' {
+        $net = Enable-QemuNetwork -Name rt -Subnet 198.51.100.0/24 -Mode Routed -NetworkNamespace $hostNs -Confirm:$false -WarningVariable said -WarningAction SilentlyContinue
+        $net.Mode | Should -Be 'Routed'
+        "$said" | Should -Match 'routed: .*198\.51\.100\.0/24 to this host'
+        (& ip netns exec $hostNs nft list table inet qemunet_rt | Out-String) | Should -Not -Match 'masquerade'
+        # What the LAN's router would do: send the guests' subnet to this host.
+        & ip -n $upNs route add 198.51.100.0/24 via 203.0.113.1
+        $vm = Start-ModeGuest rt routed 52:54:00:00:51:10 'qn_fetch=http://203.0.113.2/cgi-bin/ip'
+        $lines = Wait-GuestConsole $vm
+        $lease = $lines | Where-Object { $_ -like 'QEMUNET-LEASE *' } | ForEach-Object { ConvertFrom-GuestLine $_ }
+        $lease.ip | Should -Match '^198\.51\.100\.\d+$' -Because ($lines -join "`n")
+        ($lines | Where-Object { $_ -like 'QEMUNET-FETCH *' }) | Should -Match "result=ok body=REMOTE=$([regex]::Escape($lease.ip))$" -Because 'no masquerade'
+        Test-FromUpstream $lease.ip | Should -Match "QEMUNET-HTTP-OK $([regex]::Escape($lease.ip))"
+        $vm | Stop-QemuVm -Confirm:$false
+        & ip -n $upNs route del 198.51.100.0/24 via 203.0.113.1
+        Disable-QemuNetwork -Name rt -NetworkNamespace $hostNs -Confirm:$false
+        Assert-Unchanged $initial
+    }
+
+    It 'isolated: two guests reach each other and the host''s DHCP, nothing beyond the host either way, and forwarding is not touched' {
+        $forwardBefore = (& ip netns exec $hostNs sysctl -n net.ipv4.ip_forward | Out-String).Trim()
+        $net = Enable-QemuNat -Name iso -Subnet 198.18.5.0/24 -Mode Isolated -NetworkNamespace $hostNs -Confirm:$false
+        $net.Mode | Should -Be 'Isolated'
+        (& ip netns exec $hostNs sysctl -n net.ipv4.ip_forward | Out-String).Trim() | Should -Be $forwardBefore
+        Add-QemuNatReservation -Network iso -MacAddress 52:54:00:00:05:10 -IPAddress 198.18.5.10 -NetworkNamespace $hostNs -Confirm:$false
+        Add-QemuNatReservation -Network iso -MacAddress 52:54:00:00:05:11 -IPAddress 198.18.5.11 -NetworkNamespace $hostNs -Confirm:$false
+        $err = Get-Failure { Add-QemuPortForward -Network iso -HostPort 18080 -GuestAddress 198.18.5.10 -GuestPort 80 -NetworkNamespace $hostNs -Confirm:$false -ErrorAction Stop }
+        ($err.FullyQualifiedErrorId -split ',')[0] | Should -Be 'NatForwardIsolated'
+        & ip -n $upNs route add 198.18.5.0/24 via 203.0.113.1
+
+        $b = Start-ModeGuest iso isob 52:54:00:00:05:11 'qn_fetch=http://203.0.113.2/'
+        # The second guest fetches the first's page: it starts once that page is served.
+        $null = Wait-GuestConsole $b -Until 'QEMUNET-HTTP port=80'
+        $a = Start-ModeGuest iso isoa 52:54:00:00:05:10 'qn_ping=203.0.113.2 qn_fetch=http://198.18.5.11/'
+        $linesB = Wait-GuestConsole $b
+        $linesA = Wait-GuestConsole $a
+        ($linesA | Where-Object { $_ -like 'QEMUNET-LEASE *' } | ForEach-Object { ConvertFrom-GuestLine $_ }).ip | Should -Be '198.18.5.10' -Because ($linesA -join "`n")
+        ($linesB | Where-Object { $_ -like 'QEMUNET-LEASE *' } | ForEach-Object { ConvertFrom-GuestLine $_ }).ip | Should -Be '198.18.5.11'
+        ($linesA | Where-Object { $_ -like 'QEMUNET-FETCH *' }) | Should -Match 'result=ok body=QEMUNET-HTTP-OK 198\.18\.5\.11$' -Because 'guest to guest'
+        $linesA | Should -Contain 'QEMUNET-PING target=203.0.113.2 result=fail'
+        ($linesB | Where-Object { $_ -like 'QEMUNET-FETCH *' }) | Should -Match 'result=fail$' -Because 'nothing beyond the host'
+        Test-FromUpstream 198.18.5.10 | Should -Not -Match 'QEMUNET-HTTP-OK' -Because 'nothing from beyond the host reaches in'
+        Get-QemuVm | Stop-QemuVm -TurnOff -Confirm:$false
+        & ip -n $upNs route del 198.18.5.0/24 via 203.0.113.1
+        Disable-QemuNat -Name iso -NetworkNamespace $hostNs -Confirm:$false
+        Assert-Unchanged $initial
+    }
+}
+
 Describe 'Forwarding settings of every interface' -Skip:([bool]$skip) {
     BeforeAll {
         $script:state = New-TestStateDirectory

@@ -33,6 +33,30 @@ public sealed class NatPlanGoldenTests
     [Fact]
     public void DefaultNetwork() => Golden.AssertMatches("nat/default.plan", PlanFresh(Lab()));
 
+    [Theory]
+    [InlineData(QemuNetworkMode.Routed, null)]
+    [InlineData(QemuNetworkMode.Routed, "eth0")]
+    [InlineData(QemuNetworkMode.Isolated, null)]
+    public void EachMode(QemuNetworkMode mode, string? uplink)
+    {
+        // Routed: forwarded both ways with the guests' own addresses, no masquerade; Isolated: no forwarding, no
+        // ip_forward, and the host answers the guests' DHCP and DNS only.
+        var net = QemuNatNetwork.Create("lab", "192.0.2.0/24", null, uplink, null, null, true, true, null, null, mode);
+        var name = $"nat/{mode.ToString().ToLowerInvariant()}{(uplink is null ? string.Empty : "-uplink")}";
+        Golden.AssertMatches(name + ".plan", PlanFresh(net));
+        Golden.AssertMatches(name + ".nft", NftRuleset.Render(net));
+    }
+
+    [Fact]
+    public void AnIsolatedNetworkHasNoUplinkAndNoPortForwards()
+    {
+        Assert.Equal("NatUplinkIsolated", Assert.Throws<QemuNetException>(() =>
+            QemuNatNetwork.Create("lab", "192.0.2.0/24", null, "eth0", null, null, true, true, null, null, QemuNetworkMode.Isolated)).ErrorId);
+        var isolated = QemuNatNetwork.Create("lab", "192.0.2.0/24", null, null, null, null, true, true, null, null, QemuNetworkMode.Isolated);
+        Assert.Equal("NatForwardIsolated", Assert.Throws<QemuNetException>(() =>
+            NatChanges.AddPortForward(isolated, QemuForwardProtocol.Tcp, null, 8080, "192.0.2.10", 80)).ErrorId);
+    }
+
     [Fact]
     public void NoDhcpNoDnsWithUplink() => Golden.AssertMatches("nat/no-dhcp.plan", PlanFresh(Lab(dhcp: false, dns: false, uplink: "eth0")));
 

@@ -18,6 +18,19 @@ public enum QemuNatState
     Removed,
 }
 
+/// <summary>How a network's guests reach beyond the host (libvirt's forward modes).</summary>
+public enum QemuNetworkMode
+{
+    /// <summary>Forwarded and masqueraded behind the host's address.</summary>
+    Nat,
+
+    /// <summary>Forwarded with their own addresses: the LAN's router must send the subnet to this host.</summary>
+    Routed,
+
+    /// <summary>Not forwarded at all: the guests reach each other and the host's DHCP and DNS, nothing else.</summary>
+    Isolated,
+}
+
 /// <summary>A DHCP reservation: this MAC always gets this address (and optionally this host name).</summary>
 public sealed record QemuNatReservation
 {
@@ -65,6 +78,8 @@ public sealed partial record QemuNatNetwork
 
     /// <summary>The host's address on the bridge (the subnet's first address): the guests' gateway and DNS server.</summary>
     public required string Gateway { get; init; }
+
+    public QemuNetworkMode Mode { get; init; } = QemuNetworkMode.Nat;
 
     public bool Dhcp { get; init; } = true;
 
@@ -114,9 +129,15 @@ public sealed partial record QemuNatNetwork
     public IReadOnlyList<string> Drift { get; set; } = [];
 
     public static QemuNatNetwork Create(string name, string? subnet, string? bridgeName, string? uplink, string? dhcpStart, string? dhcpEnd,
-        bool dhcp, bool dns, string? domainName, string? networkNamespace)
+        bool dhcp, bool dns, string? domainName, string? networkNamespace, QemuNetworkMode mode = QemuNetworkMode.Nat)
     {
         CheckName(name);
+        if (mode == QemuNetworkMode.Isolated && uplink is not null)
+        {
+            throw new QemuNetException("NatUplinkIsolated", QemuNetErrorCategory.InvalidArgument, uplink,
+                $"An isolated network forwards nothing, so the uplink {uplink} would never be used.",
+                "Leave -Uplink out with -Mode Isolated, or use -Mode Nat or Routed.");
+        }
 
         var bridge = bridgeName ?? (name.Length <= 12 ? "qn-" + name : throw new QemuNetException("NatBridgeNameRequired",
             QemuNetErrorCategory.InvalidArgument, name, $"The network name '{name}' is too long to derive a bridge name from; give -BridgeName.",
@@ -172,6 +193,7 @@ public sealed partial record QemuNatNetwork
             DomainName = domainName,
             Uplink = uplink,
             NetworkNamespace = networkNamespace,
+            Mode = mode,
         };
     }
 
@@ -191,7 +213,7 @@ public sealed partial record QemuNatNetwork
     [JsonIgnore]
     public Ipv4Network Network => Ipv4Network.Parse(Subnet, "NatSubnetInvalid");
 
-    public override string ToString() => $"{Name} ({Subnet} on {BridgeName})";
+    public override string ToString() => $"{Name} ({Subnet} on {BridgeName}{(Mode == QemuNetworkMode.Nat ? string.Empty : ", " + Mode.ToString().ToLowerInvariant())})";
 
     [GeneratedRegex("^[A-Za-z][A-Za-z0-9_-]{0,31}$", RegexOptions.CultureInvariant)]
     private static partial Regex NetworkName();

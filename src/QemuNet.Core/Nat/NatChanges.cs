@@ -13,7 +13,9 @@ public static partial class NatChanges
     public static QemuNatNetwork Validate(QemuNatNetwork record)
     {
         var fresh = QemuNatNetwork.Create(record.Name, record.Subnet, record.BridgeName, record.Uplink, record.Dhcp ? record.DhcpStart : null,
-            record.Dhcp ? record.DhcpEnd : null, record.Dhcp, record.Dns, record.DomainName, null);
+            record.Dhcp ? record.DhcpEnd : null, record.Dhcp, record.Dns, record.DomainName, null,
+            Enum.IsDefined(record.Mode) ? record.Mode : throw new QemuNetException("StateRecordInvalid", QemuNetErrorCategory.InvalidData, record.Mode,
+                $"mode {(int)record.Mode} is not a network mode", "Remove the record."));
         if (fresh.Subnet != record.Subnet || fresh.Gateway != record.Gateway || (record.Dhcp && (fresh.DhcpStart != record.DhcpStart || fresh.DhcpEnd != record.DhcpEnd)))
         {
             throw new QemuNetException("NatSubnetInvalid", QemuNetErrorCategory.InvalidData, record.Subnet,
@@ -102,6 +104,13 @@ public static partial class NatChanges
 
     public static QemuNatNetwork AddPortForward(QemuNatNetwork net, QemuForwardProtocol protocol, string? hostAddress, int hostPort, string guest, int guestPort)
     {
+        if (net.Mode == QemuNetworkMode.Isolated)
+        {
+            throw new QemuNetException("NatForwardIsolated", QemuNetErrorCategory.InvalidOperation, net.Name,
+                $"Network '{net.Name}' is isolated: nothing is forwarded to or from its guests, so a port forward would never work.",
+                "Use a NAT or routed network (Enable-QemuNat -Mode Nat or Routed) for guests that serve other hosts.");
+        }
+
         if (hostAddress is not null)
         {
             Ipv4Network.ParseAddress(hostAddress, "NatForwardHostAddressInvalid");

@@ -47,28 +47,49 @@ public static class NftRuleset
         var s = new StringBuilder();
         s.Append(CultureInfo.InvariantCulture, $"table inet {net.TableName} {{\n");
 
-        // DHCP and DNS from the guests to dnsmasq on the host.
+        // DHCP and DNS from the guests to dnsmasq on the host; an isolated network's guests reach nothing else of it.
         s.Append("\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n");
         s.Append(CultureInfo.InvariantCulture, $"\t\tiifname {br} udp dport {{ 53, 67 }} accept\n");
         s.Append(CultureInfo.InvariantCulture, $"\t\tiifname {br} tcp dport 53 accept\n");
+        if (net.Mode == QemuNetworkMode.Isolated)
+        {
+            s.Append(CultureInfo.InvariantCulture, $"\t\tiifname {br} reject with icmp type port-unreachable\n");
+        }
+
         s.Append("\t}\n\n");
 
         s.Append("\tchain forward {\n\t\ttype filter hook forward priority filter; policy accept;\n");
         s.Append(CultureInfo.InvariantCulture, $"\t\tiifname {br} oifname {br} accept\n");
-        s.Append(CultureInfo.InvariantCulture, $"\t\toifname {br} ip daddr {sub} ct state established,related accept\n");
-        s.Append(CultureInfo.InvariantCulture, $"\t\toifname {br} ip daddr {sub} ct status dnat accept\n");
-        s.Append(CultureInfo.InvariantCulture, $"\t\tiifname {br} ip saddr {sub} accept\n");
+        var inIf = net.Uplink is null ? string.Empty
+            : net.UplinkBridge is null ? $"iifname {Quote(net.Uplink)} " : $"iifname {{ {Quote(net.Uplink)}, {Quote(net.UplinkBridge)} }} ";
+        switch (net.Mode)
+        {
+            case QemuNetworkMode.Nat:
+                s.Append(CultureInfo.InvariantCulture, $"\t\toifname {br} ip daddr {sub} ct state established,related accept\n");
+                s.Append(CultureInfo.InvariantCulture, $"\t\toifname {br} ip daddr {sub} ct status dnat accept\n");
+                s.Append(CultureInfo.InvariantCulture, $"\t\tiifname {br} ip saddr {sub} accept\n");
+                break;
+            case QemuNetworkMode.Routed:
+                // The guests' own addresses both ways: whoever routes the subnet here reaches them directly.
+                s.Append(CultureInfo.InvariantCulture, $"\t\t{inIf}oifname {br} ip daddr {sub} accept\n");
+                s.Append(CultureInfo.InvariantCulture, $"\t\tiifname {br} {outIf}ip saddr {sub} accept\n");
+                break;
+        }
+
         s.Append(CultureInfo.InvariantCulture, $"\t\toifname {br} reject with icmp type port-unreachable\n");
         s.Append(CultureInfo.InvariantCulture, $"\t\tiifname {br} reject with icmp type port-unreachable\n");
-        s.Append("\t}\n\n");
-
-        s.Append("\tchain postrouting {\n\t\ttype nat hook postrouting priority srcnat; policy accept;\n");
-        s.Append(CultureInfo.InvariantCulture, $"\t\tip saddr {sub} ip daddr 224.0.0.0/24 return\n");
-        s.Append(CultureInfo.InvariantCulture, $"\t\tip saddr {sub} ip daddr 255.255.255.255 return\n");
-        s.Append(CultureInfo.InvariantCulture, $"\t\t{outIf}meta l4proto tcp ip saddr {sub} ip daddr != {sub} masquerade to :1024-65535\n");
-        s.Append(CultureInfo.InvariantCulture, $"\t\t{outIf}meta l4proto udp ip saddr {sub} ip daddr != {sub} masquerade to :1024-65535\n");
-        s.Append(CultureInfo.InvariantCulture, $"\t\t{outIf}ip saddr {sub} ip daddr != {sub} masquerade\n");
         s.Append("\t}\n");
+
+        if (net.Mode == QemuNetworkMode.Nat)
+        {
+            s.Append("\n\tchain postrouting {\n\t\ttype nat hook postrouting priority srcnat; policy accept;\n");
+            s.Append(CultureInfo.InvariantCulture, $"\t\tip saddr {sub} ip daddr 224.0.0.0/24 return\n");
+            s.Append(CultureInfo.InvariantCulture, $"\t\tip saddr {sub} ip daddr 255.255.255.255 return\n");
+            s.Append(CultureInfo.InvariantCulture, $"\t\t{outIf}meta l4proto tcp ip saddr {sub} ip daddr != {sub} masquerade to :1024-65535\n");
+            s.Append(CultureInfo.InvariantCulture, $"\t\t{outIf}meta l4proto udp ip saddr {sub} ip daddr != {sub} masquerade to :1024-65535\n");
+            s.Append(CultureInfo.InvariantCulture, $"\t\t{outIf}ip saddr {sub} ip daddr != {sub} masquerade\n");
+            s.Append("\t}\n");
+        }
 
         // No "udp checksum set 0" for DHCP replies, unlike libvirt's checklist: on a CHECKSUM_PARTIAL packet the
         // kernel later adds the payload sum to that zero, so the checksum comes out wrong (an e1000 guest on

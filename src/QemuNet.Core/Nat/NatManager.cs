@@ -391,7 +391,7 @@ public sealed class NatManager
             // Only Disable needs the other networks (one of them may inherit the duty to turn forwarding off).
             var o = await ObserveAsync(net, token).ConfigureAwait(false) with
             {
-                Others = ListRecords().Networks.Where(n => n.Name != name && n.State != QemuNatState.Incomplete).Select(n => (n, PathsFor(n.Name).Record)).ToArray(),
+                Others = ListRecords().Networks.Where(n => n.Name != name && n.State != QemuNatState.Incomplete && n.Mode != QemuNetworkMode.Isolated).Select(n => (n, PathsFor(n.Name).Record)).ToArray(),
             };
             return new HostPlan(Kind, name, NatPlanner.PlanDisable(net, o, paths), NatPlanner.Serialize(net));
         }, confirm, ct).ConfigureAwait(false);

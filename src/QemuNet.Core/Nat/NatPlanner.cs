@@ -117,7 +117,8 @@ public static class NatPlanner
         }
 
         var recorded = net.Uplink is null ? net : net with { UplinkBridge = o.UplinkMaster };
-        if (o.IpForward != "1")
+        // An isolated network forwards nothing, so it leaves the host's forwarding as it is.
+        if (o.IpForward != "1" && net.Mode != QemuNetworkMode.Isolated)
         {
             // Writing ip_forward rewrites every interface's conf.*.forwarding: the ones that were on are noted, and
             // put back after forwarding is turned off again (here on rollback, by Disable later).

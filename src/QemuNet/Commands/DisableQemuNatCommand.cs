@@ -5,6 +5,7 @@ namespace QemuNet.Commands;
 
 /// <summary>Removes exactly what Enable-QemuNat created, and nothing of anyone else's.</summary>
 [Cmdlet(VerbsLifecycle.Disable, "QemuNat", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[Alias("Disable-QemuNetwork")]
 [OutputType(typeof(QemuNatNetwork))]
 public sealed class DisableQemuNatCommand : NatCmdlet
 {

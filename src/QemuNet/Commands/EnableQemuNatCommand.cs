@@ -14,6 +14,7 @@ public enum QemuOnOff
 /// rules, dnsmasq DHCP/DNS. Running it again changes nothing.
 /// </summary>
 [Cmdlet(VerbsLifecycle.Enable, "QemuNat", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[Alias("Enable-QemuNetwork")]
 [OutputType(typeof(QemuNatNetwork))]
 public sealed class EnableQemuNatCommand : NatCmdlet
 {
@@ -50,6 +51,10 @@ public sealed class EnableQemuNatCommand : NatCmdlet
     [Parameter]
     public SwitchParameter NoDhcp { get; set; }
 
+    /// <summary>Nat (masquerade), Routed (the guests' own addresses; the LAN routes the subnet here) or Isolated (no forwarding).</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public QemuNetworkMode Mode { get; set; } = QemuNetworkMode.Nat;
+
     [Parameter]
     public QemuOnOff Dns { get; set; } = QemuOnOff.On;
 
@@ -61,7 +66,7 @@ public sealed class EnableQemuNatCommand : NatCmdlet
     protected override void ProcessRecord()
     {
         var wanted = Invoke(() => QemuNatNetwork.Create(Name, Subnet, BridgeName, Uplink, DhcpRange?[0], DhcpRange?[1],
-            !NoDhcp, Dns == QemuOnOff.On, DomainName, NetworkNamespace));
+            !NoDhcp, Dns == QemuOnOff.On, DomainName, NetworkNamespace, Mode));
         var manager = CreateManager();
         var result = Run(ct => manager.EnableAsync(wanted, ConfirmStep, IsWhatIf, ct));
         if (result is null)
@@ -69,9 +74,18 @@ public sealed class EnableQemuNatCommand : NatCmdlet
             return;
         }
 
-        foreach (var warning in Run(ct => manager.FindForwardDropsAsync(result, ct)))
+        if (result.Mode == QemuNetworkMode.Routed)
         {
-            WriteWarning(warning);
+            WriteWarning($"Network '{result.Name}' is routed: its guests keep their own addresses, so other hosts reach them (and answer them) only when "
+                + $"the LAN's router sends {result.Subnet} to this host (e.g. 'ip route add {result.Subnet} via <this host's LAN address>').");
+        }
+
+        if (result.Mode != QemuNetworkMode.Isolated)
+        {
+            foreach (var warning in Run(ct => manager.FindForwardDropsAsync(result, ct)))
+            {
+                WriteWarning(warning);
+            }
         }
 
         WriteObject(result);

@@ -8,6 +8,7 @@ namespace QemuNet.Commands;
 /// changes the host: a network a killed command left half-made is reported as Incomplete, with what is left.
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "QemuNat")]
+[Alias("Get-QemuNetwork")]
 [OutputType(typeof(QemuNatNetwork))]
 public sealed class GetQemuNatCommand : NatCmdlet
 {
