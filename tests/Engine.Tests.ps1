@@ -22,6 +22,8 @@ BeforeDiscovery {
     $script:planKinds = @(
         @{ Name = 'NAT enable'; Kind = 'nat'; Setup = @(); Command = $enable; Inverse = $disable }
         @{ Name = 'NAT disable'; Kind = 'nat'; Setup = @($enable); Command = $disable; Inverse = $enable }
+        @{ Name = 'routed enable, MTU'; Kind = 'nat'; Setup = @(); Command = "Enable-QemuNat -Name lab -Subnet 198.51.100.0/24 -Mode Routed -Mtu 1400 $ns"; Inverse = $disable }
+        @{ Name = 'isolated enable'; Kind = 'nat'; Setup = @(); Command = "Enable-QemuNat -Name lab -Subnet 198.51.100.0/24 -Mode Isolated $ns"; Inverse = $disable }
         @{ Name = 'port forward add'; Kind = 'nat'; Setup = @($enable); Command = $addForward; Inverse = $removeForward }
         @{ Name = 'port forward remove'; Kind = 'nat'; Setup = @($enable, $addForward); Command = $removeForward; Inverse = $addForward }
         @{ Name = 'reservation add'; Kind = 'nat'; Setup = @($enable); Command = $addReservation; Inverse = $removeReservation }

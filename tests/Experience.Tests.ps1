@@ -2,7 +2,7 @@
 # preflight, and errors that say what to do. Formatted output is tested in Format.Tests.ps1.
 BeforeDiscovery {
     . (Join-Path $PSScriptRoot 'common.ps1')
-    $commands = @(Get-Command -Module QemuNet | Sort-Object Name | ForEach-Object { @{ Name = $_.Name } })
+    $commands = @(Get-Command -Module QemuNet -CommandType Cmdlet | Sort-Object Name | ForEach-Object { @{ Name = $_.Name } })
     $qemuSkip = Get-TestSkipReason -Need Qemu
     $rootSkip = Get-TestSkipReason -Need Root, Nat
 }
@@ -78,7 +78,7 @@ Describe 'Help examples' -Skip:([bool]$qemuSkip) {
     BeforeAll {
         # Every example not marked "# Needs ..." runs in a fresh pwsh, in a throwaway namespace when root
         # (so even a mistaken example cannot touch the host), with an empty state directory.
-        $script:examples = foreach ($c in Get-Command -Module QemuNet | Sort-Object Name) {
+        $script:examples = foreach ($c in Get-Command -Module QemuNet -CommandType Cmdlet | Sort-Object Name) {
             $i = 0
             foreach ($e in @((Get-Help $c.Name -Examples).examples.example)) {
                 $i++

@@ -358,6 +358,21 @@ Describe 'Routed and isolated networks' -Skip:([bool]$skip) {
         Assert-Unchanged $initial
     }
 
+    It 'MTU: the bridge, the guest''s TAP and the guest''s interface (by DHCP option 26) get the network''s MTU' {
+        $net = Enable-QemuNat -Name mtu -Subnet 198.18.6.0/24 -Mtu 1400 -NetworkNamespace $hostNs -Confirm:$false
+        $net.Mtu | Should -Be 1400
+        (& ip -n $hostNs -j link show dev qn-mtu | ConvertFrom-Json).mtu | Should -Be 1400
+        $vm = Start-ModeGuest mtu mtuguest 52:54:00:00:06:10 ''
+        $lease = Wait-GuestConsole $vm | Where-Object { $_ -like 'QEMUNET-LEASE *' } | ForEach-Object { ConvertFrom-GuestLine $_ }
+        $lease.mtu | Should -Be '1400' -Because 'the guest applied option 26'
+        (& ip -n $hostNs -j link show dev $vm.Nics[0].Backend.IfName | ConvertFrom-Json).mtu | Should -Be 1400
+        $vm | Stop-QemuVm -TurnOff -Confirm:$false
+        $bad = Get-Failure { Enable-QemuNat -Name mtu2 -Subnet 198.18.7.0/24 -Mtu 9001 -NetworkNamespace $hostNs -Confirm:$false -ErrorAction Stop }
+        ($bad.FullyQualifiedErrorId -split ',')[0] | Should -Be 'NatMtuInvalid'
+        Disable-QemuNat -Name mtu -NetworkNamespace $hostNs -Confirm:$false
+        Assert-Unchanged $initial
+    }
+
     It 'isolated: two guests reach each other and the host''s DHCP, nothing beyond the host either way, and forwarding is not touched' {
         $forwardBefore = (& ip netns exec $hostNs sysctl -n net.ipv4.ip_forward | Out-String).Trim()
         $net = Enable-QemuNat -Name iso -Subnet 198.18.5.0/24 -Mode Isolated -NetworkNamespace $hostNs -Confirm:$false

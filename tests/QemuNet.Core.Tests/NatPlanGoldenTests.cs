@@ -48,6 +48,10 @@ public sealed class NatPlanGoldenTests
     }
 
     [Fact]
+    public void MtuOnTheBridgeAndInDhcp() =>
+        Golden.AssertMatches("nat/mtu.plan", PlanFresh(QemuNatNetwork.Create("lab", "192.0.2.0/24", null, null, null, null, true, true, null, null, mtu: 1400)));
+
+    [Fact]
     public void AnIsolatedNetworkHasNoUplinkAndNoPortForwards()
     {
         Assert.Equal("NatUplinkIsolated", Assert.Throws<QemuNetException>(() =>

@@ -6,6 +6,8 @@ namespace QemuNet.Core.Engine;
 /// <summary>One link as `ip -json -details link show` reports it.</summary>
 public sealed record LinkState(string Name, string? Kind, string? Master, string? MacAddress, bool Up, bool Loopback)
 {
+    public int? Mtu { get; init; }
+
     /// <summary>The link's alias (ifalias): QemuNet marks the links it makes with one.</summary>
     public string? Alias { get; init; }
 }
@@ -49,6 +51,7 @@ public static class HostLinks
         return new LinkState(l.GetProperty("ifname").GetString()!, kind, Text(l, "master"), Text(l, "address"), flags.Contains("UP"), flags.Contains("LOOPBACK"))
         {
             Alias = Text(l, "ifalias"),
+            Mtu = l.TryGetProperty("mtu", out var mtu) && mtu.ValueKind == JsonValueKind.Number ? mtu.GetInt32() : null,
         };
     }
 

@@ -81,6 +81,13 @@ public sealed partial record QemuNatNetwork
 
     public QemuNetworkMode Mode { get; init; } = QemuNetworkMode.Nat;
 
+    /// <summary>The bridge's MTU, which guests learn by DHCP (option 26) and their TAPs take; the kernel's 1500 when empty.</summary>
+    public int? Mtu { get; init; }
+
+    public const int MinMtu = 576;
+
+    public const int MaxMtu = 9000;
+
     public bool Dhcp { get; init; } = true;
 
     public string? DhcpStart { get; init; }
@@ -129,9 +136,16 @@ public sealed partial record QemuNatNetwork
     public IReadOnlyList<string> Drift { get; set; } = [];
 
     public static QemuNatNetwork Create(string name, string? subnet, string? bridgeName, string? uplink, string? dhcpStart, string? dhcpEnd,
-        bool dhcp, bool dns, string? domainName, string? networkNamespace, QemuNetworkMode mode = QemuNetworkMode.Nat)
+        bool dhcp, bool dns, string? domainName, string? networkNamespace, QemuNetworkMode mode = QemuNetworkMode.Nat, int? mtu = null)
     {
         CheckName(name);
+        if (mtu is < MinMtu or > MaxMtu)
+        {
+            throw new QemuNetException("NatMtuInvalid", QemuNetErrorCategory.InvalidArgument, mtu,
+                $"-Mtu {mtu} is out of range ({MinMtu} to {MaxMtu}).",
+                $"Give -Mtu a size from {MinMtu} to {MaxMtu} bytes (1500 is Ethernet's), or leave it out.");
+        }
+
         if (mode == QemuNetworkMode.Isolated && uplink is not null)
         {
             throw new QemuNetException("NatUplinkIsolated", QemuNetErrorCategory.InvalidArgument, uplink,
@@ -194,6 +208,7 @@ public sealed partial record QemuNatNetwork
             Uplink = uplink,
             NetworkNamespace = networkNamespace,
             Mode = mode,
+            Mtu = mtu,
         };
     }
 

@@ -15,7 +15,7 @@ public static partial class NatChanges
         var fresh = QemuNatNetwork.Create(record.Name, record.Subnet, record.BridgeName, record.Uplink, record.Dhcp ? record.DhcpStart : null,
             record.Dhcp ? record.DhcpEnd : null, record.Dhcp, record.Dns, record.DomainName, null,
             Enum.IsDefined(record.Mode) ? record.Mode : throw new QemuNetException("StateRecordInvalid", QemuNetErrorCategory.InvalidData, record.Mode,
-                $"mode {(int)record.Mode} is not a network mode", "Remove the record."));
+                $"mode {(int)record.Mode} is not a network mode", "Remove the record."), record.Mtu);
         if (fresh.Subnet != record.Subnet || fresh.Gateway != record.Gateway || (record.Dhcp && (fresh.DhcpStart != record.DhcpStart || fresh.DhcpEnd != record.DhcpEnd)))
         {
             throw new QemuNetException("NatSubnetInvalid", QemuNetErrorCategory.InvalidData, record.Subnet,

@@ -174,6 +174,12 @@ public static class DnsmasqConfig
                 // Reserved names resolve before their guest has ever asked for a lease.
                 s.Append("addn-hosts=").Append(paths.AddnHostsFile).Append('\n');
             }
+            if (net.Mtu is { } mtu)
+            {
+                // Sent even to clients that do not ask for option 26 (busybox udhcpc does not by default).
+                s.Append(CultureInfo.InvariantCulture, $"dhcp-option-force=option:mtu,{mtu}\n");
+            }
+
             if (!net.Dns)
             {
                 // No DNS here, so do not announce the host as the guests' name server.

@@ -83,8 +83,10 @@ public static class NatPlanner
         if (!o.BridgeExists)
         {
             steps.Add(new HostStep(net.BridgeName, "Create bridge",
-                new HostChange(Ip("link", "add", "name", net.BridgeName, "type", "bridge"), new DeleteOwnedLink(net.BridgeName, BridgeAlias(net))),
-                new HostChange(Ip("link", "set", "dev", net.BridgeName, "alias", BridgeAlias(net)))));
+                [new HostChange(Ip("link", "add", "name", net.BridgeName, "type", "bridge"), new DeleteOwnedLink(net.BridgeName, BridgeAlias(net))),
+                 new HostChange(Ip("link", "set", "dev", net.BridgeName, "alias", BridgeAlias(net))),
+                 // Set by hand, the bridge keeps its MTU when ports of another join (the kernel's "set by user").
+                 .. net.Mtu is { } mtu ? [new HostChange(Ip("link", "set", "dev", net.BridgeName, "mtu", mtu.ToString(CultureInfo.InvariantCulture)))] : Array.Empty<HostChange>()]));
         }
 
         if (!o.BridgeHasAddress)

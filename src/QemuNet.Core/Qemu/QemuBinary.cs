@@ -1,11 +1,10 @@
-using System.Text.RegularExpressions;
 using QemuNet.Core.Model;
 using QemuNet.Core.Processes;
 
 namespace QemuNet.Core.Qemu;
 
-/// <summary>Finds a QEMU binary, and reads its NIC models from help texts (<see cref="QemuCapabilities"/> asks).</summary>
-public static partial class QemuBinary
+/// <summary>Finds a QEMU binary; what it supports is <see cref="QemuCapabilities"/>' to ask.</summary>
+public static class QemuBinary
 {
     public const string DefaultProgram = "qemu-system-x86_64";
 
@@ -21,30 +20,7 @@ public static partial class QemuBinary
             "Install QEMU (Debian: apt-get install qemu-system-x86) or give its path with -QemuPath.");
     }
 
-    /// <summary>Parses the two help texts; pure, for tests.</summary>
-    public static IReadOnlyList<QemuNicModel> ParseNicModels(string nicModelHelp, string deviceHelp)
-    {
-        var details = DeviceLine().Matches(deviceHelp)
-            .ToDictionary(m => m.Groups["name"].Value, m => m, StringComparer.Ordinal);
-        return nicModelHelp.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-            .Where(line => !line.Contains(' ', StringComparison.Ordinal) && !line.EndsWith(':'))
-            // QEMU before 3.0 listed the seed's short names: "virtio" is virtio-net-pci.
-            .Select(QemuNicModels.ToDevice)
-            .Select(device =>
-            {
-                details.TryGetValue(device, out var m);
-                return new QemuNicModel
-                {
-                    Name = QemuNicModels.ToSeedName(device),
-                    Device = device,
-                    IsVirtio = QemuNicModels.IsVirtio(device),
-                    Bus = m?.Groups["bus"].Value,
-                    Description = m is { } d && d.Groups["desc"].Success ? d.Groups["desc"].Value : null,
-                };
-            })
-            .ToArray();
-    }
-
-    [GeneratedRegex("""^name "(?<name>[^"]+)", bus (?<bus>[^,\n]+)(?:, alias "[^"]*")?(?:, desc "(?<desc>[^"]*)")?""", RegexOptions.Multiline | RegexOptions.CultureInvariant)]
-    private static partial Regex DeviceLine();
+    /// <summary>Parses the NIC model list and `-device help`; pure, for tests.</summary>
+    public static IReadOnlyList<QemuNicModel> ParseNicModels(string nicModelHelp, string deviceHelp) =>
+        QemuCapabilities.ParseNicModels(nicModelHelp, deviceHelp);
 }

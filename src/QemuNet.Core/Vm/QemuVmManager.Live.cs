@@ -561,10 +561,12 @@ public sealed partial class QemuVmManager
     /// How the module makes a TAP: `ip tuntap add` (owned by the user QEMU runs as, multi_queue and vnet_hdr as
     /// asked), its alias, its bridge, up.
     /// </summary>
-    private static RunProgram[] TapMaking(string ifName, QemuTapNet tap, string bridge, string alias, uint owner) =>
+    /// <param name="bridgeMtu">The bridge's MTU when it is not Ethernet's 1500: the TAP takes it, or it would drop the bridge's larger frames.</param>
+    private static RunProgram[] TapMaking(string ifName, QemuTapNet tap, string bridge, string alias, uint owner, int? bridgeMtu = null) =>
     [
         new("ip", TapAddArguments(ifName, tap, owner)),
         new("ip", ["link", "set", "dev", ifName, "alias", alias]),
+        .. bridgeMtu is { } mtu and not 1500 ? [new RunProgram("ip", ["link", "set", "dev", ifName, "mtu", mtu.ToString(CultureInfo.InvariantCulture)])] : Array.Empty<RunProgram>(),
         new("ip", ["link", "set", "dev", ifName, "master", bridge]),
         new("ip", ["link", "set", "dev", ifName, "up"]),
     ];

@@ -169,6 +169,12 @@ public sealed partial class QemuVmManager
             links[tap.IfName!] = await HostLinks.GetAsync(host, tap.IfName!, ct).ConfigureAwait(false);
         }
 
+        // The bridges too: a TAP takes its bridge's MTU.
+        foreach (var bridge in ModuleTaps(spec).Select(t => t.Bridge!).Distinct(StringComparer.Ordinal).Where(b => !links.ContainsKey(b)))
+        {
+            links[bridge] = await HostLinks.GetAsync(host, bridge, ct).ConfigureAwait(false);
+        }
+
         return PlanStart(spec, qemuPath, accelerator, arguments, host.NetworkNamespace, links, StateStore.ReadText(new QemuVmPaths(StateDirectory, spec.Name).RecordFile));
     }
 
@@ -228,7 +234,7 @@ public sealed partial class QemuVmManager
             if (link is null)
             {
                 created.Add(ifName);
-                var make = TapMaking(ifName, tap, bridge, alias, owner);
+                var make = TapMaking(ifName, tap, bridge, alias, owner, links.GetValueOrDefault(bridge)?.Mtu);
                 steps.Add(new HostStep(ifName, $"Create TAP {ifName} on bridge {bridge}",
                     [new HostChange(make[0], new DeleteOwnedLink(ifName, alias)), .. make.Skip(1).Select(a => new HostChange(a))]));
                 continue;

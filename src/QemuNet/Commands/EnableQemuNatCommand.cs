@@ -55,6 +55,10 @@ public sealed class EnableQemuNatCommand : NatCmdlet
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public QemuNetworkMode Mode { get; set; } = QemuNetworkMode.Nat;
 
+    /// <summary>The bridge's MTU, handed to guests by DHCP; their TAPs take the bridge's.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public int? Mtu { get; set; }
+
     [Parameter]
     public QemuOnOff Dns { get; set; } = QemuOnOff.On;
 
@@ -66,7 +70,8 @@ public sealed class EnableQemuNatCommand : NatCmdlet
     protected override void ProcessRecord()
     {
         var wanted = Invoke(() => QemuNatNetwork.Create(Name, Subnet, BridgeName, Uplink, DhcpRange?[0], DhcpRange?[1],
-            !NoDhcp, Dns == QemuOnOff.On, DomainName, NetworkNamespace, Mode));
+            !NoDhcp, Dns == QemuOnOff.On, DomainName, NetworkNamespace, Mode,
+            Mtu));
         var manager = CreateManager();
         var result = Run(ct => manager.EnableAsync(wanted, ConfirmStep, IsWhatIf, ct));
         if (result is null)
