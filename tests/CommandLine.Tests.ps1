@@ -196,6 +196,15 @@ Describe 'Command lines without QEMU' {
         $line | Should -Match "^qemu-system-x86_64 -name guest=vm-[0-9a-f]{8} -m 512 -smp 1 -kernel '/boot/vmlinuz a' -netdev tap,id=net0,ifname=tap1,script=/etc/qemu-ifup,downscript=no -device e1000,netdev=net0,id=nic0,mac=52:54:00:"
     }
 
+    It 'writes one line per spec piped in' {
+        $one = ConvertFrom-QemuCommandLine -Name one '-m 300 -net nic -net user'
+        $two = ConvertFrom-QemuCommandLine -Name two '-m 400 -net nic -net user'
+        $lines = @($one, $two | ConvertTo-QemuCommandLine -Syntax Modern)
+        $lines.Count | Should -Be 2
+        $lines[0] | Should -Match '^qemu-system-x86_64 -name guest=one -m 300 '
+        $lines[1] | Should -Match '^qemu-system-x86_64 -name guest=two -m 400 '
+    }
+
     It 'takes an argument array as well as one string, with the same result' {
         $fromText = ConvertFrom-QemuCommandLine '-m 300 -net nic,model=rtl8139 -net user'
         $fromArray = ConvertFrom-QemuCommandLine -ArgumentList '-m', '300', '-net', 'nic,model=rtl8139', '-net', 'user' -Name $fromText.Name

@@ -72,6 +72,11 @@ public class CommandLineImportTests
         Assert.Contains(import.NotUnderstood, s => s.Contains("smb=/srv", StringComparison.Ordinal));
         Assert.Contains(import.NotUnderstood, s => s.Contains("-watchdog", StringComparison.Ordinal));
         Assert.Contains(import.Superseded, s => s.Contains("-nographic", StringComparison.Ordinal));
+        // ipv4=on is QEMU's default and carried over; ipv4=off (IPv6-only slirp) is not, and says so.
+        Assert.Empty(Import("-net", "nic", "-net", "user,ipv4=on").NotUnderstood);
+        Assert.Contains(Import("-net", "nic", "-net", "user,ipv4=off").NotUnderstood, s => s.Contains("ipv4=off", StringComparison.Ordinal));
+        // A line without -m meant QEMU's 128 MiB, not QemuNet's 256.
+        Assert.Equal(128, Import("-net", "nic", "-net", "user").Spec.MemoryMiB);
         var bare = Import("-device", "e1000,mac=52:54:00:00:00:09");
         Assert.Contains(bare.NotUnderstood, s => s.Contains("without netdev=", StringComparison.Ordinal));
     }

@@ -19,6 +19,9 @@ public static class QemuCommandLineImporter
 
     public const string DefaultIfdown = "/etc/qemu-ifdown";
 
+    /// <summary>QEMU's memory when a line has no -m.</summary>
+    public const int DefaultMemoryMiB = 128;
+
     /// <summary>The model `-net nic` gets on x86's pc machine when it names none.</summary>
     public const string DefaultNicModel = "e1000";
 
@@ -33,7 +36,7 @@ public static class QemuCommandLineImporter
     public static QemuCommandLineImport Import(IReadOnlyList<QemuCliOption> options, IReadOnlyCollection<string> knownModels, string defaultName)
     {
         var state = new ImportState(knownModels);
-        var spec = new QemuLaunchSpec { Name = defaultName };
+        var spec = new QemuLaunchSpec { Name = defaultName, MemoryMiB = DefaultMemoryMiB };
         foreach (var option in options)
         {
             spec = state.Take(option, spec);
@@ -252,7 +255,8 @@ public static class QemuCommandLineImporter
             switch (type)
             {
                 case "user":
-                    Unknown(option, p, Handled("net", "dhcpstart", "dns", "hostname", "domainname", "restrict", "hostfwd", "ipv4"));
+                    // ipv4=on is QEMU's default; ipv4=off (an IPv6-only slirp) is not something QemuNet models.
+                    Unknown(option, p.First("ipv4") == "on" ? p.Without("ipv4") : p, Handled("net", "dhcpstart", "dns", "hostname", "domainname", "restrict", "hostfwd"));
                     return QemuUserNet.Create(id, Bool("restrict") ?? false, p.First("net"), p.First("dhcpstart"), p.First("dns"), p.First("hostname"),
                         p.First("domainname"), p.All("hostfwd").Select(HostForward).ToArray());
                 case "socket":

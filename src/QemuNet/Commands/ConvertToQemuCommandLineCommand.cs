@@ -17,7 +17,7 @@ public sealed class ConvertToQemuCommandLineCommand : QemuCmdlet
 {
     private readonly List<QemuNic> _nics = [];
     private readonly List<QemuNetBackend> _hubBackends = [];
-    private QemuLaunchSpec? _spec;
+    private readonly List<QemuLaunchSpec> _specs = [];
 
     /// <summary>A launch spec (ConvertFrom-QemuCommandLine's), a VM (Get-QemuVm), NICs or backends.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
@@ -49,10 +49,10 @@ public sealed class ConvertToQemuCommandLineCommand : QemuCmdlet
         switch (InputObject is PSObject ps ? ps.BaseObject : InputObject)
         {
             case QemuLaunchSpec spec:
-                _spec = spec;
+                _specs.Add(spec);
                 break;
             case QemuVm vm:
-                _spec = vm.Spec ?? new QemuLaunchSpec { Name = vm.Name, Nics = vm.Nics };
+                _specs.Add(vm.Spec ?? new QemuLaunchSpec { Name = vm.Name, Nics = vm.Nics });
                 break;
             case QemuNic nic:
                 _nics.Add(nic);
@@ -72,13 +72,17 @@ public sealed class ConvertToQemuCommandLineCommand : QemuCmdlet
 
     protected override void EndProcessing()
     {
-        if (_spec is null && _nics.Count == 0)
+        // Each spec or VM is one guest, one line; NICs and backends piped on their own make one more, named -Name.
+        if (_nics.Count > 0)
+        {
+            _specs.Add(new QemuLaunchSpec { Name = Name, Nics = _nics, HubBackends = _hubBackends });
+        }
+
+        if (_specs.Count == 0)
         {
             return;
         }
 
-        var given = _spec ?? new QemuLaunchSpec { Name = Name };
-        var spec = Invoke(() => QemuLaunchPlanner.Resolve(given with { Nics = [.. given.Nics, .. _nics], HubBackends = [.. given.HubBackends, .. _hubBackends] }));
         var program = QemuPath ?? QemuBinary.DefaultProgram;
         var version = QemuVersion;
         if (version is null && (Syntax == QemuCommandLineSyntax.Auto || QemuPath is not null))
@@ -90,15 +94,19 @@ public sealed class ConvertToQemuCommandLineCommand : QemuCmdlet
         }
 
         var syntax = QemuArgvRenderer.ChooseSyntax(Syntax, version);
-        WriteVerbose($"Writing {syntax} syntax for QEMU {version?.ToString() ?? "before 3.0 (the seed's)"}.");
-        var arguments = Invoke(() => QemuArgvRenderer.Guest(spec, spec.Accelerator, syntax, version, headless: false));
-        if (AsArray)
+        WriteVerbose($"Writing {syntax} syntax for QEMU {version?.ToString() ?? "before 3.0 (with vlan=)"}.");
+        foreach (var given in _specs)
         {
-            WriteObject(arguments, enumerateCollection: true);
-        }
-        else
-        {
-            WriteObject(CommandLine.Format(program, arguments));
+            var spec = Invoke(() => QemuLaunchPlanner.Resolve(given));
+            var arguments = Invoke(() => QemuArgvRenderer.Guest(spec, spec.Accelerator, syntax, version, headless: false));
+            if (AsArray)
+            {
+                WriteObject(arguments, enumerateCollection: true);
+            }
+            else
+            {
+                WriteObject(CommandLine.Format(program, arguments));
+            }
         }
     }
 }
