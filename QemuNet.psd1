@@ -26,6 +26,8 @@
         'Get-QemuNat'
         'Add-QemuNatReservation'
         'Remove-QemuNatReservation'
+        'Add-QemuNatDnsRecord'
+        'Remove-QemuNatDnsRecord'
         'Get-QemuNatLease'
         'New-QemuTap'
         'New-QemuBridge'

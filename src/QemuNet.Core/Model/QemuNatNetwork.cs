@@ -40,7 +40,35 @@ public sealed record QemuNatReservation
 
     public string? HostName { get; init; }
 
-    public override string ToString() => $"{MacAddress} -> {IPAddress}" + (HostName is null ? string.Empty : $" ({HostName})");
+    /// <summary>The address DHCPv6 gives this MAC on a dual-stack network (SLAAC guests make their own).</summary>
+    public string? IPv6Address { get; init; }
+
+    public override string ToString() => $"{MacAddress} -> {IPAddress}" + (IPv6Address is null ? string.Empty : $", {IPv6Address}")
+        + (HostName is null ? string.Empty : $" ({HostName})");
+}
+
+/// <summary>A static route handed to the guests by DHCP (option 121); a routed network's host installs it too.</summary>
+public sealed record QemuNatRoute
+{
+    /// <summary>The IPv4 network reached through <see cref="Gateway"/>, in CIDR form.</summary>
+    public required string Destination { get; init; }
+
+    /// <summary>A guest (or other router) on the network that forwards to <see cref="Destination"/>.</summary>
+    public required string Gateway { get; init; }
+
+    public override string ToString() => $"{Destination} via {Gateway}";
+}
+
+/// <summary>A name the network's dnsmasq answers for its guests: an A record (IPv4) or AAAA record (IPv6).</summary>
+public sealed record QemuNatDnsRecord
+{
+    public required string Name { get; init; }
+
+    public required string Address { get; init; }
+
+    public string Type => Address.Contains(':', StringComparison.Ordinal) ? "AAAA" : "A";
+
+    public override string ToString() => $"{Name} {Type} {Address}";
 }
 
 /// <summary>A port forward (DNAT) from the host into a guest on a NAT network.</summary>
@@ -57,8 +85,13 @@ public sealed record QemuPortForward
 
     public int GuestPort { get; init; }
 
-    public override string ToString() =>
-        $"{Protocol.ToString().ToLowerInvariant()} {HostAddress ?? "*"}:{HostPort} -> {GuestAddress}:{GuestPort}";
+    /// <summary>An IPv6 forward (to a guest's IPv6 address), DNAT in the ip6 family.</summary>
+    [JsonIgnore]
+    public bool IsIpv6 => GuestAddress.Contains(':', StringComparison.Ordinal);
+
+    public override string ToString() => IsIpv6
+        ? $"{Protocol.ToString().ToLowerInvariant()} [{HostAddress ?? "*"}]:{HostPort} -> [{GuestAddress}]:{GuestPort}"
+        : $"{Protocol.ToString().ToLowerInvariant()} {HostAddress ?? "*"}:{HostPort} -> {GuestAddress}:{GuestPort}";
 }
 
 /// <summary>
@@ -87,6 +120,20 @@ public sealed partial record QemuNatNetwork
     public const int MinMtu = 576;
 
     public const int MaxMtu = 9000;
+
+    /// <summary>The network's IPv6 /64 when it is dual stack: guests get addresses by SLAAC (router advertisements) and DHCPv6.</summary>
+    public string? Subnet6 { get; init; }
+
+    /// <summary>The host's IPv6 address on the bridge (the prefix's ::1): the guests' IPv6 router.</summary>
+    public string? Gateway6 { get; init; }
+
+    /// <summary>Static routes handed to the guests (DHCP option 121, with the default route in front as RFC 3442 asks).</summary>
+    public IReadOnlyList<QemuNatRoute> Routes { get; init; } = [];
+
+    /// <summary>Upstream name servers dnsmasq asks instead of the host's resolv.conf.</summary>
+    public IReadOnlyList<string> DnsForwarders { get; init; } = [];
+
+    public IReadOnlyList<QemuNatDnsRecord> DnsRecords { get; init; } = [];
 
     public bool Dhcp { get; init; } = true;
 
@@ -122,6 +169,12 @@ public sealed partial record QemuNatNetwork
     /// </summary>
     public IReadOnlyList<string> InterfacesForwardingBefore { get; init; } = [];
 
+    /// <summary>True when the module turned net.ipv6.conf.all.forwarding on and so turns it off again at the end.</summary>
+    public bool RestoreIpv6Forward { get; init; }
+
+    /// <summary>With <see cref="RestoreIpv6Forward"/>: the interfaces whose own IPv6 forwarding was on before (put back after).</summary>
+    public IReadOnlyList<string> InterfacesIpv6ForwardingBefore { get; init; } = [];
+
     /// <summary>The nftables table holding this network's rules and nothing else.</summary>
     public string TableName => "qemunet_" + Name.Replace('-', '_');
 
@@ -136,7 +189,8 @@ public sealed partial record QemuNatNetwork
     public IReadOnlyList<string> Drift { get; set; } = [];
 
     public static QemuNatNetwork Create(string name, string? subnet, string? bridgeName, string? uplink, string? dhcpStart, string? dhcpEnd,
-        bool dhcp, bool dns, string? domainName, string? networkNamespace, QemuNetworkMode mode = QemuNetworkMode.Nat, int? mtu = null)
+        bool dhcp, bool dns, string? domainName, string? networkNamespace, QemuNetworkMode mode = QemuNetworkMode.Nat, int? mtu = null,
+        string? subnet6 = null, IReadOnlyList<string>? routes = null, IReadOnlyList<string>? dnsForwarders = null)
     {
         CheckName(name);
         if (mtu is < MinMtu or > MaxMtu)
@@ -194,7 +248,25 @@ public sealed partial record QemuNatNetwork
                 "Give -DomainName as dot-separated labels of letters, digits and '-', e.g. lab.internal.");
         }
 
-        return new QemuNatNetwork
+        Ipv6Prefix? prefix6 = subnet6 is null ? null : Ipv6Prefix.Parse(subnet6, "NatSubnet6Invalid");
+        if (prefix6 is not null && mtu is < MinIpv6Mtu)
+        {
+            throw new QemuNetException("NatMtuInvalid", QemuNetErrorCategory.InvalidArgument, mtu,
+                $"-Mtu {mtu} is below IPv6's minimum of {MinIpv6Mtu}, and the network is dual stack.",
+                $"Give -Mtu at least {MinIpv6Mtu} with -Subnet6 or -Ipv6, or leave IPv6 out.");
+        }
+
+        var forwarders = (dnsForwarders ?? []).Select(f => Ipv4Network.TryParseAddress(f, out var a4) ? Ipv4Network.FormatAddress(a4)
+            : Ipv6Prefix.TryParseAddress(f, out var a6) ? a6.ToString()
+            : throw new QemuNetException("NatDnsForwarderInvalid", QemuNetErrorCategory.InvalidArgument, f,
+                $"'{f}' is not an IPv4 or IPv6 address of a name server.", "Give -DnsForwarder addresses, e.g. 198.51.100.53.")).ToArray();
+        if (forwarders.Length > 0 && !dns)
+        {
+            throw new QemuNetException("NatDnsForwarderWithoutDns", QemuNetErrorCategory.InvalidArgument, forwarders[0],
+                "-DnsForwarder has nothing to do with -Dns Off.", "Leave -DnsForwarder out, or turn DNS on.");
+        }
+
+        var net = new QemuNatNetwork
         {
             Name = name,
             BridgeName = bridge,
@@ -209,8 +281,19 @@ public sealed partial record QemuNatNetwork
             NetworkNamespace = networkNamespace,
             Mode = mode,
             Mtu = mtu,
+            Subnet6 = prefix6?.ToString(),
+            Gateway6 = prefix6?.Host(1).ToString(),
+            DnsForwarders = forwarders,
         };
+        foreach (var route in routes ?? [])
+        {
+            net = Nat.NatChanges.AddRoute(net, route);
+        }
+
+        return net;
     }
+
+    public const int MinIpv6Mtu = 1280;
 
     /// <summary>A network name: a letter, then up to 31 letters, digits, '_' or '-' (it becomes part of nft and file names).</summary>
     public static string CheckName(string name)
@@ -228,7 +311,10 @@ public sealed partial record QemuNatNetwork
     [JsonIgnore]
     public Ipv4Network Network => Ipv4Network.Parse(Subnet, "NatSubnetInvalid");
 
-    public override string ToString() => $"{Name} ({Subnet} on {BridgeName}{(Mode == QemuNetworkMode.Nat ? string.Empty : ", " + Mode.ToString().ToLowerInvariant())})";
+    [JsonIgnore]
+    public Ipv6Prefix? Prefix6 => Subnet6 is null ? null : Ipv6Prefix.Parse(Subnet6, "NatSubnet6Invalid");
+
+    public override string ToString() => $"{Name} ({Subnet}{(Subnet6 is null ? string.Empty : ", " + Subnet6)} on {BridgeName}{(Mode == QemuNetworkMode.Nat ? string.Empty : ", " + Mode.ToString().ToLowerInvariant())})";
 
     [GeneratedRegex("^[A-Za-z][A-Za-z0-9_-]{0,31}$", RegexOptions.CultureInvariant)]
     private static partial Regex NetworkName();

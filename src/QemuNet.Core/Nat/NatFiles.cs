@@ -51,9 +51,19 @@ public static class NftRuleset
         s.Append("\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n");
         s.Append(CultureInfo.InvariantCulture, $"\t\tiifname {br} udp dport {{ 53, 67 }} accept\n");
         s.Append(CultureInfo.InvariantCulture, $"\t\tiifname {br} tcp dport 53 accept\n");
+        var sub6 = net.Subnet6;
+        // Without IPv6 the rejects stay IPv4's; with it, icmpx answers each family in its own ICMP.
+        var reject = sub6 is null ? "reject with icmp type port-unreachable" : "reject with icmpx type port-unreachable";
+        if (sub6 is not null)
+        {
+            // DHCPv6, and the neighbour discovery and router solicitations SLAAC cannot do without.
+            s.Append(CultureInfo.InvariantCulture, $"\t\tiifname {br} udp dport 547 accept\n");
+            s.Append(CultureInfo.InvariantCulture, $"\t\tiifname {br} icmpv6 type {{ nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert }} accept\n");
+        }
+
         if (net.Mode == QemuNetworkMode.Isolated)
         {
-            s.Append(CultureInfo.InvariantCulture, $"\t\tiifname {br} reject with icmp type port-unreachable\n");
+            s.Append(CultureInfo.InvariantCulture, $"\t\tiifname {br} {reject}\n");
         }
 
         s.Append("\t}\n\n");
@@ -68,16 +78,29 @@ public static class NftRuleset
                 s.Append(CultureInfo.InvariantCulture, $"\t\toifname {br} ip daddr {sub} ct state established,related accept\n");
                 s.Append(CultureInfo.InvariantCulture, $"\t\toifname {br} ip daddr {sub} ct status dnat accept\n");
                 s.Append(CultureInfo.InvariantCulture, $"\t\tiifname {br} ip saddr {sub} accept\n");
+                if (sub6 is not null)
+                {
+                    s.Append(CultureInfo.InvariantCulture, $"\t\toifname {br} ip6 daddr {sub6} ct state established,related accept\n");
+                    s.Append(CultureInfo.InvariantCulture, $"\t\toifname {br} ip6 daddr {sub6} ct status dnat accept\n");
+                    s.Append(CultureInfo.InvariantCulture, $"\t\tiifname {br} ip6 saddr {sub6} accept\n");
+                }
+
                 break;
             case QemuNetworkMode.Routed:
                 // The guests' own addresses both ways: whoever routes the subnet here reaches them directly.
                 s.Append(CultureInfo.InvariantCulture, $"\t\t{inIf}oifname {br} ip daddr {sub} accept\n");
                 s.Append(CultureInfo.InvariantCulture, $"\t\tiifname {br} {outIf}ip saddr {sub} accept\n");
+                if (sub6 is not null)
+                {
+                    s.Append(CultureInfo.InvariantCulture, $"\t\t{inIf}oifname {br} ip6 daddr {sub6} accept\n");
+                    s.Append(CultureInfo.InvariantCulture, $"\t\tiifname {br} {outIf}ip6 saddr {sub6} accept\n");
+                }
+
                 break;
         }
 
-        s.Append(CultureInfo.InvariantCulture, $"\t\toifname {br} reject with icmp type port-unreachable\n");
-        s.Append(CultureInfo.InvariantCulture, $"\t\tiifname {br} reject with icmp type port-unreachable\n");
+        s.Append(CultureInfo.InvariantCulture, $"\t\toifname {br} {reject}\n");
+        s.Append(CultureInfo.InvariantCulture, $"\t\tiifname {br} {reject}\n");
         s.Append("\t}\n");
 
         if (net.Mode == QemuNetworkMode.Nat)
@@ -88,6 +111,12 @@ public static class NftRuleset
             s.Append(CultureInfo.InvariantCulture, $"\t\t{outIf}meta l4proto tcp ip saddr {sub} ip daddr != {sub} masquerade to :1024-65535\n");
             s.Append(CultureInfo.InvariantCulture, $"\t\t{outIf}meta l4proto udp ip saddr {sub} ip daddr != {sub} masquerade to :1024-65535\n");
             s.Append(CultureInfo.InvariantCulture, $"\t\t{outIf}ip saddr {sub} ip daddr != {sub} masquerade\n");
+            if (sub6 is not null)
+            {
+                // NAT66 (as libvirt since 6.5): unique-local guests reach IPv6 hosts behind the host's own address.
+                s.Append(CultureInfo.InvariantCulture, $"\t\t{outIf}ip6 saddr {sub6} ip6 daddr != {{ {sub6}, ff00::/8 }} masquerade\n");
+            }
+
             s.Append("\t}\n");
         }
 
@@ -126,6 +155,13 @@ public static class NftRuleset
         {
             var proto = f.Protocol.ToString().ToLowerInvariant();
             // Without a host address: every local address but loopback, so a service bound to 127.0.0.1 keeps its port.
+            if (f.IsIpv6)
+            {
+                var match6 = f.HostAddress is null ? "fib daddr type local ip6 daddr != ::1" : $"ip6 daddr {f.HostAddress}";
+                s.Append(CultureInfo.InvariantCulture, $"\t\t{match6} {proto} dport {f.HostPort} dnat ip6 to [{f.GuestAddress}]:{f.GuestPort}\n");
+                continue;
+            }
+
             var match = f.HostAddress is null ? "fib daddr type local ip daddr != 127.0.0.0/8" : $"ip daddr {f.HostAddress}";
             s.Append(CultureInfo.InvariantCulture, $"\t\t{match} {proto} dport {f.HostPort} dnat ip to {f.GuestAddress}:{f.GuestPort}\n");
         }
@@ -151,11 +187,26 @@ public static class DnsmasqConfig
         {
             s.Append("port=0\n");
         }
-        else if (net.DomainName is not null)
+        else
         {
-            s.Append("domain=").Append(net.DomainName).Append('\n');
-            s.Append("local=/").Append(net.DomainName).Append("/\n");
-            s.Append("expand-hosts\n");
+            if (net.DomainName is not null)
+            {
+                s.Append("domain=").Append(net.DomainName).Append('\n');
+                s.Append("local=/").Append(net.DomainName).Append("/\n");
+                s.Append("expand-hosts\n");
+            }
+
+            // Reserved names resolve before their guest has ever asked for a lease; the network's own records live here too.
+            s.Append("addn-hosts=").Append(paths.AddnHostsFile).Append('\n');
+            if (net.DnsForwarders.Count > 0)
+            {
+                // These servers, not the host's resolv.conf.
+                s.Append("no-resolv\n");
+                foreach (var server in net.DnsForwarders)
+                {
+                    s.Append("server=").Append(server).Append('\n');
+                }
+            }
         }
 
         if (net.Dhcp)
@@ -169,15 +220,18 @@ public static class DnsmasqConfig
             s.Append(CultureInfo.InvariantCulture, $"dhcp-lease-max={hosts}\n");
             s.Append("dhcp-leasefile=").Append(paths.Leases).Append('\n');
             s.Append("dhcp-hostsfile=").Append(paths.HostsFile).Append('\n');
-            if (net.Dns)
-            {
-                // Reserved names resolve before their guest has ever asked for a lease.
-                s.Append("addn-hosts=").Append(paths.AddnHostsFile).Append('\n');
-            }
             if (net.Mtu is { } mtu)
             {
                 // Sent even to clients that do not ask for option 26 (busybox udhcpc does not by default).
                 s.Append(CultureInfo.InvariantCulture, $"dhcp-option-force=option:mtu,{mtu}\n");
+            }
+
+            if (net.Routes.Count > 0)
+            {
+                // A client that takes option 121 ignores option 3 (RFC 3442), so the default route leads the list.
+                var routes = net.Mode == QemuNetworkMode.Isolated ? net.Routes.Select(r => $"{r.Destination},{r.Gateway}")
+                    : [$"0.0.0.0/0,{net.Gateway}", .. net.Routes.Select(r => $"{r.Destination},{r.Gateway}")];
+                s.Append("dhcp-option-force=option:classless-static-route,").Append(string.Join(',', routes)).Append('\n');
             }
 
             if (!net.Dns)
@@ -187,15 +241,40 @@ public static class DnsmasqConfig
             }
         }
 
+        if (net.Prefix6 is { } prefix)
+        {
+            // Router advertisements with the A bit (SLAAC) and stateful DHCPv6 (reservations) from one range;
+            // ra-names gives dual-stack SLAAC guests their names in AAAA records too.
+            s.Append("enable-ra\n");
+            if (net.Dhcp)
+            {
+                s.Append(CultureInfo.InvariantCulture, $"dhcp-range={prefix.Host(0x1000)},{prefix.Host(0xffff)},slaac,ra-names,{Ipv6Prefix.Length}\n");
+            }
+            else
+            {
+                s.Append(CultureInfo.InvariantCulture, $"dhcp-range={prefix.Host(0)},ra-only,{Ipv6Prefix.Length}\n");
+            }
+            if (net.Mtu is { } mtu6)
+            {
+                s.Append(CultureInfo.InvariantCulture, $"ra-param={net.BridgeName},mtu:{mtu6},0\n");
+            }
+        }
+
         return s.ToString();
     }
 
     /// <summary>The dhcp-hostsfile (reloaded on SIGHUP): "mac,ip[,name]" per reservation.</summary>
     public static string RenderHosts(QemuNatNetwork net) =>
-        string.Concat(net.Reservations.Select(r => $"{r.MacAddress},{r.IPAddress}" + (r.HostName is null ? string.Empty : "," + r.HostName) + "\n"));
+        string.Concat(net.Reservations.Select(r => $"{r.MacAddress},{r.IPAddress}" + (r.IPv6Address is null ? string.Empty : $",[{r.IPv6Address}]")
+            + (r.HostName is null ? string.Empty : "," + r.HostName) + "\n"));
 
-    /// <summary>The addn-hosts file (also reloaded on SIGHUP): "ip name[.domain] name" per reservation with a host name.</summary>
+    /// <summary>
+    /// The addn-hosts file (also reloaded on SIGHUP): "ip name[.domain] name" per reservation with a host name (both
+    /// families), then the network's own DNS records.
+    /// </summary>
     public static string RenderAddnHosts(QemuNatNetwork net) =>
         string.Concat(net.Reservations.Where(r => r.HostName is not null)
-            .Select(r => $"{r.IPAddress} " + (net.DomainName is null ? r.HostName : $"{r.HostName}.{net.DomainName} {r.HostName}") + "\n"));
+            .SelectMany(r => new[] { r.IPAddress, r.IPv6Address }.OfType<string>()
+                .Select(a => $"{a} " + (net.DomainName is null ? r.HostName : $"{r.HostName}.{net.DomainName} {r.HostName}") + "\n")))
+        + string.Concat(net.DnsRecords.Select(d => $"{d.Address} {d.Name}\n"));
 }

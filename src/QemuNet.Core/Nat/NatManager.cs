@@ -17,7 +17,15 @@ public sealed class QemuNatLease
 
     public DateTimeOffset? Expires { get; init; }
 
+    /// <summary>The guest's IPv6 address on a dual-stack network: its DHCPv6 lease, or the SLAAC address the host has seen it use.</summary>
+    public string? IPv6Address { get; init; }
+
     public bool Reserved { get; init; }
+
+    internal QemuNatLease With(string ipv6Address) => new()
+    {
+        Network = Network, MacAddress = MacAddress, IPAddress = IPAddress, HostName = HostName, Expires = Expires, Reserved = Reserved, IPv6Address = ipv6Address,
+    };
 }
 
 /// <summary>
@@ -135,8 +143,23 @@ public sealed class NatManager
     {
         var paths = PathsFor(net.Name);
         var link = await HostLinks.GetAsync(Host, net.BridgeName, ct).ConfigureAwait(false);
-        var hasAddress = link is not null && (await HostLinks.GetAddressesAsync(Host, net.BridgeName, ct).ConfigureAwait(false))
-            .Any(a => !a.IPv6 && a.Local == net.Gateway && a.PrefixLength == net.Network.PrefixLength);
+        var addresses = link is null ? [] : await HostLinks.GetAddressesAsync(Host, net.BridgeName, ct).ConfigureAwait(false);
+        var hasAddress = addresses.Any(a => !a.IPv6 && a.Local == net.Gateway && a.PrefixLength == net.Network.PrefixLength);
+        var hasAddress6 = net.Gateway6 is not null && addresses.Any(a => a.IPv6 && a.Local == net.Gateway6 && a.PrefixLength == Ipv6Prefix.Length);
+        var ipv6 = net.Subnet6 is not null || net.RestoreIpv6Forward;
+        var bridgeRoutes = new HashSet<string>(StringComparer.Ordinal);
+        if (link is not null && net.Mode == QemuNetworkMode.Routed && net.Routes.Count > 0)
+        {
+            var listing = await Host.RunAsync("ip", ["-json", "-4", "route", "show", "dev", net.BridgeName], ct).ConfigureAwait(false);
+            foreach (var route in JsonDocument.Parse(listing.StandardOutput is { Length: > 0 } text ? text : "[]").RootElement.EnumerateArray())
+            {
+                if (route.TryGetProperty("gateway", out var via))
+                {
+                    bridgeRoutes.Add($"{route.GetProperty("dst").GetString()} via {via.GetString()}");
+                }
+            }
+        }
+
         var owned = link?.Alias == NatPlanner.BridgeAlias(net);
         var table = await Host.RunAsync("nft", ["list", "table", "inet", net.TableName], ct, throwOnFailure: false).ConfigureAwait(false);
         var files = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -164,24 +187,43 @@ public sealed class NatManager
             table.Succeeded, table.Succeeded ? table.StandardOutput : null, HostContext.LivePid(paths.DnsmasqPid, paths.DnsmasqConf))
         {
             Files = files,
-            InterfaceForwarding = await ReadInterfaceForwardingAsync(ct).ConfigureAwait(false),
+            InterfaceForwarding = await ReadInterfaceForwardingAsync("net.ipv4.conf", ct).ConfigureAwait(false),
+            BridgeHasAddress6 = hasAddress6,
+            Ipv6Forward = ipv6 ? await ReadIpv6ForwardAsync(ct).ConfigureAwait(false) : "0",
+            InterfaceIpv6Forwarding = ipv6 ? await ReadInterfaceForwardingAsync("net.ipv6.conf", ct).ConfigureAwait(false) : new Dictionary<string, string>(),
+            BridgeRoutes = bridgeRoutes,
             UplinkExists = net.Uplink is null || uplink is not null,
             UplinkMaster = uplink?.Master,
             StrayTaps = stray,
         };
     }
 
-    /// <summary>Every interface's IPv4 forwarding setting in one `sysctl net.ipv4.conf` (names with dots as sysctl shows them: '/').</summary>
-    private async Task<IReadOnlyDictionary<string, string>> ReadInterfaceForwardingAsync(CancellationToken ct)
+    private async Task<string> ReadIpv6ForwardAsync(CancellationToken ct)
     {
-        var listing = await Host.RunAsync("sysctl", ["net.ipv4.conf"], ct).ConfigureAwait(false);
+        try
+        {
+            return await Host.ReadSysctlAsync(NatPlanner.Ipv6ForwardKey, ct).ConfigureAwait(false);
+        }
+        catch (QemuNetException ex) when (ex.ErrorId == "HostSysctlMissing")
+        {
+            throw new QemuNetException("NatIpv6Unavailable", QemuNetErrorCategory.NotInstalled, NatPlanner.Ipv6ForwardKey,
+                $"IPv6 is off in this kernel or namespace{Host.Where} ({NatPlanner.Ipv6ForwardKey} is missing).",
+                "Leave -Subnet6 and -Ipv6 out, or boot without ipv6.disable=1.", ex);
+        }
+    }
+
+    /// <summary>Every interface's forwarding setting in one `sysctl net.ipvN.conf` (names with dots as sysctl shows them: '/').</summary>
+    private async Task<IReadOnlyDictionary<string, string>> ReadInterfaceForwardingAsync(string tree, CancellationToken ct)
+    {
+        var listing = await Host.RunAsync("sysctl", [tree], ct).ConfigureAwait(false);
+        var prefix = tree + ".";
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var line in listing.StandardOutput.Split('\n'))
         {
             var parts = line.Split(" = ", 2);
-            if (parts.Length == 2 && parts[0].StartsWith("net.ipv4.conf.", StringComparison.Ordinal) && parts[0].EndsWith(".forwarding", StringComparison.Ordinal))
+            if (parts.Length == 2 && parts[0].StartsWith(prefix, StringComparison.Ordinal) && parts[0].EndsWith(".forwarding", StringComparison.Ordinal))
             {
-                values[parts[0]["net.ipv4.conf.".Length..^".forwarding".Length].Replace('/', '.')] = parts[1].Trim();
+                values[parts[0][prefix.Length..^".forwarding".Length].Replace('/', '.')] = parts[1].Trim();
             }
         }
 
@@ -303,8 +345,12 @@ public sealed class NatManager
 
     /// <summary>The address dnsmasq leased to <paramref name="mac"/> on <paramref name="net"/>, or null.</summary>
     public string? LeasedAddress(QemuNatNetwork net, string mac) =>
-        GetLeases(net).FirstOrDefault(l => string.Equals(l.MacAddress, mac, StringComparison.OrdinalIgnoreCase))?.IPAddress;
+        GetLeases(net).FirstOrDefault(l => l.IPAddress.Length > 0 && string.Equals(l.MacAddress, mac, StringComparison.OrdinalIgnoreCase))?.IPAddress;
 
+    /// <summary>
+    /// dnsmasq's leases: IPv4 lines ("expiry mac ip name clientid"), then after a "duid" line the DHCPv6 ones
+    /// ("expiry iaid ip6 name duid"), joined to the IPv4 lease of the same MAC where the DUID carries one.
+    /// </summary>
     public IReadOnlyList<QemuNatLease> GetLeases(QemuNatNetwork net)
     {
         var text = StateStore.ReadText(PathsFor(net.Name).Leases);
@@ -313,19 +359,85 @@ public sealed class NatManager
             return [];
         }
 
-        return text.Split('\n')
-            .Select(line => line.Split(' '))
-            .Where(f => f.Length >= 4)
-            .Select(f => new QemuNatLease
+        var leases = new List<QemuNatLease>();
+        var ipv6 = false;
+        foreach (var f in text.Split('\n').Select(line => line.Split(' ')))
+        {
+            if (f is ["duid", ..])
             {
-                Network = net.Name,
-                MacAddress = f[1],
-                IPAddress = f[2],
-                HostName = f[3] == "*" ? null : f[3],
-                Expires = long.TryParse(f[0], NumberStyles.None, CultureInfo.InvariantCulture, out var t) && t > 0 ? DateTimeOffset.FromUnixTimeSeconds(t) : null,
-                Reserved = net.Reservations.Any(r => r.MacAddress == f[1]),
-            })
+                ipv6 = true;
+                continue;
+            }
+
+            if (f.Length < 4)
+            {
+                continue;
+            }
+
+            var expires = long.TryParse(f[0], NumberStyles.None, CultureInfo.InvariantCulture, out var t) && t > 0 ? DateTimeOffset.FromUnixTimeSeconds(t) : (DateTimeOffset?)null;
+            var name = f[3] == "*" ? null : f[3];
+            if (!ipv6)
+            {
+                leases.Add(new QemuNatLease
+                {
+                    Network = net.Name, MacAddress = f[1], IPAddress = f[2], HostName = name, Expires = expires,
+                    Reserved = net.Reservations.Any(r => r.MacAddress == f[1]),
+                });
+                continue;
+            }
+
+            var mac = f.Length > 4 ? MacFromDuid(f[4]) : null;
+            var index = mac is null ? -1 : leases.FindIndex(l => string.Equals(l.MacAddress, mac, StringComparison.OrdinalIgnoreCase));
+            if (index >= 0)
+            {
+                leases[index] = leases[index].With(f[2]);
+            }
+            else
+            {
+                leases.Add(new QemuNatLease
+                {
+                    Network = net.Name, MacAddress = mac ?? string.Empty, IPAddress = string.Empty, IPv6Address = f[2], HostName = name, Expires = expires,
+                    Reserved = net.Reservations.Any(r => r.IPv6Address == f[2]),
+                });
+            }
+        }
+
+        return leases;
+    }
+
+    /// <summary>The leases, with the IPv6 addresses guests made themselves (SLAAC) as the host's neighbour table knows them.</summary>
+    public async Task<IReadOnlyList<QemuNatLease>> GetLeasesAsync(QemuNatNetwork net, CancellationToken ct)
+    {
+        var leases = GetLeases(net);
+        if (net.Prefix6 is not { } prefix || leases.Count == 0)
+        {
+            return leases;
+        }
+
+        var listing = await Host.RunAsync("ip", ["-json", "-6", "neigh", "show", "dev", net.BridgeName], ct, throwOnFailure: false).ConfigureAwait(false);
+        if (!listing.Succeeded || listing.StandardOutput.Trim() is not { Length: > 0 } text)
+        {
+            return leases;
+        }
+
+        var neighbours = JsonDocument.Parse(text).RootElement.EnumerateArray()
+            .Where(n => n.TryGetProperty("lladdr", out _) && Ipv6Prefix.TryParseAddress(n.GetProperty("dst").GetString() ?? string.Empty, out var a) && prefix.Contains(a))
+            .Select(n => (Mac: n.GetProperty("lladdr").GetString(), Address: n.GetProperty("dst").GetString()!))
             .ToArray();
+        return leases.Select(l => l.IPv6Address is null && neighbours.FirstOrDefault(n => string.Equals(n.Mac, l.MacAddress, StringComparison.OrdinalIgnoreCase)) is { Address: { } a }
+            ? l.With(a) : l).ToArray();
+    }
+
+    /// <summary>The MAC in a DUID-LLT (type 1) or DUID-LL (type 3) of Ethernet (hardware type 1), or null.</summary>
+    private static string? MacFromDuid(string duid)
+    {
+        var b = duid.Split(':');
+        return b.Length switch
+        {
+            14 when b[0] == "00" && b[1] == "01" && b[2] == "00" && b[3] == "01" => string.Join(':', b[8..]),
+            10 when b[0] == "00" && b[1] == "03" && b[2] == "00" && b[3] == "01" => string.Join(':', b[4..]),
+            _ => null,
+        };
     }
 
     /// <summary>Warnings about other firewall tables that drop forwarded traffic (Docker sets FORWARD policy DROP).</summary>
@@ -342,6 +454,31 @@ public sealed class NatManager
                 + (bridged ? "; br_netfilter is loaded (net.bridge.bridge-nf-call-iptables=1), so traffic between guests on the bridge is dropped too. " : ". ")
                 + (ForwardDrops.FixNote(drop, net.BridgeName) is { } note ? note + " " : string.Empty)
                 + "Fix, as root: " + ForwardDrops.Fix(drop, net.BridgeName, Host.ExecNamespace));
+        }
+
+        return warnings;
+    }
+
+    /// <summary>
+    /// With IPv6 forwarding on, the kernel ignores router advertisements on interfaces with accept_ra=1: a host that
+    /// takes its own IPv6 route from its LAN's router (routes "proto ra") loses it when they expire. Says which, and the fix.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> FindIgnoredRouterAdvertisementsAsync(CancellationToken ct)
+    {
+        var listing = await Host.RunAsync("ip", ["-json", "-6", "route", "show", "proto", "ra"], ct, throwOnFailure: false).ConfigureAwait(false);
+        var devices = listing.Succeeded && listing.StandardOutput.Trim() is { Length: > 0 } text
+            ? JsonDocument.Parse(text).RootElement.EnumerateArray().Select(r => r.TryGetProperty("dev", out var d) ? d.GetString() : null).OfType<string>()
+                .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray()
+            : [];
+        var warnings = new List<string>();
+        foreach (var dev in devices)
+        {
+            var acceptRa = (await Host.ReadFileAsync($"/proc/sys/net/ipv6/conf/{dev}/accept_ra", ct).ConfigureAwait(false))?.Trim();
+            if (acceptRa == "1" && (await Host.ReadFileAsync($"/proc/sys/net/ipv6/conf/{dev}/forwarding", ct).ConfigureAwait(false))?.Trim() == "1")
+            {
+                warnings.Add($"IPv6 forwarding is on, so the kernel now ignores router advertisements on {dev} (accept_ra=1), where this host learnt "
+                    + $"its IPv6 routes: they lapse when their lifetime ends. Fix, as root: sysctl -w net.ipv6.conf.{dev.Replace('.', '/')}.accept_ra=2");
+            }
         }
 
         return warnings;
@@ -483,8 +620,13 @@ public sealed class NatManager
         var paths = PathsFor(wanted.Name);
         if (StateStore.Load<QemuNatNetwork>(paths.Record, NatPlanner.Json, r => CheckRecord(r, wanted.Name)) is { } existing)
         {
-            var settings = existing with { Reservations = [], PortForwards = [], RestoreIpForward = false, InterfacesForwardingBefore = [], UplinkBridge = null, NetworkNamespace = null };
-            if (settings != wanted with { NetworkNamespace = null })
+            // Compared as JSON: records compare lists by reference.
+            var settings = existing with
+            {
+                Reservations = [], PortForwards = [], DnsRecords = [], RestoreIpForward = false, InterfacesForwardingBefore = [],
+                RestoreIpv6Forward = false, InterfacesIpv6ForwardingBefore = [], UplinkBridge = null, NetworkNamespace = null,
+            };
+            if (NatPlanner.Serialize(settings) != NatPlanner.Serialize(wanted with { NetworkNamespace = null }))
             {
                 throw new QemuNetException("NatSettingsConflict", QemuNetErrorCategory.ResourceExists, wanted.Name,
                     $"The NAT network '{wanted.Name}' exists with other settings ({existing.Subnet} on {existing.BridgeName}).",
@@ -517,6 +659,13 @@ public sealed class NatManager
                     "Give -Name another network name; Get-QemuNat lists the names in use.");
             }
 
+            if (net.Subnet6 is not null && other.Subnet6 == net.Subnet6)
+            {
+                throw new QemuNetException("NatSubnet6Overlap", QemuNetErrorCategory.ResourceExists, net.Subnet6,
+                    $"The IPv6 prefix {net.Subnet6} is already the prefix of the NAT network '{other.Name}'.",
+                    "Give -Subnet6 another /64, or use -Ipv6 to have one derived from the network's name.");
+            }
+
             if (other.Network.Overlaps(net.Network))
             {
                 throw new QemuNetException("NatSubnetOverlap", QemuNetErrorCategory.ResourceExists, net.Subnet,
@@ -530,6 +679,11 @@ public sealed class NatManager
             throw new QemuNetException("NatBridgeNameInUse", QemuNetErrorCategory.ResourceExists, net.BridgeName,
                 $"A link named {net.BridgeName} already exists and is not a QemuNet network's bridge.",
                 "Choose another -BridgeName.");
+        }
+
+        if (net.Prefix6 is { } prefix6)
+        {
+            await CheckIpv6RoutesAsync(net, prefix6, ct).ConfigureAwait(false);
         }
 
         var routes = await Host.RunAsync("ip", ["-json", "-4", "route", "show", "table", "main"], ct).ConfigureAwait(false);
@@ -547,6 +701,30 @@ public sealed class NatManager
                 throw new QemuNetException("NatSubnetOverlap", QemuNetErrorCategory.ResourceExists, net.Subnet,
                     $"The subnet {net.Subnet} overlaps the route {dst} on {dev}; guests there could not reach that network.",
                     "Choose a -Subnet that no route of this host covers.");
+            }
+        }
+    }
+
+    /// <summary>An IPv6 prefix must not be routed elsewhere already (a LAN's prefix, a VPN's): guests could not reach it.</summary>
+    private async Task CheckIpv6RoutesAsync(QemuNatNetwork net, Ipv6Prefix prefix, CancellationToken ct)
+    {
+        var routes = await Host.RunAsync("ip", ["-json", "-6", "route", "show", "table", "main"], ct).ConfigureAwait(false);
+        foreach (var route in JsonDocument.Parse(routes.StandardOutput is { Length: > 0 } o ? o : "[]").RootElement.EnumerateArray())
+        {
+            var dst = route.GetProperty("dst").GetString();
+            if (dst is null or "default" || route.TryGetProperty("dev", out var routeDev) && routeDev.GetString() == net.BridgeName)
+            {
+                continue;
+            }
+
+            var slash = dst.IndexOf('/', StringComparison.Ordinal);
+            var length = slash < 0 ? 128 : int.Parse(dst[(slash + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+            if (Ipv6Prefix.TryParseAddress(slash < 0 ? dst : dst[..slash], out var address) && prefix.Overlaps(address, length))
+            {
+                var dev = route.TryGetProperty("dev", out var d) ? d.GetString() : "?";
+                throw new QemuNetException("NatSubnet6Overlap", QemuNetErrorCategory.ResourceExists, net.Subnet6,
+                    $"The IPv6 prefix {net.Subnet6} overlaps the route {dst} on {dev}; guests there could not reach that network.",
+                    "Choose a -Subnet6 that no route of this host covers.");
             }
         }
     }

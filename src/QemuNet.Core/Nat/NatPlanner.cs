@@ -37,6 +37,18 @@ public sealed record NatObservation(
     /// <summary>Every interface's net.ipv4.conf.IF.forwarding (with "all" and "default"), as sysctl names them.</summary>
     public IReadOnlyDictionary<string, string> InterfaceForwarding { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>Whether the bridge has the network's IPv6 gateway address (dual-stack networks).</summary>
+    public bool BridgeHasAddress6 { get; init; }
+
+    /// <summary>net.ipv6.conf.all.forwarding ("0" where IPv6 is off or unknown).</summary>
+    public string Ipv6Forward { get; init; } = "0";
+
+    /// <summary>Every interface's net.ipv6.conf.IF.forwarding (with "all" and "default").</summary>
+    public IReadOnlyDictionary<string, string> InterfaceIpv6Forwarding { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The routes on the bridge, as "DESTINATION via GATEWAY".</summary>
+    public IReadOnlySet<string> BridgeRoutes { get; init; } = new HashSet<string>();
+
     public string? FileText(string path) => Files.TryGetValue(path, out var text) ? text : null;
 }
 
@@ -47,6 +59,17 @@ public sealed record StrayTap(string Name, string Vm, string? Master, bool Up);
 public static class NatPlanner
 {
     public const string IpForwardKey = "net.ipv4.ip_forward";
+
+    public const string Ipv6ForwardKey = "net.ipv6.conf.all.forwarding";
+
+    /// <summary>An interface's IPv6 forwarding sysctl, named as sysctl names it.</summary>
+    public static string InterfaceIpv6ForwardingKey(string ifName) => $"net.ipv6.conf.{ifName.Replace('.', '/')}.forwarding";
+
+    private static IEnumerable<HostAction> RestoreIpv6Interfaces(IEnumerable<string> interfaces) =>
+        interfaces.Select(i => new SetSysctl(InterfaceIpv6ForwardingKey(i), "1"));
+
+    /// <summary>Host routes a routed network installs: what lies behind its guests, so the LAN's traffic for it finds them.</summary>
+    private static IEnumerable<QemuNatRoute> HostRoutes(QemuNatNetwork net) => net.Mode == QemuNetworkMode.Routed ? net.Routes : [];
 
     /// <summary>An interface's IPv4 forwarding sysctl, named as sysctl names it (a dot in the interface name becomes '/').</summary>
     public static string InterfaceForwardingKey(string ifName) => $"net.ipv4.conf.{ifName.Replace('.', '/')}.forwarding";
@@ -95,10 +118,25 @@ public static class NatPlanner
                 new HostChange(Ip("addr", "add", cidr, "dev", net.BridgeName), Ip(true, "addr", "del", cidr, "dev", net.BridgeName))));
         }
 
+        if (net.Gateway6 is not null && !o.BridgeHasAddress6)
+        {
+            // nodad: the bridge's own prefix, unique by construction; dnsmasq's RAs need the address at once.
+            var cidr6 = $"{net.Gateway6}/{Ipv6Prefix.Length.ToString(CultureInfo.InvariantCulture)}";
+            steps.Add(new HostStep(net.BridgeName, $"Add address {cidr6}",
+                new HostChange(Ip("-6", "addr", "add", cidr6, "dev", net.BridgeName, "nodad"), Ip(true, "-6", "addr", "del", cidr6, "dev", net.BridgeName))));
+        }
+
         if (!o.BridgeUp)
         {
             steps.Add(new HostStep(net.BridgeName, "Set link up",
                 new HostChange(Ip("link", "set", "dev", net.BridgeName, "up"), Ip(true, "link", "set", "dev", net.BridgeName, "down"))));
+        }
+
+        foreach (var route in HostRoutes(net).Where(r => !o.BridgeRoutes.Contains(r.ToString())))
+        {
+            steps.Add(new HostStep(net.BridgeName, $"Route {route}",
+                new HostChange(Ip("route", "add", route.Destination, "via", route.Gateway, "dev", net.BridgeName),
+                    Ip(true, "route", "del", route.Destination, "via", route.Gateway, "dev", net.BridgeName))));
         }
 
         foreach (var tap in o.StrayTaps)
@@ -128,6 +166,16 @@ public static class NatPlanner
             recorded = recorded with { RestoreIpForward = true, InterfacesForwardingBefore = wereOn };
             steps.Add(new HostStep(IpForwardKey, "Turn on IPv4 forwarding",
                 new HostChange(new SetSysctl(IpForwardKey, "1"), [new SetSysctl(IpForwardKey, o.IpForward), .. RestoreInterfaces(wereOn)])));
+        }
+
+        if (net.Subnet6 is not null && o.Ipv6Forward != "1" && net.Mode != QemuNetworkMode.Isolated)
+        {
+            // Like ip_forward: writing it rewrites every interface's own setting (and the kernel then ignores router
+            // advertisements on interfaces with accept_ra=1; Enable-QemuNat warns about those).
+            var wereOn = o.InterfaceIpv6Forwarding.Where(f => f.Value == "1" && f.Key is not "all").Select(f => f.Key).Order(StringComparer.Ordinal).ToArray();
+            recorded = recorded with { RestoreIpv6Forward = true, InterfacesIpv6ForwardingBefore = wereOn };
+            steps.Add(new HostStep(Ipv6ForwardKey, "Turn on IPv6 forwarding",
+                new HostChange(new SetSysctl(Ipv6ForwardKey, "1"), [new SetSysctl(Ipv6ForwardKey, o.Ipv6Forward), .. RestoreIpv6Interfaces(wereOn)])));
         }
 
         var oldRecord = o.FileText(paths.Record) is { } oldText ? JsonSerializer.Deserialize<QemuNatNetwork>(oldText, Json) : null;
@@ -183,15 +231,37 @@ public static class NatPlanner
                     new WriteFile(heirPath, Serialize(heir)))));
         }
 
+        var others6 = o.Others.Where(x => x.Network.Subnet6 is not null).ToArray();
+        if (net.RestoreIpv6Forward && others6.Length == 0 && o.Ipv6Forward == "1")
+        {
+            var restore = net.InterfacesIpv6ForwardingBefore.Where(o.InterfaceIpv6Forwarding.ContainsKey).ToArray();
+            steps.Add(new HostStep(Ipv6ForwardKey, "Turn off IPv6 forwarding (QemuNet turned it on)",
+                [new HostChange(new SetSysctl(Ipv6ForwardKey, "0"), new SetSysctl(Ipv6ForwardKey, "1")),
+                 .. RestoreIpv6Interfaces(restore).Select(r => new HostChange(r))]));
+        }
+        else if (net.RestoreIpv6Forward && others6.Length > 0)
+        {
+            // The heir's record as the step before may have rewritten it (the IPv4 duty), so both duties go in one write.
+            var (heir, heirPath) = others6[0];
+            var inheritsIpv4 = net.RestoreIpForward && o.Others.Count > 0 && o.Others[0].RecordPath == heirPath;
+            var before = inheritsIpv4 ? heir with { RestoreIpForward = true, InterfacesForwardingBefore = net.InterfacesForwardingBefore } : heir;
+            steps.Add(new HostStep(heirPath, $"Hand the IPv6 forwarding setting to network '{heir.Name}'",
+                new HostChange(new WriteFile(heirPath, Serialize(before with { RestoreIpv6Forward = true, InterfacesIpv6ForwardingBefore = net.InterfacesIpv6ForwardingBefore })),
+                    new WriteFile(heirPath, Serialize(before)))));
+        }
+
         if (o.BridgeExists && o.BridgeOwned)
         {
             var cidr = $"{net.Gateway}/{net.Network.PrefixLength.ToString(CultureInfo.InvariantCulture)}";
             steps.Add(new HostStep(net.BridgeName, "Delete bridge",
-                new HostChange(new DeleteOwnedLink(net.BridgeName, BridgeAlias(net)),
-                    Ip(true, "link", "add", "name", net.BridgeName, "type", "bridge"),
-                    Ip(true, "link", "set", "dev", net.BridgeName, "alias", BridgeAlias(net)),
-                    Ip(true, "addr", "add", cidr, "dev", net.BridgeName),
-                    Ip(true, "link", "set", "dev", net.BridgeName, "up"))));
+                [new HostChange(new DeleteOwnedLink(net.BridgeName, BridgeAlias(net)),
+                    [Ip(true, "link", "add", "name", net.BridgeName, "type", "bridge"),
+                     Ip(true, "link", "set", "dev", net.BridgeName, "alias", BridgeAlias(net)),
+                     .. net.Mtu is { } mtu ? [Ip(true, "link", "set", "dev", net.BridgeName, "mtu", mtu.ToString(CultureInfo.InvariantCulture))] : Array.Empty<HostAction>(),
+                     Ip(true, "addr", "add", cidr, "dev", net.BridgeName),
+                     .. net.Gateway6 is { } gw6 ? [Ip(true, "-6", "addr", "add", $"{gw6}/{Ipv6Prefix.Length.ToString(CultureInfo.InvariantCulture)}", "dev", net.BridgeName, "nodad")] : Array.Empty<HostAction>(),
+                     Ip(true, "link", "set", "dev", net.BridgeName, "up"),
+                     .. HostRoutes(net).Select(r => Ip(true, "route", "add", r.Destination, "via", r.Gateway, "dev", net.BridgeName))])]));
         }
 
         var files = paths.AllFiles.Where(o.Files.ContainsKey).ToList();
@@ -230,7 +300,7 @@ public static class NatPlanner
 
     private static void AddDnsmasqStep(List<HostStep> steps, QemuNatNetwork net, NatObservation o, NatPaths paths)
     {
-        if (!net.Dhcp && !net.Dns)
+        if (!net.Dhcp && !net.Dns && net.Subnet6 is null)
         {
             return;
         }

@@ -11,6 +11,8 @@ public sealed class AddQemuNatReservationCommand : NatCmdlet
 {
     private string? _hostName;
 
+    private string? _ipv6Address;
+
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("Name", "NetworkName")]
     [ArgumentCompleter(typeof(NatNameCompleter))]
@@ -32,9 +34,15 @@ public sealed class AddQemuNatReservationCommand : NatCmdlet
     [AllowEmptyString]
     public string? HostName { get => _hostName; set => _hostName = NotGiven(value); }
 
+    /// <summary>The address DHCPv6 gives this MAC on a dual-stack network.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [AllowNull]
+    [AllowEmptyString]
+    public string? IPv6Address { get => _ipv6Address; set => _ipv6Address = NotGiven(value); }
+
     protected override void ProcessRecord()
     {
-        var net = Update(Network, n => NatChanges.AddReservation(n, MacAddress, IPAddress, HostName));
+        var net = Update(Network, n => NatChanges.AddReservation(n, MacAddress, IPAddress, HostName, IPv6Address));
         if (net is not null)
         {
             WriteObject(net.Reservations[^1]);

@@ -22,6 +22,8 @@ public sealed class EnableQemuNatCommand : NatCmdlet
 
     private string? _uplink;
 
+    private string? _subnet6;
+
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(NatNameCompleter))]
     [ValidateNotNullOrEmpty]
@@ -59,6 +61,29 @@ public sealed class EnableQemuNatCommand : NatCmdlet
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public int? Mtu { get; set; }
 
+    /// <summary>The network's IPv6 /64 (dual stack): SLAAC and DHCPv6 for the guests, NAT66 in Nat mode.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [AllowNull]
+    [AllowEmptyString]
+    public string? Subnet6 { get => _subnet6; set => _subnet6 = NotGiven(value); }
+
+    /// <summary>Dual stack with a unique-local /64 derived from the network's name and this host's machine-id.</summary>
+    [Parameter]
+    public SwitchParameter Ipv6 { get; set; }
+
+    /// <summary>Static routes for the guests, "DESTINATION via GATEWAY" (a routed network's host installs them too).</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [AllowNull]
+    [AllowEmptyCollection]
+    public string[]? Route { get; set; }
+
+    /// <summary>Name servers dnsmasq forwards to, instead of the host's resolv.conf.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [Alias("DnsForwarders")]
+    [AllowNull]
+    [AllowEmptyCollection]
+    public string[]? DnsForwarder { get; set; }
+
     [Parameter]
     public QemuOnOff Dns { get; set; } = QemuOnOff.On;
 
@@ -70,8 +95,9 @@ public sealed class EnableQemuNatCommand : NatCmdlet
     protected override void ProcessRecord()
     {
         var wanted = Invoke(() => QemuNatNetwork.Create(Name, Subnet, BridgeName, Uplink, DhcpRange?[0], DhcpRange?[1],
-            !NoDhcp, Dns == QemuOnOff.On, DomainName, NetworkNamespace, Mode,
-            Mtu));
+            !NoDhcp, Dns == QemuOnOff.On, DomainName, NetworkNamespace, Mode, Mtu,
+            Subnet6 ?? (Ipv6 ? Ipv6Prefix.DeriveUniqueLocal(Name, Ipv6Prefix.ReadMachineId()).ToString() : null),
+            Route, DnsForwarder));
         var manager = CreateManager();
         var result = Run(ct => manager.EnableAsync(wanted, ConfirmStep, IsWhatIf, ct));
         if (result is null)
@@ -83,6 +109,14 @@ public sealed class EnableQemuNatCommand : NatCmdlet
         {
             WriteWarning($"Network '{result.Name}' is routed: its guests keep their own addresses, so other hosts reach them (and answer them) only when "
                 + $"the LAN's router sends {result.Subnet} to this host (e.g. 'ip route add {result.Subnet} via <this host's LAN address>').");
+        }
+
+        if (result.Subnet6 is not null && result.Mode != QemuNetworkMode.Isolated)
+        {
+            foreach (var warning in Run(ct => manager.FindIgnoredRouterAdvertisementsAsync(ct)))
+            {
+                WriteWarning(warning);
+            }
         }
 
         if (result.Mode != QemuNetworkMode.Isolated)

@@ -19,7 +19,7 @@ public sealed class GetQemuNatLeaseCommand : NatCmdlet
         var manager = CreateManager();
         foreach (var net in NetworksNamed(manager, Network))
         {
-            WriteObject(manager.GetLeases(net), enumerateCollection: true);
+            WriteObject(Run(ct => manager.GetLeasesAsync(net, ct)), enumerateCollection: true);
         }
     }
 }
