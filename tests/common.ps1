@@ -289,7 +289,7 @@ function Get-NamespaceSnapshot {
         Routes   = (& ip -n $Namespace -4 route show table all | Out-String) + (& ip -n $Namespace -6 route show table all | Where-Object { $_ -notmatch '^(local|multicast|anycast) fe80|^fe80' } | Out-String)
         Rules    = (& ip -n $Namespace rule | Out-String) + (& ip -n $Namespace -6 rule | Out-String)
         Ruleset  = (& ip netns exec $Namespace nft -s list ruleset | Out-String)
-        Sysctls  = (& ip netns exec $Namespace sysctl net.ipv4.ip_forward net.ipv4.conf.all.forwarding | Out-String)
+        Sysctls  = (& ip netns exec $Namespace sysctl net.ipv4.ip_forward net.ipv4.conf net.ipv6.conf 2>$null | Where-Object { $_ -match '^net\.ipv4\.ip_forward|\.forwarding = |\.accept_ra = ' } | Out-String)
         Programs = (@(& ip netns pids $Namespace 2>$null | ForEach-Object { Get-Content "/proc/$_/comm" -ErrorAction Ignore }) | Sort-Object | Out-String)
     }
 }

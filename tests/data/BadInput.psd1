@@ -82,6 +82,20 @@
         @{ Command = "Enable-QemuNat -Name lab -Subnet 198.51.100.0/24 -DomainName 'bad domain' -WhatIf"; ErrorId = 'NatDomainNameInvalid' }
         @{ Command = "Enable-QemuNat -Name lab -Subnet 198.51.100.0/24 -Uplink 'eth0;x' -WhatIf"; ErrorId = 'NatUplinkInvalid' }
         @{ Command = "Enable-QemuNat -Name lab -Subnet 198.51.100.0/24 -Uplink qnnouplink0 -WhatIf"; ErrorId = 'NatUplinkNotFound' }
+        @{ Command = "Enable-QemuNat -Name lab -Subnet 198.51.100.0/24 -Subnet6 2001:db8:5::/48 -WhatIf"; ErrorId = 'NatSubnet6Invalid' }
+        @{ Command = "Enable-QemuNat -Name lab -Subnet 198.51.100.0/24 -Subnet6 fe80::/64 -WhatIf"; ErrorId = 'NatSubnet6Invalid' }
+        @{ Command = "Enable-QemuNat -Name lab -Subnet 198.51.100.0/24 -Subnet6 ff05::/64 -WhatIf"; ErrorId = 'NatSubnet6Invalid' }
+        @{ Command = "Enable-QemuNat -Name lab -Subnet 198.51.100.0/24 -Subnet6 2001:db8:5::9/64 -WhatIf"; ErrorId = 'NatSubnet6Invalid' }
+        @{ Command = "Enable-QemuNat -Name lab -Subnet 198.51.100.0/24 -Subnet6 '2001:db8:5::/64;reboot' -WhatIf"; ErrorId = 'NatSubnet6Invalid' }
+        @{ Command = "Enable-QemuNat -Name lab -Subnet 198.51.100.0/24 -Ipv6 -Mtu 1200 -WhatIf"; ErrorId = 'NatMtuInvalid' }
+        @{ Command = "Enable-QemuNat -Name lab -Subnet 198.51.100.0/24 -Route '0.0.0.0/0 via 198.51.100.7' -WhatIf"; ErrorId = 'NatRouteInvalid' }
+        @{ Command = "Enable-QemuNat -Name lab -Subnet 198.51.100.0/24 -Route '203.0.113.0/24 via 203.0.113.1' -WhatIf"; ErrorId = 'NatRouteInvalid' }
+        @{ Command = "Enable-QemuNat -Name lab -Subnet 198.51.100.0/24 -Route '224.0.0.0/4 via 198.51.100.7' -WhatIf"; ErrorId = 'NatRouteInvalid' }
+        @{ Command = "Enable-QemuNat -Name lab -Subnet 198.51.100.0/24 -Route '203.0.113.0/24 via 198.51.100.7;reboot' -WhatIf"; ErrorId = 'NatRouteInvalid' }
+        @{ Command = "Enable-QemuNat -Name lab -Subnet 198.51.100.0/24 -DnsForwarder 'ns1;reboot' -WhatIf"; ErrorId = 'NatDnsForwarderInvalid' }
+        @{ Command = "Enable-QemuNat -Name lab -Subnet 198.51.100.0/24 -DnsForwarder 203.0.113.53 -Dns Off -WhatIf"; ErrorId = 'NatDnsForwarderWithoutDns' }
+        @{ Command = "Add-QemuNatDnsRecord -Network no-such-net -Name files.lab -Address 198.51.100.20 -Confirm:`$false"; ErrorId = 'NatNotFound' }
+        @{ Command = "Remove-QemuNatDnsRecord -Network no-such-net -Name files.lab -Confirm:`$false"; ErrorId = 'NatNotFound' }
         @{ Command = "Disable-QemuNat -Name no-such-net -Confirm:`$false"; ErrorId = 'NatNotFound' }
         @{ Command = "Add-QemuPortForward -Network no-such-net -HostPort 8080 -GuestAddress 198.51.100.10 -GuestPort 80 -Confirm:`$false"; ErrorId = 'NatNotFound' }
         @{ Command = "Add-QemuNatReservation -Network no-such-net -MacAddress 52:54:00:00:00:01 -IPAddress 198.51.100.10 -Confirm:`$false"; ErrorId = 'NatNotFound' }

@@ -253,6 +253,16 @@ public sealed class NatManager
             drift.Add($"bridge {net.BridgeName} is down: its guests get no lease and no traffic");
         }
 
+        if (o.BridgeExists && o.BridgeOwned && net.Gateway6 is not null && !o.BridgeHasAddress6)
+        {
+            drift.Add($"bridge {net.BridgeName} lacks {net.Gateway6}/{Ipv6Prefix.Length}");
+        }
+
+        if (o.BridgeExists && o.BridgeOwned && net.Mode == QemuNetworkMode.Routed)
+        {
+            drift.AddRange(net.Routes.Where(r => !o.BridgeRoutes.Contains(r.ToString())).Select(r => $"route {r} is missing"));
+        }
+
         foreach (var tap in o.StrayTaps)
         {
             drift.Add(tap.Master != net.BridgeName
@@ -280,7 +290,7 @@ public sealed class NatManager
             drift.Add($"nftables table inet {net.TableName} was changed since it was applied");
         }
 
-        if ((net.Dhcp || net.Dns) && o.DnsmasqPid is null)
+        if ((net.Dhcp || net.Dns || net.Subnet6 is not null) && o.DnsmasqPid is null)
         {
             drift.Add("dnsmasq is not running");
         }
@@ -290,9 +300,14 @@ public sealed class NatManager
             drift.AddRange(UnservedReservations(net, paths, o));
         }
 
-        if (o.IpForward != "1")
+        if (o.IpForward != "1" && net.Mode != QemuNetworkMode.Isolated)
         {
             drift.Add($"{NatPlanner.IpForwardKey} is {o.IpForward}");
+        }
+
+        if (net.Subnet6 is not null && o.Ipv6Forward != "1" && net.Mode != QemuNetworkMode.Isolated)
+        {
+            drift.Add($"{NatPlanner.Ipv6ForwardKey} is {o.Ipv6Forward}");
         }
 
         return net with
