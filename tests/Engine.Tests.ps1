@@ -24,6 +24,10 @@ BeforeDiscovery {
         @{ Name = 'NAT disable'; Kind = 'nat'; Setup = @($enable); Command = $disable; Inverse = $enable }
         @{ Name = 'routed enable, MTU'; Kind = 'nat'; Setup = @(); Command = "Enable-QemuNat -Name lab -Subnet 198.51.100.0/24 -Mode Routed -Mtu 1400 $ns"; Inverse = $disable }
         @{ Name = 'isolated enable'; Kind = 'nat'; Setup = @(); Command = "Enable-QemuNat -Name lab -Subnet 198.51.100.0/24 -Mode Isolated $ns"; Inverse = $disable }
+        @{ Name = 'dual-stack enable, routes, forwarders'; Kind = 'nat'; Setup = @(); Command = "Enable-QemuNat -Name lab -Subnet 198.51.100.0/24 -Subnet6 2001:db8:5::/64 -Route '203.0.113.0/25 via 198.51.100.7' -DnsForwarder 198.51.100.53 $ns"; Inverse = $disable }
+        @{ Name = 'routed dual-stack enable with host routes'; Kind = 'nat'; Setup = @(); Command = "Enable-QemuNat -Name lab -Subnet 198.51.100.0/24 -Subnet6 2001:db8:5::/64 -Mode Routed -Route '203.0.113.0/25 via 198.51.100.7' $ns"; Inverse = $disable }
+        @{ Name = 'dual-stack disable'; Kind = 'nat'; Setup = @("Enable-QemuNat -Name lab -Subnet 198.51.100.0/24 -Subnet6 2001:db8:5::/64 $ns"); Command = $disable; Inverse = "Enable-QemuNat -Name lab -Subnet 198.51.100.0/24 -Subnet6 2001:db8:5::/64 $ns" }
+        @{ Name = 'DNS record add'; Kind = 'nat'; Setup = @($enable); Command = "Add-QemuNatDnsRecord -Network lab -Name files.lab.test -Address 198.51.100.30 $ns"; Inverse = "Remove-QemuNatDnsRecord -Network lab -Name files.lab.test $ns" }
         @{ Name = 'port forward add'; Kind = 'nat'; Setup = @($enable); Command = $addForward; Inverse = $removeForward }
         @{ Name = 'port forward remove'; Kind = 'nat'; Setup = @($enable, $addForward); Command = $removeForward; Inverse = $addForward }
         @{ Name = 'reservation add'; Kind = 'nat'; Setup = @($enable); Command = $addReservation; Inverse = $removeReservation }
@@ -43,9 +47,10 @@ BeforeAll {
         [pscustomobject]@{
             Links   = (& ip -n $hostNs -br link | ForEach-Object { ($_ -split '\s+')[0..1] -join ' ' } | Out-String)
             Addrs   = (& ip -n $hostNs -4 -br addr | Out-String)
-            Routes  = (& ip -n $hostNs -4 route show table all | Out-String)
+            Addrs6  = (& ip -n $hostNs -6 addr show scope global | Where-Object { $_ -match '^\d+:|inet6 ' } | ForEach-Object { $_ -replace '^\d+: ', '' -replace '<[^>]*>.*$', '' } | Out-String)
+            Routes  = (& ip -n $hostNs -4 route show table all | Out-String) + (& ip -n $hostNs -6 route show table all | Where-Object { $_ -notmatch '^(local|multicast|anycast) fe80|^fe80' } | Out-String)
             Ruleset = (& ip netns exec $hostNs nft -s list ruleset | Out-String)
-            Forward = (& ip netns exec $hostNs sysctl -n net.ipv4.ip_forward | Out-String)
+            Forward = (& ip netns exec $hostNs sysctl -n net.ipv4.ip_forward net.ipv6.conf.all.forwarding | Out-String)
             Dnsmasq = @(& pgrep -f "dnsmasq --conf-file=$state" 2>$null).Count
             Files   = (@(Get-ChildItem $state, "$state-dnsmasq" -Recurse -File -ErrorAction Ignore |
                         Where-Object Name -ne '.lock' | ForEach-Object { $_.FullName.Substring($state.Length) } | Sort-Object) -join "`n")
@@ -55,7 +60,7 @@ BeforeAll {
 
     function Compare-HostSnapshot($Expected, [string]$Because) {
         $now = Get-HostSnapshot
-        foreach ($p in 'Links', 'Addrs', 'Routes', 'Ruleset', 'Forward', 'Dnsmasq', 'Files', 'Acl') {
+        foreach ($p in 'Links', 'Addrs', 'Addrs6', 'Routes', 'Ruleset', 'Forward', 'Dnsmasq', 'Files', 'Acl') {
             $now.$p | Should -Be $Expected.$p -Because "$p must match ($Because)"
         }
     }

@@ -378,6 +378,8 @@ Describe 'Routed and isolated networks' -Skip:([bool]$skip) {
         $net = Enable-QemuNat -Name iso -Subnet 198.18.5.0/24 -Mode Isolated -NetworkNamespace $hostNs -Confirm:$false
         $net.Mode | Should -Be 'Isolated'
         (& ip netns exec $hostNs sysctl -n net.ipv4.ip_forward | Out-String).Trim() | Should -Be $forwardBefore
+        # ip_forward=0 is what an isolated network wants: it used to be reported as drift (Degraded).
+        $net.State | Should -Be 'Active' -Because "ip_forward is $forwardBefore and nothing drifted: $($net.Drift)"
         Add-QemuNatReservation -Network iso -MacAddress 52:54:00:00:05:10 -IPAddress 198.18.5.10 -NetworkNamespace $hostNs -Confirm:$false
         Add-QemuNatReservation -Network iso -MacAddress 52:54:00:00:05:11 -IPAddress 198.18.5.11 -NetworkNamespace $hostNs -Confirm:$false
         $err = Get-Failure { Add-QemuPortForward -Network iso -HostPort 18080 -GuestAddress 198.18.5.10 -GuestPort 80 -NetworkNamespace $hostNs -Confirm:$false -ErrorAction Stop }

@@ -147,6 +147,32 @@ public sealed class NatDualStackTests
     }
 
     [Fact]
+    public void Ipv6ForwardsAreCheckedInTheirOwnFamily()
+    {
+        Assert.Equal("NatForwardHostAddressLoopback", Fails(() => { PortForwardRules.CheckHostAddress("::1"); return 0; }).ErrorId);
+        Assert.Equal("NatForwardHostAddressNotUnicast", Fails(() => { PortForwardRules.CheckHostAddress("ff02::1"); return 0; }).ErrorId);
+        Assert.Equal("NatForwardHostAddressNotUnicast", Fails(() => { PortForwardRules.CheckHostAddress("::"); return 0; }).ErrorId);
+        PortForwardRules.CheckHostAddress("2001:db8:1::1");
+
+        // A program on one IPv4 address does not see an IPv6 forward's traffic; one on :: does.
+        PortForwardRules.CheckListeners(QemuForwardProtocol.Tcp, null, 8080, [new BoundSocket("tcp", 8080, "203.0.113.1")], "", ipv6: true);
+        Assert.Equal("NatForwardHostPortListening", Fails(() =>
+        {
+            PortForwardRules.CheckListeners(QemuForwardProtocol.Tcp, null, 8080, [new BoundSocket("tcp", 8080, "::")], "", ipv6: true);
+            return 0;
+        }).ErrorId);
+
+        // Another network's IPv4 forward of the port is no clash for an IPv6 one, and user-mode guests listen on IPv4 only.
+        var other = NatChanges.AddPortForward(Net(subnet6: "fd42:9::/64") with { Name = "other" }, QemuForwardProtocol.Tcp, null, 8080, "192.0.2.10", 80);
+        PortForwardRules.CheckTaken("lab", QemuForwardProtocol.Tcp, null, 8080, [other], [("vm", QemuHostForward.Parse("tcp::8080-:80"))], ipv6: true);
+        Assert.Equal("NatForwardHostPortTaken", Fails(() =>
+        {
+            PortForwardRules.CheckTaken("lab", QemuForwardProtocol.Tcp, null, 8080, [other], [], ipv6: false);
+            return 0;
+        }).ErrorId);
+    }
+
+    [Fact]
     public void RoutesGoToDhcpAndARoutedHostInstallsThem()
     {
         var nat = Net(subnet6: null, routes: ["203.0.113.0/25 via 192.0.2.7", "198.51.100.0/24 via 192.0.2.8"]);

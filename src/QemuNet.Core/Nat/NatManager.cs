@@ -564,6 +564,8 @@ public sealed class NatManager
             PortForwardRules.CheckHostAddress(hostAddress);
         }
 
+        // The guest's address decides the forward's family (a reservation's MAC means its IPv4 address).
+        var ipv6 = Ipv6Prefix.TryParseAddress(guest, out _);
         if (!force)
         {
             PortForwardRules.CheckGuestServices(name, protocol, hostAddress, hostPort);
@@ -571,7 +573,7 @@ public sealed class NatManager
 
         if (!force)
         {
-            PortForwardRules.CheckListeners(protocol, hostAddress, hostPort, await HostSockets.ListAsync(Host, ct).ConfigureAwait(false), Host.Where);
+            PortForwardRules.CheckListeners(protocol, hostAddress, hostPort, await HostSockets.ListAsync(Host, ct).ConfigureAwait(false), Host.Where, ipv6);
         }
 
         return await UpdateAsync(name, net =>
@@ -580,7 +582,7 @@ public sealed class NatManager
             var guests = RunningGuestsHere()
                 .SelectMany(v => v.Backends().OfType<QemuUserNet>().SelectMany(u => u.HostForward).Select(f => (v.Name, f)))
                 .ToList();
-            PortForwardRules.CheckTaken(name, protocol, hostAddress, hostPort, ListRecords().Networks, guests);
+            PortForwardRules.CheckTaken(name, protocol, hostAddress, hostPort, ListRecords().Networks, guests, ipv6);
             return NatChanges.AddPortForward(net, protocol, hostAddress, hostPort, guest, guestPort);
         }, confirm, whatIf, ct).ConfigureAwait(false);
     }

@@ -12,6 +12,23 @@ public static class PortForwardRules
     /// <summary>Loopback (which DNAT cannot reach without route_localnet), and addresses that are not one host's.</summary>
     public static void CheckHostAddress(string hostAddress)
     {
+        if (Ipv6Prefix.TryParseAddress(hostAddress, out var address6))
+        {
+            var why = System.Net.IPAddress.IsLoopback(address6) ? "it is the loopback address, which DNAT cannot reach"
+                : address6.Equals(System.Net.IPAddress.IPv6Any) ? "it means 'any'"
+                : address6.IsIPv6Multicast ? "it is a multicast group"
+                : address6.IsIPv6LinkLocal ? "it is link-local, the same on every link"
+                : null;
+            if (why is not null)
+            {
+                throw new QemuNetException(System.Net.IPAddress.IsLoopback(address6) ? "NatForwardHostAddressLoopback" : "NatForwardHostAddressNotUnicast",
+                    QemuNetErrorCategory.InvalidArgument, hostAddress, $"A port forward cannot listen on {hostAddress}: {why}.",
+                    "Leave -HostAddress out (every local address but loopback), or give one of the host's global IPv6 addresses.");
+            }
+
+            return;
+        }
+
         var address = Ipv4Network.ParseAddress(hostAddress, "NatForwardHostAddressInvalid");
         if (address >> 24 == 127)
         {
@@ -46,11 +63,11 @@ public static class PortForwardRules
 
     /// <summary>Another QemuNet NAT network of the namespace, or a running user-mode guest there, already forwards the port.</summary>
     public static void CheckTaken(string network, QemuForwardProtocol protocol, string? hostAddress, int hostPort,
-        IEnumerable<QemuNatNetwork> others, IEnumerable<(string Vm, QemuHostForward Forward)> guestForwards)
+        IEnumerable<QemuNatNetwork> others, IEnumerable<(string Vm, QemuHostForward Forward)> guestForwards, bool ipv6 = false)
     {
         foreach (var other in others.Where(o => o.Name != network))
         {
-            if (other.PortForwards.FirstOrDefault(f => f.Protocol == protocol && f.HostPort == hostPort && Overlaps(f.HostAddress, hostAddress)) is { } theirs)
+            if (other.PortForwards.FirstOrDefault(f => f.Protocol == protocol && f.HostPort == hostPort && f.IsIpv6 == ipv6 && Overlaps(f.HostAddress, hostAddress)) is { } theirs)
             {
                 throw new QemuNetException("NatForwardHostPortTaken", QemuNetErrorCategory.ResourceExists, hostPort,
                     $"The NAT network '{other.Name}' already forwards {theirs}; two DNAT rules for one port, and one of them never matches.",
@@ -58,7 +75,8 @@ public static class PortForwardRules
             }
         }
 
-        foreach (var (vm, forward) in guestForwards)
+        // User-mode guests' forwards are QEMU's IPv4 listeners: an IPv6 DNAT does not take their connections.
+        foreach (var (vm, forward) in ipv6 ? [] : guestForwards)
         {
             if (forward.Protocol == protocol && forward.HostPort == hostPort && Overlaps(forward.HostAddress, hostAddress))
             {
@@ -70,12 +88,14 @@ public static class PortForwardRules
     }
 
     /// <summary>A program of the namespace listens on the port on an address the forward would match (loopback-only ones do not count).</summary>
-    public static void CheckListeners(QemuForwardProtocol protocol, string? hostAddress, int hostPort, IEnumerable<BoundSocket> bound, string where)
+    public static void CheckListeners(QemuForwardProtocol protocol, string? hostAddress, int hostPort, IEnumerable<BoundSocket> bound, string where, bool ipv6 = false)
     {
         var proto = protocol.ToString().ToLowerInvariant();
         foreach (var socket in bound.Where(b => b.Protocol == proto && b.Port == hostPort))
         {
-            var taken = hostAddress is null ? !socket.IsLoopback : socket.IsWildcard || socket.Address == hostAddress;
+            // A socket on one address of the other family never sees the forward's traffic; a wildcard may (:: takes IPv4 too).
+            var sameFamily = socket.IsWildcard || socket.Address.Contains(':', StringComparison.Ordinal) == ipv6;
+            var taken = hostAddress is null ? !socket.IsLoopback && sameFamily : socket.IsWildcard || socket.Address == hostAddress;
             if (taken)
             {
                 throw new QemuNetException("NatForwardHostPortListening", QemuNetErrorCategory.ResourceExists, hostPort,
