@@ -165,6 +165,64 @@ Describe 'Dual-stack networks, routes and DNS' -Skip:([bool]$skip) {
         Assert-AsItWas 'after the DNS network'
     }
 
+    It 'DHCPv6: ISC dhclient -6 gets the reserved IPv6 address, dig resolves the name in both families, and the lease shows both' -Skip:(-not (Get-Command dhclient -ErrorAction Ignore) -or -not (Get-Command dig -ErrorAction Ignore)) {
+        $null = Enable-QemuNat -Name d6 -Subnet 198.18.6.0/24 -Subnet6 2001:db8:6::/64 -DomainName lab.test -NetworkNamespace $hostNs -Confirm:$false
+        $mac = '52:54:00:00:06:77'
+        $reservation = Add-QemuNatReservation -Network d6 -MacAddress $mac -IPAddress 198.18.6.77 -IPv6Address 2001:db8:6::77 -HostName webby -NetworkNamespace $hostNs -Confirm:$false
+        "$reservation" | Should -Be "$mac -> 198.18.6.77, 2001:db8:6::77 (webby)"
+        $clientNs = New-TestNamespace 'qnt-dscli'
+        $dhcp = Join-Path $state 'client6'
+        $null = New-Item -ItemType Directory -Path $dhcp -Force
+        # The client's script only puts the addresses on its link: it never touches the host's resolv.conf.
+        Set-Content (Join-Path $dhcp 'script') ("#!/bin/sh`ncase `"`$reason`" in`n  BOUND|RENEW|REBIND|REBOOT) ip addr add `"`$new_ip_address/24`" dev `"`$interface`" ;;`n" +
+            "  BOUND6|RENEW6|REBIND6) ip -6 addr add `"`$new_ip6_address/64`" dev `"`$interface`" nodad ;;`nesac`nexit 0`n") -NoNewline
+        & chmod 755 (Join-Path $dhcp 'script')
+        try {
+            & ip link add cli0 netns $hostNs type veth peer name eth0 netns $clientNs
+            & ip -n $hostNs link set cli0 master qn-d6
+            & ip -n $hostNs link set cli0 up
+            & ip -n $clientNs link set eth0 address $mac
+            & ip -n $clientNs link set eth0 up
+            # dhclient -6 needs its link-local address out of DAD.
+            $deadline = [datetime]::UtcNow.AddSeconds(10)
+            while ((& ip -n $clientNs -6 addr show dev eth0 scope link | Out-String) -match 'tentative|^\s*$' -and [datetime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 200 }
+            & timeout 60 ip netns exec $clientNs dhclient -1 -sf (Join-Path $dhcp 'script') -lf (Join-Path $dhcp 'leases4') -pf (Join-Path $dhcp 'pid4') eth0 2>&1 | Out-Null
+            & timeout 60 ip netns exec $clientNs dhclient -6 -1 -sf (Join-Path $dhcp 'script') -lf (Join-Path $dhcp 'leases6') -pf (Join-Path $dhcp 'pid6') eth0 2>&1 | Out-Null
+            Get-Content -Raw (Join-Path $dhcp 'leases6') | Should -Match 'iaaddr 2001:db8:6::77 '
+            (& ip -n $clientNs -6 addr show dev eth0 scope global | Out-String) | Should -Match 'inet6 2001:db8:6::77/64'
+            (& ip netns exec $clientNs dig +short +time=2 +tries=2 AAAA webby.lab.test '@198.18.6.1' | Out-String).Trim() | Should -Be '2001:db8:6::77'
+            (& ip netns exec $clientNs dig +short +time=2 +tries=2 A webby.lab.test '@2001:db8:6::1' | Out-String).Trim() | Should -Be '198.18.6.77' -Because 'DNS over IPv6 too'
+            $lease = Get-QemuNatLease -Network d6 -NetworkNamespace $hostNs
+            $lease.MacAddress | Should -Be $mac
+            $lease.IPAddress | Should -Be '198.18.6.77'
+            $lease.IPv6Address | Should -Be '2001:db8:6::77' -Because 'the DHCPv6 lease is joined to the IPv4 one by the MAC in the client''s DUID'
+        } finally {
+            foreach ($pid6 in 'pid4', 'pid6') { if (Test-Path (Join-Path $dhcp $pid6)) { & kill (Get-Content (Join-Path $dhcp $pid6)) 2>$null } }
+            & ip -n $hostNs link del cli0 2>$null
+            Remove-TestNamespace $clientNs
+        }
+        Disable-QemuNat -Name d6 -NetworkNamespace $hostNs -Confirm:$false
+        Assert-AsItWas 'after the DHCPv6 client'
+    }
+
+    It 'warns that IPv6 forwarding makes the kernel ignore router advertisements on an uplink that learnt its routes from them' {
+        # What a host whose LAN router configures it looks like: a route learnt from an RA (proto ra), accept_ra=1.
+        & ip -n $hostNs -6 route add 2001:db8:77::/64 via fe80::1 dev qnup0 proto ra
+        try {
+            $null = Enable-QemuNat -Name ra -Subnet 198.18.7.0/24 -Subnet6 2001:db8:7::/64 -NetworkNamespace $hostNs -Confirm:$false -WarningVariable said -WarningAction SilentlyContinue
+            "$said" | Should -Match 'ignores router advertisements on qnup0 \(accept_ra=1\).*net\.ipv6\.conf\.qnup0\.accept_ra=2'
+            Disable-QemuNat -Name ra -NetworkNamespace $hostNs -Confirm:$false
+            & ip netns exec $hostNs sysctl -q -w net.ipv6.conf.qnup0.accept_ra=2
+            $null = Enable-QemuNat -Name ra -Subnet 198.18.7.0/24 -Subnet6 2001:db8:7::/64 -NetworkNamespace $hostNs -Confirm:$false -WarningVariable said2 -WarningAction SilentlyContinue
+            "$said2" | Should -Not -Match 'router advertisements' -Because 'accept_ra=2 takes them even when forwarding'
+            Disable-QemuNat -Name ra -NetworkNamespace $hostNs -Confirm:$false
+        } finally {
+            & ip netns exec $hostNs sysctl -q -w net.ipv6.conf.qnup0.accept_ra=1
+            & ip -n $hostNs -6 route del 2001:db8:77::/64 via fe80::1 dev qnup0 proto ra 2>$null
+        }
+        Assert-AsItWas 'after the RA check'
+    }
+
     It 'refuses <Case> with <ErrorId> and changes nothing' -TestCases @(
         @{ Case = 'a /48'; ErrorId = 'NatSubnet6Invalid'; Target = '2001:db8:5::/48'; Command = { Enable-QemuNat -Name bad -Subnet 198.18.10.0/24 -Subnet6 2001:db8:5::/48 -NetworkNamespace $hostNs -Confirm:$false -ErrorAction Stop } }
         @{ Case = 'a link-local prefix'; ErrorId = 'NatSubnet6Invalid'; Target = 'fe80::/64'; Command = { Enable-QemuNat -Name bad -Subnet 198.18.10.0/24 -Subnet6 fe80::/64 -NetworkNamespace $hostNs -Confirm:$false -ErrorAction Stop } }
