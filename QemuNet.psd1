@@ -24,6 +24,8 @@
         'Enable-QemuNat'
         'Disable-QemuNat'
         'Get-QemuNat'
+        'Set-QemuNat'
+        'Restore-QemuNetwork'
         'Add-QemuNatReservation'
         'Remove-QemuNatReservation'
         'Add-QemuNatDnsRecord'
@@ -54,7 +56,7 @@
         'Send-QemuVmAnnounce'
     )
     FunctionsToExport    = @()
-    AliasesToExport      = @('Enable-QemuNetwork', 'Disable-QemuNetwork', 'Get-QemuNetwork')
+    AliasesToExport      = @('Enable-QemuNetwork', 'Disable-QemuNetwork', 'Get-QemuNetwork', 'Set-QemuNetwork')
     VariablesToExport    = @()
     PrivateData          = @{
         PSData = @{

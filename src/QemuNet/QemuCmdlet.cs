@@ -133,7 +133,7 @@ public abstract class QemuCmdlet : PSCmdlet, IDisposable
 
     private sealed record PipelineCall(Action Run, Action<Exception> Fail);
 
-    /// <summary>As <see cref="Run{T}"/>, but failures with one of <paramref name="nonTerminating"/> ids are written as errors (default returned) so the next input still runs.</summary>
+    /// <summary>As <see cref="Run{T}"/>, but failures with one of <paramref name="nonTerminating"/> ids ("*": any) are written as errors (default returned) so the next input still runs.</summary>
     protected T? RunOrWriteError<T>(Func<CancellationToken, Task<T>> work, params string[] nonTerminating) => RunCore(work, nonTerminating);
 
     private T? RunCore<T>(Func<CancellationToken, Task<T>> work, string[] nonTerminating)
@@ -142,7 +142,7 @@ public abstract class QemuCmdlet : PSCmdlet, IDisposable
         {
             return Pump(work);
         }
-        catch (QemuNetException ex) when (nonTerminating.Contains(ex.ErrorId))
+        catch (QemuNetException ex) when (nonTerminating.Contains(ex.ErrorId) || nonTerminating.Contains("*"))
         {
             WriteError(ToErrorRecord(ex));
             return default;

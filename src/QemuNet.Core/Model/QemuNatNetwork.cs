@@ -135,6 +135,9 @@ public sealed partial record QemuNatNetwork
 
     public IReadOnlyList<QemuNatDnsRecord> DnsRecords { get; init; } = [];
 
+    /// <summary>Kept as a definition in the configuration directory and brought back by Restore-QemuNetwork after a reboot.</summary>
+    public bool AutoStart { get; init; }
+
     public bool Dhcp { get; init; } = true;
 
     public string? DhcpStart { get; init; }

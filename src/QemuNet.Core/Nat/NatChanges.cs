@@ -41,6 +41,7 @@ public static partial class NatChanges
             RestoreIpForward = record.RestoreIpForward,
             InterfacesForwardingBefore = record.RestoreIpForward ? record.InterfacesForwardingBefore : [],
             RestoreIpv6Forward = record.RestoreIpv6Forward,
+            AutoStart = record.AutoStart,
             InterfacesIpv6ForwardingBefore = record.RestoreIpv6Forward ? record.InterfacesIpv6ForwardingBefore : [],
             UplinkBridge = record.Uplink is null || record.UplinkBridge is null ? null : InterfaceName.Check(record.UplinkBridge, "StateRecordInvalid"),
         };

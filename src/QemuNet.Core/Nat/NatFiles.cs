@@ -30,6 +30,9 @@ public sealed record NatPaths(string Directory, string ReadableDirectory, string
 
     public string AddnHostsFile => Path.Combine(ReadableDirectory, Name + ".hosts");
 
+    /// <summary>The definition kept for autostart (outside /run, so it outlives a reboot); null in a namespace without a name.</summary>
+    public string? Definition { get; init; }
+
     /// <summary>Every file of the network, in the order Disable removes them.</summary>
     public IReadOnlyList<string> AllFiles => [DnsmasqConf, HostsFile, AddnHostsFile, Leases, DnsmasqPid, AppliedRuleset, Record];
 }

@@ -62,7 +62,34 @@ public sealed class NatManager
 
     public PlanRunner Runner { get; }
 
-    public NatPaths PathsFor(string name) => new(Directory, ReadableDirectory, name);
+    public NatPaths PathsFor(string name) => new(Directory, ReadableDirectory, name) { Definition = DefinitionPath(name) };
+
+    /// <summary>The namespace's name for definitions (null: the host's); unnamed namespaces have none.</summary>
+    private string? DefinitionPath(string name)
+    {
+        try
+        {
+            return Definitions.PathOf(DefinitionStore.NamespaceName(Host.Id, name), "nat", name);
+        }
+        catch (QemuNetException ex) when (ex.ErrorId == "AutoStartNamespaceUnnamed")
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The configuration directory's definitions (checked only when a definition is read or written).</summary>
+    public DefinitionStore Definitions => _definitions ??= DefinitionStore.Open();
+
+    private DefinitionStore? _definitions;
+
+    /// <summary>Checks and makes the definition folder before a plan that writes into it.</summary>
+    private void PrepareDefinitions(QemuNatNetwork net)
+    {
+        if (net.AutoStart)
+        {
+            Definitions.Prepare(DefinitionStore.NamespaceName(Host.Id, net.Name), "nat");
+        }
+    }
 
     /// <summary>/run/qemunet-dnsmasq for root (beside, not inside, a state tree that may be 0700), or $QEMUNET_DNSMASQ_DIR.</summary>
     public static string ReadableRoot(StateStore store) =>
@@ -163,7 +190,7 @@ public sealed class NatManager
         var owned = link?.Alias == NatPlanner.BridgeAlias(net);
         var table = await Host.RunAsync("nft", ["list", "table", "inet", net.TableName], ct, throwOnFailure: false).ConfigureAwait(false);
         var files = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var file in paths.AllFiles)
+        foreach (var file in paths.AllFiles.Append(paths.Definition).OfType<string>())
         {
             if (StateStore.ReadText(file) is { } text)
             {
@@ -508,10 +535,46 @@ public sealed class NatManager
         var outcome = await RunAsync(wanted.Name, whatIf, async token =>
         {
             var net = await PrepareEnableAsync(wanted, token).ConfigureAwait(false);
+            if (!whatIf)
+            {
+                PrepareDefinitions(net);
+            }
+
             var o = await ObserveAsync(net, token).ConfigureAwait(false);
             return new HostPlan(Kind, net.Name, NatPlanner.PlanEnable(net, o, paths), NatPlanner.Serialize(net), SaveAppliedRulesetAsync(net, paths));
         }, confirm, ct).ConfigureAwait(false);
         return outcome is PlanOutcome.Applied or PlanOutcome.NothingToDo && !whatIf ? await RefreshAsync(Get(wanted.Name), ct).ConfigureAwait(false) : null;
+    }
+
+    /// <summary>
+    /// Restore-QemuNetwork: brings a definition up as Enable would (nothing to do when it already is), then puts its
+    /// reservations, forwards and DNS records in step with the definition. Null for -WhatIf or a declined step.
+    /// </summary>
+    public async Task<QemuNatNetwork?> RestoreAsync(QemuNatNetwork definition, Func<HostStep, bool> confirm, bool whatIf, CancellationToken ct)
+    {
+        var up = await EnableAsync(definition with { AutoStart = true, NetworkNamespace = Host.NetworkNamespace }, confirm, whatIf, ct).ConfigureAwait(false);
+        if (up is null || Lists(up) == Lists(definition))
+        {
+            return up;
+        }
+
+        var next = await UpdateAsync(definition.Name,
+            n => n with { Reservations = definition.Reservations, PortForwards = definition.PortForwards, DnsRecords = definition.DnsRecords },
+            confirm, whatIf, ct).ConfigureAwait(false);
+        return next is null ? null : await RefreshAsync(Get(definition.Name), ct).ConfigureAwait(false);
+
+        static string Lists(QemuNatNetwork n) => JsonSerializer.Serialize(new { n.Reservations, n.PortForwards, n.DnsRecords }, NatPlanner.Json);
+    }
+
+    /// <summary>Every NAT definition of the configuration directory: (namespace name or null, file).</summary>
+    public static IReadOnlyList<(string? Namespace, string File)> ListDefinitions(DefinitionStore store) => store.List(Kind);
+
+    /// <summary>A definition file, checked like a record (a torn or forged one is refused naming the file).</summary>
+    public static QemuNatNetwork LoadDefinition(string file)
+    {
+        var name = Path.GetFileNameWithoutExtension(file);
+        return StateStore.Load<QemuNatNetwork>(file, NatPlanner.Json, r => CheckRecord(r, name))
+            ?? throw new QemuNetException("StateRecordCorrupt", QemuNetErrorCategory.InvalidData, file, $"The definition '{file}' is empty.", $"Remove '{file}'.");
     }
 
     /// <summary>
@@ -601,7 +664,13 @@ public sealed class NatManager
         {
             var current = StateStore.Load<QemuNatNetwork>(paths.Record, NatPlanner.Json, r => CheckRecord(r, name)) ?? throw NotFound(name);
             next = change(current);
-            return Task.FromResult(new HostPlan(Kind, name, NatPlanner.PlanUpdate(current, next, paths), NatPlanner.Serialize(next), SaveAppliedRulesetAsync(next, paths)));
+            if (!whatIf)
+            {
+                PrepareDefinitions(next);
+            }
+
+            var definition = paths.Definition is not null && (current.AutoStart || next.AutoStart) ? StateStore.ReadText(paths.Definition) : null;
+            return Task.FromResult(new HostPlan(Kind, name, NatPlanner.PlanUpdate(current, next, paths, definition), NatPlanner.Serialize(next), SaveAppliedRulesetAsync(next, paths)));
         }, confirm, ct).ConfigureAwait(false);
         return outcome is PlanOutcome.Applied or PlanOutcome.NothingToDo && !whatIf ? next : null;
     }
@@ -640,17 +709,18 @@ public sealed class NatManager
             // Compared as JSON: records compare lists by reference.
             var settings = existing with
             {
-                Reservations = [], PortForwards = [], DnsRecords = [], RestoreIpForward = false, InterfacesForwardingBefore = [],
+                Reservations = [], PortForwards = [], DnsRecords = [], AutoStart = wanted.AutoStart, RestoreIpForward = false, InterfacesForwardingBefore = [],
                 RestoreIpv6Forward = false, InterfacesIpv6ForwardingBefore = [], UplinkBridge = null, NetworkNamespace = null,
             };
-            if (NatPlanner.Serialize(settings) != NatPlanner.Serialize(wanted with { NetworkNamespace = null }))
+            if (NatPlanner.Serialize(settings) != NatPlanner.Serialize(wanted with { NetworkNamespace = null, Reservations = [], PortForwards = [], DnsRecords = [] }))
             {
                 throw new QemuNetException("NatSettingsConflict", QemuNetErrorCategory.ResourceExists, wanted.Name,
                     $"The NAT network '{wanted.Name}' exists with other settings ({existing.Subnet} on {existing.BridgeName}).",
                     "Disable-QemuNat it first, or enable it with the same settings.");
             }
 
-            return existing;
+            // -AutoStart turns autostart on; only Set-QemuNat -AutoStart $false turns it off.
+            return existing with { AutoStart = existing.AutoStart || wanted.AutoStart };
         }
 
         await CheckNewAsync(wanted, ct).ConfigureAwait(false);

@@ -84,6 +84,34 @@ public static class NatPlanner
 
     public static string Serialize(QemuNatNetwork net) => JsonSerializer.Serialize(net, Json);
 
+    /// <summary>What an autostart definition keeps: the settings and lists, none of the runtime duties (forwarding to turn off, uplink's bridge).</summary>
+    public static string Definition(QemuNatNetwork net) => Serialize(net with
+    {
+        RestoreIpForward = false, InterfacesForwardingBefore = [], RestoreIpv6Forward = false, InterfacesIpv6ForwardingBefore = [],
+        UplinkBridge = null, NetworkNamespace = null, AutoStart = true,
+    });
+
+    /// <summary>The change that keeps the definition in step with <paramref name="next"/> (written, or removed when autostart is off), or none.</summary>
+    private static HostStep? DefinitionStep(QemuNatNetwork next, string? existingText, NatPaths paths)
+    {
+        if (!next.AutoStart && existingText is null)
+        {
+            return null;
+        }
+
+        var path = paths.Definition ?? throw new QemuNetException("AutoStartNamespaceUnnamed", QemuNetErrorCategory.InvalidOperation, next.Name,
+            "This network namespace has no name (ip netns), so nothing could find it again after a reboot to bring the network back.",
+            "Create the namespace with 'ip netns add NAME' and use -NetworkNamespace NAME, or leave -AutoStart out.");
+        if (!next.AutoStart)
+        {
+            return new HostStep(path, "Remove the definition (no autostart)", new HostChange(new DeleteFile(path), new WriteFile(path, existingText!)));
+        }
+
+        var text = Definition(next);
+        return text == existingText ? null
+            : new HostStep(path, "Save the definition (autostart)", new HostChange(new WriteFile(path, text), existingText is null ? new DeleteFile(path) : new WriteFile(path, existingText)));
+    }
+
     /// <summary>The steps still needed to bring <paramref name="net"/> up: none when it already is.</summary>
     public static IReadOnlyList<HostStep> PlanEnable(QemuNatNetwork net, NatObservation o, NatPaths paths)
     {
@@ -195,6 +223,11 @@ public static class NatPlanner
             steps.Add(new HostStep(paths.Record, "Save network record", Replace(paths.Record, record, o)));
         }
 
+        if (recorded.AutoStart && DefinitionStep(recorded, paths.Definition is null ? null : o.FileText(paths.Definition), paths) is { } definition)
+        {
+            steps.Add(definition);
+        }
+
         return steps;
     }
 
@@ -264,6 +297,13 @@ public static class NatPlanner
                      .. HostRoutes(net).Select(r => Ip(true, "route", "add", r.Destination, "via", r.Gateway, "dev", net.BridgeName))])]));
         }
 
+        if (paths.Definition is not null && o.FileText(paths.Definition) is { } definitionText)
+        {
+            // Disable undefines: a network removed by hand does not come back at the next boot.
+            steps.Add(new HostStep(paths.Definition, "Remove the definition (autostart)",
+                new HostChange(new DeleteFile(paths.Definition), new WriteFile(paths.Definition, definitionText))));
+        }
+
         var files = paths.AllFiles.Where(o.Files.ContainsKey).ToList();
         if (files.Count > 0)
         {
@@ -275,7 +315,7 @@ public static class NatPlanner
     }
 
     /// <summary>Steps that change only reservations and forwards of an active network.</summary>
-    public static IReadOnlyList<HostStep> PlanUpdate(QemuNatNetwork current, QemuNatNetwork next, NatPaths paths)
+    public static IReadOnlyList<HostStep> PlanUpdate(QemuNatNetwork current, QemuNatNetwork next, NatPaths paths, string? definitionText = null)
     {
         var steps = new List<HostStep>();
         if (NftRuleset.Render(current) != NftRuleset.Render(next))
@@ -291,6 +331,12 @@ public static class NatPlanner
                 new HostChange(new WriteFile(paths.HostsFile, DnsmasqConfig.RenderHosts(next)), new WriteFile(paths.HostsFile, DnsmasqConfig.RenderHosts(current))),
                 new HostChange(new WriteFile(paths.AddnHostsFile, DnsmasqConfig.RenderAddnHosts(next)), new WriteFile(paths.AddnHostsFile, DnsmasqConfig.RenderAddnHosts(current))),
                 new HostChange(reload, reload)));
+        }
+
+        // The definition changes in the same plan as the network, so a reboot brings back what was last applied.
+        if (DefinitionStep(next, definitionText, paths) is { } definition)
+        {
+            steps.Add(definition);
         }
 
         steps.Add(new HostStep(paths.Record, "Save network record",

@@ -87,6 +87,10 @@ public sealed class EnableQemuNatCommand : NatCmdlet
     [Parameter]
     public QemuOnOff Dns { get; set; } = QemuOnOff.On;
 
+    /// <summary>Keeps the network's definition in the configuration directory, so Restore-QemuNetwork brings it back after a reboot.</summary>
+    [Parameter]
+    public SwitchParameter AutoStart { get; set; }
+
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [AllowNull]
     [AllowEmptyString]
@@ -97,7 +101,7 @@ public sealed class EnableQemuNatCommand : NatCmdlet
         var wanted = Invoke(() => QemuNatNetwork.Create(Name, Subnet, BridgeName, Uplink, DhcpRange?[0], DhcpRange?[1],
             !NoDhcp, Dns == QemuOnOff.On, DomainName, NetworkNamespace, Mode, Mtu,
             Subnet6 ?? (Ipv6 ? Ipv6Prefix.DeriveUniqueLocal(Name, Ipv6Prefix.ReadMachineId()).ToString() : null),
-            Route, DnsForwarder));
+            Route, DnsForwarder) with { AutoStart = AutoStart });
         var manager = CreateManager();
         var result = Run(ct => manager.EnableAsync(wanted, ConfirmStep, IsWhatIf, ct));
         if (result is null)

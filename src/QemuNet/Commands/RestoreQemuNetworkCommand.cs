@@ -1,0 +1,76 @@
+using System.Management.Automation;
+using QemuNet.Core;
+using QemuNet.Core.Engine;
+using QemuNet.Core.Model;
+using QemuNet.Core.Nat;
+
+namespace QemuNet.Commands;
+
+/// <summary>
+/// Brings every autostart definition back (after a reboot, from a systemd unit): each network through the engine as
+/// Enable-QemuNat would, with its reservations, forwards and DNS records; nothing changes for one that is up as
+/// defined. Each is reported as an object; a definition that cannot be brought up is an error, and the rest go on.
+/// </summary>
+[Cmdlet(VerbsData.Restore, "QemuNetwork", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType(typeof(QemuNatNetwork))]
+public sealed class RestoreQemuNetworkCommand : QemuCmdlet
+{
+    /// <summary>Only the definitions of these networks.</summary>
+    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(NatNameCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string[]? Name { get; set; }
+
+    /// <summary>Only the definitions of this namespace (by name).</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(NetworkNamespaceCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string? NetworkNamespace { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var store = Invoke(DefinitionStore.Open);
+        var definitions = Invoke(() => NatManager.ListDefinitions(store))
+            .Where(d => NetworkNamespace is null || d.Namespace == NetworkNamespace)
+            .Where(d => Name is null || Name.Contains(Path.GetFileNameWithoutExtension(d.File), StringComparer.Ordinal))
+            .ToArray();
+        var seen = new Dictionary<string, (string Name, string File)>(StringComparer.Ordinal);
+        foreach (var (ns, file) in definitions)
+        {
+            QemuNatNetwork definition;
+            try
+            {
+                definition = NatManager.LoadDefinition(file);
+                // Two definitions of one namespace that want the same bridge: one of them was copied or planted.
+                var bridgeKey = (ns ?? string.Empty) + "/" + definition.BridgeName;
+                if (seen.TryGetValue(bridgeKey, out var first))
+                {
+                    throw new QemuNetException("NatDefinitionDuplicate", QemuNetErrorCategory.ResourceExists, file,
+                        $"The definition '{file}' wants the bridge {definition.BridgeName}, which the definition '{first.File}' of network '{first.Name}' has already.",
+                        $"Remove one of the two files; Set-QemuNat -Name {definition.Name} -AutoStart $false removes a definition the module wrote.");
+                }
+
+                seen[bridgeKey] = (definition.Name, file);
+            }
+            catch (QemuNetException ex)
+            {
+                WriteError(ToErrorRecord(ex));
+                continue;
+            }
+
+            // One definition that cannot come up (its namespace or uplink missing) is reported; the others still come up.
+            var restored = RunOrWriteError(ct => RestoreOneAsync(ns, definition, ct), "*");
+            if (restored is not null)
+            {
+                WriteObject(restored);
+            }
+        }
+    }
+
+    private async Task<QemuNatNetwork?> RestoreOneAsync(string? ns, QemuNatNetwork definition, CancellationToken ct)
+    {
+        var host = new HostContext(Runner, ns) { Log = QueueVerbose, Warn = QueueWarning };
+        var manager = new NatManager(host, StateDirectory.Open());
+        return await manager.RestoreAsync(definition, ConfirmStep, IsWhatIf, ct).ConfigureAwait(false);
+    }
+}
