@@ -36,13 +36,15 @@ function New-TestStateDirectory {
     $env:QEMUNET_STATE_DIR = $dir
     # dnsmasq's reservation files (read as "nobody") live beside the private books, not inside them.
     $env:QEMUNET_DNSMASQ_DIR = "$dir-dnsmasq"
+    # Autostart definitions of the test, never /etc/qemunet.
+    $env:QEMUNET_CONFIG_DIR = "$dir-config"
     return $dir
 }
 
 function Remove-TestStateDirectory([string]$Path) {
     Get-QemuVm -ErrorAction Ignore | Stop-QemuVm -Confirm:$false -TurnOff -ErrorAction Continue
-    Remove-Item $Path, "$Path-dnsmasq" -Recurse -Force -ErrorAction Ignore
-    Remove-Item Env:QEMUNET_STATE_DIR, Env:QEMUNET_DNSMASQ_DIR -ErrorAction Ignore
+    Remove-Item $Path, "$Path-dnsmasq", "$Path-config" -Recurse -Force -ErrorAction Ignore
+    Remove-Item Env:QEMUNET_STATE_DIR, Env:QEMUNET_DNSMASQ_DIR, Env:QEMUNET_CONFIG_DIR -ErrorAction Ignore
 }
 
 function New-TestNamespace([string]$Prefix = 'qnt') {

@@ -19,6 +19,9 @@ public sealed class DefinitionStore
     /// <summary>The store, without creating anything; its root is checked when it exists.</summary>
     public static DefinitionStore Open() => Open(Resolve());
 
+    /// <summary>The store's paths only, nothing checked: for naming files (a check comes before any is read or written).</summary>
+    public static DefinitionStore At(string root) => new(root);
+
     public static DefinitionStore Open(string root)
     {
         if (NativeMethods.LStat(root) is not null)

@@ -69,7 +69,7 @@ public sealed class NatManager
     {
         try
         {
-            return Definitions.PathOf(DefinitionStore.NamespaceName(Host.Id, name), "nat", name);
+            return DefinitionStore.At(DefinitionStore.Resolve()).PathOf(DefinitionStore.NamespaceName(Host.Id, name), "nat", name);
         }
         catch (QemuNetException ex) when (ex.ErrorId == "AutoStartNamespaceUnnamed")
         {
@@ -190,7 +190,8 @@ public sealed class NatManager
         var owned = link?.Alias == NatPlanner.BridgeAlias(net);
         var table = await Host.RunAsync("nft", ["list", "table", "inet", net.TableName], ct, throwOnFailure: false).ConfigureAwait(false);
         var files = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var file in paths.AllFiles.Append(paths.Definition).OfType<string>())
+        // The definition is read only for an autostart network, after its folder was checked (PrepareDefinitions).
+        foreach (var file in paths.AllFiles.Append(net.AutoStart ? paths.Definition : null).OfType<string>())
         {
             if (StateStore.ReadText(file) is { } text)
             {
@@ -595,6 +596,12 @@ public sealed class NatManager
             }
 
             removed = net;
+            if (net.AutoStart)
+            {
+                // Its definition is read and removed: the folder is checked first.
+                _ = Definitions;
+            }
+
             var ports = await HostLinks.GetPortsAsync(Host, net.BridgeName, token).ConfigureAwait(false);
             if (ports.Count > 0 && !force)
             {
@@ -667,6 +674,11 @@ public sealed class NatManager
             if (!whatIf)
             {
                 PrepareDefinitions(next);
+            }
+
+            if (current.AutoStart)
+            {
+                _ = Definitions;
             }
 
             var definition = paths.Definition is not null && (current.AutoStart || next.AutoStart) ? StateStore.ReadText(paths.Definition) : null;

@@ -327,7 +327,9 @@ public static class NatPlanner
         if (DnsmasqConfig.RenderHosts(current) != DnsmasqConfig.RenderHosts(next) || DnsmasqConfig.RenderAddnHosts(current) != DnsmasqConfig.RenderAddnHosts(next))
         {
             var reload = new SignalPidFile(paths.DnsmasqPid, paths.DnsmasqConf, 1);
-            steps.Add(new HostStep(paths.HostsFile, "Update DHCP reservations and reload dnsmasq (SIGHUP)",
+            var records = !next.DnsRecords.SequenceEqual(current.DnsRecords);
+            steps.Add(new HostStep(records ? paths.AddnHostsFile : paths.HostsFile,
+                records ? "Update DNS records and reload dnsmasq (SIGHUP)" : "Update DHCP reservations and reload dnsmasq (SIGHUP)",
                 new HostChange(new WriteFile(paths.HostsFile, DnsmasqConfig.RenderHosts(next)), new WriteFile(paths.HostsFile, DnsmasqConfig.RenderHosts(current))),
                 new HostChange(new WriteFile(paths.AddnHostsFile, DnsmasqConfig.RenderAddnHosts(next)), new WriteFile(paths.AddnHostsFile, DnsmasqConfig.RenderAddnHosts(current))),
                 new HostChange(reload, reload)));

@@ -73,6 +73,7 @@ public sealed class EnableQemuNatCommand : NatCmdlet
 
     /// <summary>Static routes for the guests, "DESTINATION via GATEWAY" (a routed network's host installs them too).</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [Alias("Routes")]
     [AllowNull]
     [AllowEmptyCollection]
     public string[]? Route { get; set; }
