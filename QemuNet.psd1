@@ -26,6 +26,8 @@
         'Get-QemuNat'
         'Set-QemuNat'
         'Restore-QemuNetwork'
+        'Register-QemuNetService'
+        'Unregister-QemuNetService'
         'Add-QemuNatReservation'
         'Remove-QemuNatReservation'
         'Add-QemuNatDnsRecord'
