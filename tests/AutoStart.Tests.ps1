@@ -47,7 +47,7 @@ Describe 'Autostart definitions and Restore-QemuNetwork' -Skip:([bool]$skip) {
         # A failed test leaves nothing for the next one to trip over.
         Get-QemuVm | Remove-QemuVm -Force -Confirm:$false
         Get-QemuNat -NetworkNamespace $hostNs -ErrorAction Ignore | Disable-QemuNat -Force -Confirm:$false -ErrorAction Continue
-        Remove-Item (Join-Path $config "netns/$hostNs/nat") -Recurse -Force -ErrorAction Ignore
+        Remove-Item (Join-Path $config "netns/$hostNs/nat"), (Join-Path $config "netns/$hostNs/bridge") -Recurse -Force -ErrorAction Ignore
     }
     AfterAll {
         Get-QemuVm | Remove-QemuVm -Force -Confirm:$false
@@ -101,6 +101,31 @@ Describe 'Autostart definitions and Restore-QemuNetwork' -Skip:([bool]$skip) {
         $vm | Stop-QemuVm -TurnOff -Confirm:$false
         Disable-QemuNat -Name keep -NetworkNamespace $hostNs -Confirm:$false
         Test-Path $definitionFile | Should -BeFalse -Because 'Disable undefines'
+    }
+
+    It 'brings back a bridge without an uplink, and leaves one that takes an uplink to the host''s own configuration' {
+        & ip -n $hostNs link add qnlan0 type veth peer name qnlan1
+        $bridge = New-QemuBridge -Name qnbr5 -AutoStart -NetworkNamespace $hostNs -Confirm:$false
+        $bridge.Name | Should -Be 'qnbr5'
+        $null = New-QemuBridge -Name qnbr6 -Uplink qnlan0 -AutoStart -NetworkNamespace $hostNs -Confirm:$false
+        $folder = Join-Path $config "netns/$hostNs/bridge"
+        @(Get-ChildItem $folder | ForEach-Object Name) | Should -Be @('qnbr5.json', 'qnbr6.json')
+        # A NAT network of the same namespace comes back after the bridges.
+        $null = Enable-QemuNat -Name after -Subnet 198.18.2.0/24 -AutoStart -NetworkNamespace $hostNs -Confirm:$false
+
+        Invoke-Reboot
+        $restored = Restore-QemuNetwork -NetworkNamespace $hostNs -WarningVariable said -WarningAction SilentlyContinue
+        @($restored | ForEach-Object { $_.GetType().Name + ' ' + $_.Name }) | Should -Be @('QemuBridge qnbr5', 'QemuNatNetwork after')
+        "$said" | Should -Match 'qnbr6 .*takes over qnlan0.*Export-QemuBridgeConfig'
+        (& ip -n $hostNs -d -j link show dev qnbr5 | ConvertFrom-Json).linkinfo.info_kind | Should -Be 'bridge'
+        (& ip -n $hostNs link show dev qnbr6 2>&1 | Out-String) | Should -Match 'does not exist'
+        $second = Restore-QemuNetwork -NetworkNamespace $hostNs -WarningAction SilentlyContinue -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | Out-String
+        $second | Should -Match "bridge 'qnbr5' in namespace $hostNs\: nothing to change"
+
+        Remove-QemuBridge -Name qnbr5 -NetworkNamespace $hostNs -Confirm:$false
+        Test-Path (Join-Path $folder 'qnbr5.json') | Should -BeFalse -Because 'Remove-QemuBridge undefines'
+        Disable-QemuNat -Name after -NetworkNamespace $hostNs -Confirm:$false
+        Remove-Item (Join-Path $folder 'qnbr6.json')
     }
 
     It 'Set-QemuNat -AutoStart turns the definition on and off; a restore puts a definition''s lists back in step' {

@@ -27,6 +27,9 @@ BeforeDiscovery {
         @{ Name = 'dual-stack enable, routes, forwarders'; Kind = 'nat'; Setup = @(); Command = "Enable-QemuNat -Name lab -Subnet 198.51.100.0/24 -Subnet6 2001:db8:5::/64 -Route '203.0.113.0/25 via 198.51.100.7' -DnsForwarder 198.51.100.53 $ns"; Inverse = $disable }
         @{ Name = 'routed dual-stack enable with host routes'; Kind = 'nat'; Setup = @(); Command = "Enable-QemuNat -Name lab -Subnet 198.51.100.0/24 -Subnet6 2001:db8:5::/64 -Mode Routed -Route '203.0.113.0/25 via 198.51.100.7' $ns"; Inverse = $disable }
         @{ Name = 'dual-stack disable'; Kind = 'nat'; Setup = @("Enable-QemuNat -Name lab -Subnet 198.51.100.0/24 -Subnet6 2001:db8:5::/64 $ns"); Command = $disable; Inverse = "Enable-QemuNat -Name lab -Subnet 198.51.100.0/24 -Subnet6 2001:db8:5::/64 $ns" }
+        @{ Name = 'NAT enable, autostart'; Kind = 'nat'; Setup = @(); Command = "Enable-QemuNat -Name lab -Subnet 198.51.100.0/24 -AutoStart $ns"; Inverse = $disable }
+        @{ Name = 'autostart forward add'; Kind = 'nat'; Setup = @("Enable-QemuNat -Name lab -Subnet 198.51.100.0/24 -AutoStart $ns"); Command = $addForward; Inverse = $removeForward }
+        @{ Name = 'bridge new, autostart'; Kind = 'bridge'; Setup = @(); Command = "New-QemuBridge -Name br5 -AutoStart $ns"; Inverse = "Remove-QemuBridge -Name br5 $ns" }
         @{ Name = 'DNS record add'; Kind = 'nat'; Setup = @($enable); Command = "Add-QemuNatDnsRecord -Network lab -Name files.lab.test -Address 198.51.100.30 $ns"; Inverse = "Remove-QemuNatDnsRecord -Network lab -Name files.lab.test $ns" }
         @{ Name = 'port forward add'; Kind = 'nat'; Setup = @($enable); Command = $addForward; Inverse = $removeForward }
         @{ Name = 'port forward remove'; Kind = 'nat'; Setup = @($enable, $addForward); Command = $removeForward; Inverse = $addForward }
@@ -52,7 +55,7 @@ BeforeAll {
             Ruleset = (& ip netns exec $hostNs nft -s list ruleset | Out-String)
             Forward = (& ip netns exec $hostNs sysctl -n net.ipv4.ip_forward net.ipv6.conf.all.forwarding | Out-String)
             Dnsmasq = @(& pgrep -f "dnsmasq --conf-file=$state" 2>$null).Count
-            Files   = (@(Get-ChildItem $state, "$state-dnsmasq" -Recurse -File -ErrorAction Ignore |
+            Files   = (@(Get-ChildItem $state, "$state-dnsmasq", "$state-config" -Recurse -File -ErrorAction Ignore |
                         Where-Object Name -ne '.lock' | ForEach-Object { $_.FullName.Substring($state.Length) } | Sort-Object) -join "`n")
             Acl     = if (Test-Path /etc/qemu/bridge.conf) { Get-Content -Raw /etc/qemu/bridge.conf } else { '<none>' }
         }

@@ -33,6 +33,30 @@ public sealed class BridgeManager
 
     public HostContext Host { get; }
 
+    /// <summary>Where the bridge's autostart definition lives, or null in a namespace without a name.</summary>
+    public string? DefinitionFile(string name)
+    {
+        try
+        {
+            return DefinitionStore.At(DefinitionStore.Resolve()).PathOf(DefinitionStore.NamespaceName(Host.Id, name), Kind, name);
+        }
+        catch (QemuNetException ex) when (ex.ErrorId == "AutoStartNamespaceUnnamed")
+        {
+            return null;
+        }
+    }
+
+    /// <summary>What a bridge's definition keeps: its settings.</summary>
+    public static string Definition(QemuBridge bridge) => JsonSerializer.Serialize(bridge with { NetworkNamespace = null, AutoStart = true }, Json);
+
+    /// <summary>A definition file, checked like a record (torn or forged: refused naming the file).</summary>
+    public static QemuBridge LoadDefinition(string file)
+    {
+        var name = Path.GetFileNameWithoutExtension(file);
+        return StateStore.Load<QemuBridge>(file, Json, record => Validate(record, name))
+            ?? throw new QemuNetException("StateRecordCorrupt", QemuNetErrorCategory.InvalidData, file, $"The definition '{file}' is empty.", $"Remove '{file}'.");
+    }
+
     /// <summary>This namespace's bridge books.</summary>
     public string Directory { get; }
 
@@ -44,7 +68,9 @@ public sealed class BridgeManager
     public string RecordFile(string name) => Path.Combine(Directory, name + ".json");
 
     /// <summary>The record of a bridge New-QemuBridge made, checked like user input; StateRecordCorrupt/Invalid name the file.</summary>
-    public QemuBridge? FindRecord(string name) => StateStore.Load<QemuBridge>(RecordFile(name), Json, record =>
+    public QemuBridge? FindRecord(string name) => StateStore.Load<QemuBridge>(RecordFile(name), Json, record => Validate(record, name));
+
+    private static QemuBridge Validate(QemuBridge record, string name)
     {
         InterfaceName.Check(record.Name, "BridgeNameInvalid");
         if (record.Uplink is not null)
@@ -59,7 +85,7 @@ public sealed class BridgeManager
         }
 
         return record;
-    });
+    }
 
     /// <summary>New-QemuBridge: lock, recover, observe, check, plan, confirm, apply. The observation is returned for warnings.</summary>
     public async Task<(PlanOutcome Outcome, BridgeObservation? Observed)> CreateAsync(QemuBridge wanted, Func<HostStep, bool> confirm, bool whatIf, CancellationToken ct)
@@ -71,8 +97,13 @@ public sealed class BridgeManager
         {
             var outcome = await Runner.RunAsync(wanted.Name, async token =>
             {
+                if (wanted.AutoStart && !whatIf)
+                {
+                    DefinitionStore.Open().Prepare(DefinitionStore.NamespaceName(Host.Id, wanted.Name), Kind);
+                }
+
                 observed = await ObserveAsync(wanted.Name, wanted.Uplink, token).ConfigureAwait(false);
-                return new HostPlan(Kind, wanted.Name, Check(wanted, observed) ? [] : PlanCreate(wanted, observed));
+                return new HostPlan(Kind, wanted.Name, Check(wanted, observed) ? PlanAutoStart(wanted, observed) : PlanCreate(wanted, observed));
             }, confirm, whatIf, ct).ConfigureAwait(false);
             return (outcome, observed);
         }
@@ -203,6 +234,7 @@ public sealed class BridgeManager
             ports)
         {
             RecordText = StateStore.ReadText(RecordFile(name)),
+            DefinitionText = DefinitionFile(name) is { } definition && File.Exists(definition) ? ReadDefinition(definition) : null,
         };
     }
 
@@ -294,6 +326,46 @@ public sealed class BridgeManager
         }
     }
 
+    /// <summary>The folder is checked before a definition is read (someone else's could be planted there).</summary>
+    private static string? ReadDefinition(string file)
+    {
+        _ = DefinitionStore.Open();
+        return StateStore.ReadText(file);
+    }
+
+    /// <summary>For a bridge that exists as asked: -AutoStart writes its definition (and the record says so); nothing else changes.</summary>
+    private IReadOnlyList<HostStep> PlanAutoStart(QemuBridge wanted, BridgeObservation o)
+    {
+        if (!wanted.AutoStart || o.RecordText is not { } recordText || JsonSerializer.Deserialize<QemuBridge>(recordText, Json) is not { } record)
+        {
+            return [];
+        }
+
+        var steps = new List<HostStep>();
+        if (DefinitionStep(record with { AutoStart = true }, o) is { } definition)
+        {
+            steps.Add(definition);
+        }
+
+        var updated = JsonSerializer.Serialize(record with { NetworkNamespace = null, AutoStart = true }, Json);
+        if (updated != recordText)
+        {
+            steps.Add(new HostStep(RecordFile(wanted.Name), "Save bridge record", new HostChange(new WriteFile(RecordFile(wanted.Name), updated), new WriteFile(RecordFile(wanted.Name), recordText))));
+        }
+
+        return steps;
+    }
+
+    private HostStep? DefinitionStep(QemuBridge bridge, BridgeObservation o)
+    {
+        var path = DefinitionFile(bridge.Name) ?? throw new QemuNetException("AutoStartNamespaceUnnamed", QemuNetErrorCategory.InvalidOperation, bridge.Name,
+            "This network namespace has no name (ip netns), so nothing could find it again after a reboot to bring the bridge back.",
+            "Create the namespace with 'ip netns add NAME' and use -NetworkNamespace NAME, or leave -AutoStart out.");
+        var text = Definition(bridge);
+        return text == o.DefinitionText ? null
+            : new HostStep(path, "Save the definition (autostart)", new HostChange(new WriteFile(path, text), o.DefinitionText is null ? new DeleteFile(path) : new WriteFile(path, o.DefinitionText)));
+    }
+
     public IReadOnlyList<HostStep> PlanCreate(QemuBridge wanted, BridgeObservation o)
     {
         var name = wanted.Name;
@@ -326,6 +398,11 @@ public sealed class BridgeManager
 
         steps.Add(new HostStep(RecordFile(name), "Save bridge record",
             new HostChange(new WriteFile(RecordFile(name), JsonSerializer.Serialize(wanted with { NetworkNamespace = null }, Json)), new DeleteFile(RecordFile(name)))));
+        if (wanted.AutoStart && DefinitionStep(wanted, o) is { } definition)
+        {
+            steps.Add(definition);
+        }
+
         return steps;
     }
 
@@ -351,6 +428,13 @@ public sealed class BridgeManager
             recreate.AddRange(["type", "bridge", "stp_state", record.Stp ? "1" : "0"]);
             steps.Add(new HostStep(name, "Delete bridge", new HostChange(new DeleteOwnedLink(name, Alias),
                 Ip(true, recreate), Ip(true, "link", "set", "dev", name, "alias", Alias), Ip(true, "link", "set", "dev", name, "up"))));
+        }
+
+        if (o.DefinitionText is { } definitionText && DefinitionFile(name) is { } definitionFile)
+        {
+            // Remove-QemuBridge undefines: the bridge does not come back at the next boot.
+            steps.Add(new HostStep(definitionFile, "Remove the definition (autostart)",
+                new HostChange(new DeleteFile(definitionFile), new WriteFile(definitionFile, definitionText))));
         }
 
         if (o.RecordText is { } recordText)

@@ -47,6 +47,9 @@ public sealed record QemuBridge
     /// <summary>Seconds (the kernel keeps centiseconds).</summary>
     public int? ForwardDelay { get; init; }
 
+    /// <summary>Kept as a definition in the configuration directory; Restore-QemuNetwork brings it back (one without an uplink) after a reboot.</summary>
+    public bool AutoStart { get; init; }
+
     /// <summary>Made by this module: by New-QemuBridge (removable with Remove-QemuBridge) or for a NAT network.</summary>
     [JsonIgnore]
     public bool Managed { get; set; }
@@ -79,4 +82,7 @@ public sealed record BridgeObservation(LinkState? Bridge, LinkState? Uplink, Lin
 {
     /// <summary>The bridge's record as it is on disk (text), or null.</summary>
     public string? RecordText { get; init; }
+
+    /// <summary>The bridge's autostart definition as it is on disk (text), or null.</summary>
+    public string? DefinitionText { get; init; }
 }

@@ -32,6 +32,10 @@ public sealed class NewQemuBridgeCommand : HostCmdlet
     [Parameter]
     public int ForwardDelay { get; set; }
 
+    /// <summary>Keeps the bridge's definition so Restore-QemuNetwork brings it back after a reboot (one with -Uplink is left to the host's own network configuration: Export-QemuBridgeConfig).</summary>
+    [Parameter]
+    public SwitchParameter AutoStart { get; set; }
+
     protected override void EndProcessing()
     {
         var store = OpenStore();
@@ -43,6 +47,7 @@ public sealed class NewQemuBridgeCommand : HostCmdlet
             Uplink = Uplink,
             Stp = Stp,
             ForwardDelay = MyInvocation.BoundParameters.ContainsKey(nameof(ForwardDelay)) ? ForwardDelay : null,
+            AutoStart = AutoStart,
         };
 
         var (outcome, observed) = Run(ct => manager.CreateAsync(wanted, ConfirmStep, IsWhatIf, ct));

@@ -1,6 +1,8 @@
 using System.Management.Automation;
 using QemuNet.Core;
+using QemuNet.Core.Bridge;
 using QemuNet.Core.Engine;
+using QemuNet.Core.Host;
 using QemuNet.Core.Model;
 using QemuNet.Core.Nat;
 
@@ -12,7 +14,7 @@ namespace QemuNet.Commands;
 /// defined. Each is reported as an object; a definition that cannot be brought up is an error, and the rest go on.
 /// </summary>
 [Cmdlet(VerbsData.Restore, "QemuNetwork", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
-[OutputType(typeof(QemuNatNetwork))]
+[OutputType(typeof(QemuNatNetwork), typeof(QemuBridge))]
 public sealed class RestoreQemuNetworkCommand : QemuCmdlet
 {
     /// <summary>Only the definitions of these networks.</summary>
@@ -30,6 +32,8 @@ public sealed class RestoreQemuNetworkCommand : QemuCmdlet
     protected override void ProcessRecord()
     {
         var store = Invoke(DefinitionStore.Open);
+        // Bridges first: a NAT network may name one as its uplink.
+        RestoreBridges(store);
         var definitions = Invoke(() => NatManager.ListDefinitions(store))
             .Where(d => NetworkNamespace is null || d.Namespace == NetworkNamespace)
             .Where(d => Name is null || Name.Contains(Path.GetFileNameWithoutExtension(d.File), StringComparer.Ordinal))
@@ -60,6 +64,49 @@ public sealed class RestoreQemuNetworkCommand : QemuCmdlet
 
             // One definition that cannot come up (its namespace or uplink missing) is reported; the others still come up.
             var restored = RunOrWriteError(ct => RestoreOneAsync(ns, definition, ct), "*");
+            if (restored is not null)
+            {
+                WriteObject(restored);
+            }
+        }
+    }
+
+    private void RestoreBridges(DefinitionStore store)
+    {
+        var definitions = Invoke(() => store.List(BridgeManager.Kind))
+            .Where(d => NetworkNamespace is null || d.Namespace == NetworkNamespace)
+            .Where(d => Name is null || Name.Contains(Path.GetFileNameWithoutExtension(d.File), StringComparer.Ordinal));
+        foreach (var (ns, file) in definitions)
+        {
+            QemuBridge definition;
+            try
+            {
+                definition = BridgeManager.LoadDefinition(file);
+            }
+            catch (QemuNetException ex)
+            {
+                WriteError(ToErrorRecord(ex));
+                continue;
+            }
+
+            if (definition.Uplink is not null)
+            {
+                // Taking the host's own uplink at boot is the distribution's network configuration's job, not a race with it.
+                WriteWarning($"Bridge {definition.Name}{(ns is null ? string.Empty : " in namespace " + ns)} takes over {definition.Uplink}, so it is left to the host's "
+                    + $"network configuration at boot: write that with Export-QemuBridgeConfig -Name {definition.Name} -Format Networkd|Ifupdown|NetworkManager.");
+                continue;
+            }
+
+            var restored = RunOrWriteError(async ct =>
+            {
+                var host = new HostContext(Runner, ns) { Log = QueueVerbose, Warn = QueueWarning };
+                var state = StateDirectory.Open();
+                var manager = new BridgeManager(host, state);
+                var (outcome, _) = await manager.CreateAsync(definition with { NetworkNamespace = ns, AutoStart = true }, ConfirmStep, IsWhatIf, ct).ConfigureAwait(false);
+                return outcome is PlanOutcome.Applied or PlanOutcome.NothingToDo
+                    ? (await BridgeInventory.ListAsync(Runner, manager, state, [], ct).ConfigureAwait(false)).FirstOrDefault(b => b.Name == definition.Name)
+                    : null;
+            }, "*");
             if (restored is not null)
             {
                 WriteObject(restored);
