@@ -28,6 +28,7 @@
         'Restore-QemuNetwork'
         'Register-QemuNetService'
         'Unregister-QemuNetService'
+        'Export-QemuBridgeConfig'
         'Add-QemuNatReservation'
         'Remove-QemuNatReservation'
         'Add-QemuNatDnsRecord'

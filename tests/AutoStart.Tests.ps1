@@ -70,6 +70,9 @@ Describe 'Autostart definitions and Restore-QemuNetwork' -Skip:([bool]$skip) {
         $definition.DnsRecords.Name | Should -Be 'files.lab.test'
         $definition.RestoreIpForward | Should -BeFalse -Because 'a definition keeps no runtime duty'
         $before = Get-NamespaceSnapshot -Namespace $hostNs
+        $bridgeAddrs = { (& ip -n $hostNs addr show dev qn-keep scope global | Where-Object { $_ -match 'inet6? ' } | ForEach-Object { ($_ -split ' ')[5] }) -join ',' }
+        $beforeAddrs = & $bridgeAddrs
+        $beforeAddrs | Should -Be '198.51.100.1/24,2001:db8:5::1/64'
 
         Invoke-Reboot
         Get-QemuNat -NetworkNamespace $hostNs | Should -BeNullOrEmpty -Because 'the runtime books went with /run'
@@ -78,9 +81,8 @@ Describe 'Autostart definitions and Restore-QemuNetwork' -Skip:([bool]$skip) {
         $restored.State | Should -Be 'Active'
         $restored.Reservations.IPAddress | Should -Be '198.51.100.10'
         $restored.PortForwards.GuestAddress | Should -Be '198.51.100.10'
-        # The bridge's MAC, and with it its link-local address, is new after a reboot; the rest is as defined.
-        $now = Get-NamespaceSnapshot -Namespace $hostNs
-        ($now.Addrs -replace 'fe80::\S+', 'fe80::LL') | Should -Be ($before.Addrs -replace 'fe80::\S+', 'fe80::LL')
+        # The bridge's MAC, and with it its link-local address, is new after a reboot; its addresses are as defined.
+        & $bridgeAddrs | Should -Be $beforeAddrs
         Compare-NamespaceSnapshot -Namespace $hostNs -Expected $before -Skip Programs, Addrs -Because 'restored as it was defined'
 
         $vm = Get-QemuNat -Name keep -NetworkNamespace $hostNs | New-QemuNic -Model virtio -MacAddress 52:54:00:00:a5:10 |
@@ -126,6 +128,50 @@ Describe 'Autostart definitions and Restore-QemuNetwork' -Skip:([bool]$skip) {
         Test-Path (Join-Path $folder 'qnbr5.json') | Should -BeFalse -Because 'Remove-QemuBridge undefines'
         Disable-QemuNat -Name after -NetworkNamespace $hostNs -Confirm:$false
         Remove-Item (Join-Path $folder 'qnbr6.json')
+    }
+
+    It 'Export-QemuBridgeConfig writes a bridge that takes an uplink in each host format; ifupdown''s own parser accepts its file' {
+        & ip -n $hostNs link add qnlan2 type veth peer name qnlan3
+        & ip -n $hostNs link set qnlan3 up
+        & ip -n $hostNs link set qnlan2 up
+        & ip -n $hostNs addr add 198.51.100.50/24 dev qnlan2
+        & ip -n $hostNs route add default via 198.51.100.1 dev qnlan2
+        $null = New-QemuBridge -Name qnbr8 -Uplink qnlan2 -NetworkNamespace $hostNs -Confirm:$false
+        $out = Join-Path $state 'export'
+        try {
+            $files = foreach ($format in 'Ifupdown', 'Networkd', 'NetworkManager') {
+                Export-QemuBridgeConfig -Name qnbr8 -Format $format -Path (Join-Path $out $format) -NetworkNamespace $hostNs -PassThru -Confirm:$false
+            }
+            @($files | ForEach-Object Name) | Should -Be @('qnbr8', '25-qnbr8.netdev', '25-qnbr8-port-qnlan2.network', '25-qnbr8.network', 'qnbr8.nmconnection', 'qnbr8-port-qnlan2.nmconnection')
+            if (Get-Command ifquery -ErrorAction Ignore) {
+                $parsed = & ifquery -i (Join-Path $out 'Ifupdown/qnbr8') qnbr8 2>&1 | Out-String
+                $LASTEXITCODE | Should -Be 0 -Because $parsed
+                $parsed | Should -Match 'address: 198\.51\.100\.50'
+                $parsed | Should -Match 'gateway: 198\.51\.100\.1'
+                $parsed | Should -Match 'bridge_ports: qnlan2'
+            }
+            else {
+                Set-ItResult -Inconclusive -Because 'ifquery (apt install ifupdown) is not installed here to parse the ifupdown file'
+            }
+            Get-Content -Raw (Join-Path $out 'Networkd/25-qnbr8.network') | Should -Match "(?m)^Address=198\.51\.100\.50/24`n^Gateway=198\.51\.100\.1$"
+            Get-Content -Raw (Join-Path $out 'NetworkManager/qnbr8-port-qnlan2.nmconnection') | Should -Match "(?m)^master=qnbr8$"
+            [int](Get-Item (Join-Path $out 'NetworkManager/qnbr8.nmconnection')).UnixFileMode | Should -Be 384 -Because 'NetworkManager ignores keyfiles others can read (0600)'
+            $again = Export-QemuBridgeConfig -Name qnbr8 -Format Networkd -Path (Join-Path $out 'Networkd') -NetworkNamespace $hostNs -Confirm:$false -Verbose 4>&1 | Out-String
+            $again | Should -Match 'nothing to change'
+
+            Set-Content (Join-Path $out 'Ifupdown/qnbr8') "auto qnbr8`niface qnbr8 inet dhcp`n" -NoNewline
+            $mine = Get-Failure { Export-QemuBridgeConfig -Name qnbr8 -Format Ifupdown -Path (Join-Path $out 'Ifupdown') -NetworkNamespace $hostNs -Confirm:$false -ErrorAction Stop }
+            ($mine.FullyQualifiedErrorId -split ',')[0] | Should -Be 'BridgeConfigFileExists'
+            Get-Content -Raw (Join-Path $out 'Ifupdown/qnbr8') | Should -Be "auto qnbr8`niface qnbr8 inet dhcp`n" -Because 'the admin''s own file is theirs'
+            $null = New-QemuBridge -Name qnbr9 -NetworkNamespace $hostNs -Confirm:$false
+            $none = Get-Failure { Export-QemuBridgeConfig -Name qnbr9 -Format Networkd -Path $out -NetworkNamespace $hostNs -Confirm:$false -ErrorAction Stop }
+            ($none.FullyQualifiedErrorId -split ',')[0] | Should -Be 'BridgeConfigNoUplink'
+            $unknown = Get-Failure { Export-QemuBridgeConfig -Name qnnobr0 -Format Networkd -Path $out -NetworkNamespace $hostNs -Confirm:$false -ErrorAction Stop }
+            ($unknown.FullyQualifiedErrorId -split ',')[0] | Should -Be 'BridgeNotManaged'
+        } finally {
+            Get-QemuBridge -NetworkNamespace $hostNs | Where-Object Name -in 'qnbr8', 'qnbr9' | Remove-QemuBridge -Confirm:$false -ErrorAction Continue
+            & ip -n $hostNs link del qnlan2 2>$null
+        }
     }
 
     It 'Set-QemuNat -AutoStart turns the definition on and off; a restore puts a definition''s lists back in step' {

@@ -73,8 +73,11 @@ Describe 'Register-QemuNetService and Unregister-QemuNetService' -Skip:([bool]$s
         @(Get-ChildItem $units).Count | Should -Be 0
     }
 
-    It 'leaves a unit of that name it did not write' {
+    It 'leaves a unit of that name it did not write: Register does not replace it, Unregister does not remove it' {
         Set-Content $unit "[Service]`nExecStart=/bin/true`n" -NoNewline
+        $taken = Get-Failure { Register-QemuNetService -UnitDirectory $units -Confirm:$false -ErrorAction Stop }
+        ($taken.FullyQualifiedErrorId -split ',')[0] | Should -Be 'ServiceUnitNotOurs'
+        $taken.TargetObject | Should -Be $unit
         $err = Get-Failure { Unregister-QemuNetService -UnitDirectory $units -Confirm:$false -ErrorAction Stop }
         ($err.FullyQualifiedErrorId -split ',')[0] | Should -Be 'ServiceUnitNotOurs'
         $err.TargetObject | Should -Be $unit

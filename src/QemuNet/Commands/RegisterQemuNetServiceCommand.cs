@@ -36,6 +36,14 @@ public sealed class RegisterQemuNetServiceCommand : QemuCmdlet
         var configDirectory = Environment.GetEnvironmentVariable(DefinitionStore.EnvironmentVariable) is { Length: > 0 } ? DefinitionStore.Resolve() : null;
         var text = Invoke(() => RestoreService.Render(pwsh, modules, configDirectory));
         var unit = Path.Combine(Invoke(() => RestoreService.CheckPath(unitDirectory)), RestoreService.UnitName);
+        if (File.Exists(unit) && !File.ReadAllText(unit).StartsWith(RestoreService.Header + "\n", StringComparison.Ordinal))
+        {
+            // Someone's own unit of that name is theirs: never replaced.
+            ThrowTerminatingError(ToErrorRecord(new QemuNetException("ServiceUnitNotOurs", QemuNetErrorCategory.ResourceExists, unit,
+                $"'{unit}' exists and was not written by Register-QemuNetService, so it is left alone.",
+                $"Look at it (systemctl cat {RestoreService.UnitName}); remove it yourself if it is not needed, then run the command again.")));
+        }
+
         var outcome = WriteUnit(unit, text, "Write the systemd unit that restores autostart networks at boot");
         if (outcome is PlanOutcome.Applied && unitDirectory == RestoreService.DefaultUnitDirectory && SystemdRuns())
         {
