@@ -109,6 +109,8 @@ Describe 'Autostart definitions and Restore-QemuNetwork' -Skip:([bool]$skip) {
         & ip -n $hostNs link add qnlan0 type veth peer name qnlan1
         $bridge = New-QemuBridge -Name qnbr5 -AutoStart -NetworkNamespace $hostNs -Confirm:$false
         $bridge.Name | Should -Be 'qnbr5'
+        $bridge.AutoStart | Should -BeTrue -Because 'Get-QemuBridge said False for every bridge'
+        (Get-QemuBridge -NetworkNamespace $hostNs | Where-Object Name -eq qnbr5).AutoStart | Should -BeTrue
         $null = New-QemuBridge -Name qnbr6 -Uplink qnlan0 -AutoStart -NetworkNamespace $hostNs -Confirm:$false
         $folder = Join-Path $config "netns/$hostNs/bridge"
         @(Get-ChildItem $folder | ForEach-Object Name) | Should -Be @('qnbr5.json', 'qnbr6.json')

@@ -481,6 +481,7 @@ public sealed class BridgeManager
                 Name = link.Name,
                 NetworkNamespace = Host.NetworkNamespace,
                 Uplink = record?.Uplink,
+                AutoStart = record?.AutoStart ?? false,
                 Stp = stp is not (null or 0),
                 ForwardDelay = delay / 100,
                 Managed = record is not null || interrupted is not null,

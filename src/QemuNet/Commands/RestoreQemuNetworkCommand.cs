@@ -23,11 +23,14 @@ public sealed class RestoreQemuNetworkCommand : QemuCmdlet
     [ValidateNotNullOrEmpty]
     public string[]? Name { get; set; }
 
-    /// <summary>Only the definitions of this namespace (by name).</summary>
+    private string? _networkNamespace;
+
+    /// <summary>Only the definitions of this namespace (by name); an object of the current namespace pipes in with none.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(NetworkNamespaceCompleter))]
-    [ValidateNotNullOrEmpty]
-    public string? NetworkNamespace { get; set; }
+    [AllowNull]
+    [AllowEmptyString]
+    public string? NetworkNamespace { get => _networkNamespace; set => _networkNamespace = NotGiven(value); }
 
     protected override void ProcessRecord()
     {
@@ -71,6 +74,17 @@ public sealed class RestoreQemuNetworkCommand : QemuCmdlet
         }
     }
 
+    /// <summary>A definition of the host's own namespace comes up there only, not in a namespace this command was started in.</summary>
+    private static void CheckHostNamespace(string? ns, string name)
+    {
+        if (ns is null && DefinitionStore.NamespaceName(NetworkNamespaceId.Current(), name) is { } current)
+        {
+            throw new QemuNetException("RestoreNotInHostNamespace", QemuNetErrorCategory.InvalidOperation, name,
+                $"'{name}' is defined for the host's own network namespace, and this command runs in namespace {current}.",
+                "Run Restore-QemuNetwork in the host's namespace (not under 'ip netns exec'); the definitions of named namespaces come up there with -NetworkNamespace.");
+        }
+    }
+
     private void RestoreBridges(DefinitionStore store)
     {
         var definitions = Invoke(() => store.List(BridgeManager.Kind))
@@ -99,6 +113,7 @@ public sealed class RestoreQemuNetworkCommand : QemuCmdlet
 
             var restored = RunOrWriteError(async ct =>
             {
+                CheckHostNamespace(ns, definition.Name);
                 var host = new HostContext(Runner, ns) { Log = QueueVerbose, Warn = QueueWarning };
                 var state = StateDirectory.Open();
                 var manager = new BridgeManager(host, state);
@@ -116,6 +131,7 @@ public sealed class RestoreQemuNetworkCommand : QemuCmdlet
 
     private async Task<QemuNatNetwork?> RestoreOneAsync(string? ns, QemuNatNetwork definition, CancellationToken ct)
     {
+        CheckHostNamespace(ns, definition.Name);
         var host = new HostContext(Runner, ns) { Log = QueueVerbose, Warn = QueueWarning };
         var manager = new NatManager(host, StateDirectory.Open());
         return await manager.RestoreAsync(definition, ConfirmStep, IsWhatIf, ct).ConfigureAwait(false);
