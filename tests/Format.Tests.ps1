@@ -164,7 +164,11 @@ BeforeAll {
         )
         $samples['QemuNet.Core.Model.QemuNatReservation'] = @(
             [QemuNet.Core.Model.QemuNatReservation]@{ MacAddress = '52:54:00:ab:cd:ef'; IPAddress = '198.51.100.200'; HostName = 'a-guest-host-name-of-the-format-test-that-goes-on-and-on-for-long' }
-            [QemuNet.Core.Model.QemuNatReservation]@{ MacAddress = '52:54:00:ab:cd:01'; IPAddress = '198.51.100.201' }
+            [QemuNet.Core.Model.QemuNatReservation]@{ MacAddress = '52:54:00:ab:cd:01'; IPAddress = '198.51.100.201'; IPv6Address = '2001:db8:5:0:5054:ff:feab:cd01' }
+        )
+        $samples['QemuNet.Core.Model.QemuNatDnsRecord'] = @(
+            [QemuNet.Core.Model.QemuNatDnsRecord]@{ Name = 'files.a-lab-domain-of-the-format-test.internal'; Address = '198.51.100.20' }
+            [QemuNet.Core.Model.QemuNatDnsRecord]@{ Name = 'files'; Address = '2001:db8:5:0:5054:ff:feab:cd01' }
         )
 
         $bridges = foreach ($nat in $null, $names.Net32) {
