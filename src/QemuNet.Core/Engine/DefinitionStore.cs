@@ -127,18 +127,7 @@ public sealed class DefinitionStore
 
     private static void Check(string path)
     {
-        var status = NativeMethods.LStat(path);
-        var euid = NativeMethods.GetEffectiveUserId();
-        string? problem = status switch
-        {
-            null => "it cannot be read",
-            { IsSymlink: true } => "it is a symbolic link",
-            { IsDirectory: false } => "it is not a directory",
-            { } s when s.Owner != euid => $"it belongs to user id {s.Owner}, not to you (user id {euid})",
-            { IsSharedWritable: true } => "group or other users can write to it",
-            _ => null,
-        };
-        if (problem is not null)
+        if (StateStore.OwnDirectoryProblem(path) is { } problem)
         {
             throw new QemuNetException("ConfigDirectoryUnsafe", QemuNetErrorCategory.PermissionDenied, path,
                 $"QemuNet will not keep or read definitions in '{path}': {problem}, so someone else could plant a network that root would bring up at boot.",

@@ -53,8 +53,7 @@ public sealed class StateStore
     /// </summary>
     public static void EnsureOwnDirectory(string path, bool isRoot, UnixFileMode mode = DirectoryMode)
     {
-        var status = NativeMethods.LStat(path);
-        if (status is null)
+        if (NativeMethods.LStat(path) is null)
         {
             try
             {
@@ -68,12 +67,23 @@ public sealed class StateStore
                     $"Cannot create the state directory '{path}': {ex.Message}",
                     $"Run as root, or set ${StateDirectory.EnvironmentVariable} to a directory of your own that only you can write.", ex);
             }
-
-            status = NativeMethods.LStat(path);
         }
 
+        if (OwnDirectoryProblem(path) is { } problem)
+        {
+            throw new QemuNetException("StateDirectoryUnsafe", QemuNetErrorCategory.PermissionDenied, path,
+                $"QemuNet will not keep its books in '{path}': {problem}, so someone else could plant files or links there that root would then trust.",
+                isRoot
+                    ? $"Remove '{path}' (it is recreated safely), or set ${StateDirectory.EnvironmentVariable} to a directory you own with mode 0700 or 0755."
+                    : $"Remove '{path}' and run the command again; QemuNet recreates it.");
+        }
+    }
+
+    /// <summary>Why <paramref name="path"/> is not a directory only the caller can change, or null when it is.</summary>
+    internal static string? OwnDirectoryProblem(string path)
+    {
         var euid = NativeMethods.GetEffectiveUserId();
-        string? problem = status switch
+        return NativeMethods.LStat(path) switch
         {
             null => "it cannot be read",
             { IsSymlink: true } => "it is a symbolic link",
@@ -82,14 +92,6 @@ public sealed class StateStore
             { IsSharedWritable: true } => "group or other users can write to it",
             _ => null,
         };
-        if (problem is not null)
-        {
-            throw new QemuNetException("StateDirectoryUnsafe", QemuNetErrorCategory.PermissionDenied, path,
-                $"QemuNet will not keep its books in '{path}': {problem}, so someone else could plant files or links there that root would then trust.",
-                isRoot
-                    ? $"Remove '{path}' (it is recreated safely), or set ${StateDirectory.EnvironmentVariable} to a directory you own with mode 0700 or 0755."
-                    : $"Remove '{path}' and run the command again; QemuNet recreates it.");
-        }
     }
 
     /// <summary>
