@@ -34,17 +34,7 @@ public sealed class BridgeManager
     public HostContext Host { get; }
 
     /// <summary>Where the bridge's autostart definition lives, or null in a namespace without a name.</summary>
-    public string? DefinitionFile(string name)
-    {
-        try
-        {
-            return DefinitionStore.At(DefinitionStore.Resolve()).PathOf(DefinitionStore.NamespaceName(Host.Id, name), Kind, name);
-        }
-        catch (QemuNetException ex) when (ex.ErrorId == "AutoStartNamespaceUnnamed")
-        {
-            return null;
-        }
-    }
+    public string? DefinitionFile(string name) => DefinitionStore.PathFor(Host.Id, Kind, name);
 
     /// <summary>What a bridge's definition keeps: its settings.</summary>
     public static string Definition(QemuBridge bridge) => JsonSerializer.Serialize(bridge with { NetworkNamespace = null, AutoStart = true }, Json);
@@ -358,9 +348,7 @@ public sealed class BridgeManager
 
     private HostStep? DefinitionStep(QemuBridge bridge, BridgeObservation o)
     {
-        var path = DefinitionFile(bridge.Name) ?? throw new QemuNetException("AutoStartNamespaceUnnamed", QemuNetErrorCategory.InvalidOperation, bridge.Name,
-            "This network namespace has no name (ip netns), so nothing could find it again after a reboot to bring the bridge back.",
-            "Create the namespace with 'ip netns add NAME' and use -NetworkNamespace NAME, or leave -AutoStart out.");
+        var path = DefinitionFile(bridge.Name) ?? throw DefinitionStore.UnnamedNamespace(bridge.Name);
         var text = Definition(bridge);
         return text == o.DefinitionText ? null
             : new HostStep(path, "Save the definition (autostart)", new HostChange(new WriteFile(path, text), o.DefinitionText is null ? new DeleteFile(path) : new WriteFile(path, o.DefinitionText)));

@@ -107,22 +107,28 @@ public sealed class DefinitionStore
     /// The name a namespace's definitions are kept under: null for the host's own namespace, its `ip netns` name
     /// otherwise. A namespace without a name could never be found again after a reboot.
     /// </summary>
-    public static string? NamespaceName(NetworkNamespaceId id, object target)
+    public static string? NamespaceName(NetworkNamespaceId id, object target) =>
+        TryNamespaceName(id, out var name) ? name : throw UnnamedNamespace(target);
+
+    /// <summary>Where a definition of <paramref name="kind"/> lives for a namespace, or null when the namespace has no name.</summary>
+    public static string? PathFor(NetworkNamespaceId id, string kind, string name) =>
+        TryNamespaceName(id, out var ns) ? At(Resolve()).PathOf(ns, kind, name) : null;
+
+    public static QemuNetException UnnamedNamespace(object target) => new("AutoStartNamespaceUnnamed", QemuNetErrorCategory.InvalidOperation, target,
+        "This network namespace has no name (ip netns), so nothing could find it again after a reboot to bring it back.",
+        "Create the namespace with 'ip netns add NAME' and use -NetworkNamespace NAME, or leave -AutoStart out.");
+
+    /// <summary>False for a namespace without a name; otherwise its name, or null for the host's own.</summary>
+    private static bool TryNamespaceName(NetworkNamespaceId id, out string? name)
     {
-        if (id.Name is { } name)
+        name = id.Name;
+        if (name is not null)
         {
-            return name;
+            return true;
         }
 
         var host = new FileInfo("/proc/1/ns/net").LinkTarget;
-        if (host is not null && host.Contains($"[{id.Inode.ToString(System.Globalization.CultureInfo.InvariantCulture)}]", StringComparison.Ordinal))
-        {
-            return null;
-        }
-
-        throw new QemuNetException("AutoStartNamespaceUnnamed", QemuNetErrorCategory.InvalidOperation, target,
-            "This network namespace has no name (ip netns), so nothing could find it again after a reboot to bring the network back.",
-            "Create the namespace with 'ip netns add NAME' and use -NetworkNamespace NAME, or leave -AutoStart out.");
+        return host is not null && host.Contains($"[{id.Inode.ToString(System.Globalization.CultureInfo.InvariantCulture)}]", StringComparison.Ordinal);
     }
 
     private static void Check(string path)

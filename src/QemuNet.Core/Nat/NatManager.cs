@@ -62,20 +62,7 @@ public sealed class NatManager
 
     public PlanRunner Runner { get; }
 
-    public NatPaths PathsFor(string name) => new(Directory, ReadableDirectory, name) { Definition = DefinitionPath(name) };
-
-    /// <summary>The namespace's name for definitions (null: the host's); unnamed namespaces have none.</summary>
-    private string? DefinitionPath(string name)
-    {
-        try
-        {
-            return DefinitionStore.At(DefinitionStore.Resolve()).PathOf(DefinitionStore.NamespaceName(Host.Id, name), "nat", name);
-        }
-        catch (QemuNetException ex) when (ex.ErrorId == "AutoStartNamespaceUnnamed")
-        {
-            return null;
-        }
-    }
+    public NatPaths PathsFor(string name) => new(Directory, ReadableDirectory, name) { Definition = DefinitionStore.PathFor(Host.Id, Kind, name) };
 
     /// <summary>The configuration directory's definitions (checked only when a definition is read or written).</summary>
     public DefinitionStore Definitions => _definitions ??= DefinitionStore.Open();

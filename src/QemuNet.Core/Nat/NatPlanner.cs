@@ -99,9 +99,7 @@ public static class NatPlanner
             return null;
         }
 
-        var path = paths.Definition ?? throw new QemuNetException("AutoStartNamespaceUnnamed", QemuNetErrorCategory.InvalidOperation, next.Name,
-            "This network namespace has no name (ip netns), so nothing could find it again after a reboot to bring the network back.",
-            "Create the namespace with 'ip netns add NAME' and use -NetworkNamespace NAME, or leave -AutoStart out.");
+        var path = paths.Definition ?? throw DefinitionStore.UnnamedNamespace(next.Name);
         if (!next.AutoStart)
         {
             return new HostStep(path, "Remove the definition (no autostart)", new HostChange(new DeleteFile(path), new WriteFile(path, existingText!)));
