@@ -62,6 +62,22 @@ Describe 'Register-QemuNetService and Unregister-QemuNetService' -Skip:([bool]$s
         @(Get-ChildItem -Recurse $units | ForEach-Object FullName) | Should -Be $before -Because 'Unregister removes exactly what Register wrote'
     }
 
+    It 'passes over a pwsh on PATH this user cannot run (a copied $PSHOME), as a shell would' {
+        $bin = Join-Path $state 'bin'
+        $null = New-Item -ItemType Directory -Path $bin -Force
+        $fake = Join-Path $bin 'pwsh'
+        Set-Content $fake "#!/bin/sh`nexit 1`n" -NoNewline
+        & chmod 0644 $fake
+        $out = Invoke-ChildPwsh "`$env:PATH = '${bin}:' + `$env:PATH; `$env:QEMUNET_STATE_DIR = '$state'; Register-QemuNetService -UnitDirectory '$units' -WhatIf"
+        $out.ExitCode | Should -Be 0 -Because $out.Output
+        $out.Output | Should -Match 'ExecStart=\S'
+        $out.Output | Should -Not -Match ([regex]::Escape("ExecStart=`"$fake`"")) -Because 'a file without execute permission is not a program'
+        & chmod 0755 $fake
+        $out = Invoke-ChildPwsh "`$env:PATH = '${bin}:' + `$env:PATH; `$env:QEMUNET_STATE_DIR = '$state'; Register-QemuNetService -UnitDirectory '$units' -WhatIf"
+        $out.Output | Should -Match ([regex]::Escape("ExecStart=`"$fake`"")) -Because 'the same file, executable, is the first pwsh on PATH'
+        Test-Path $unit | Should -BeFalse
+    }
+
     It 'refuses <Case> with <ErrorId> and writes nothing' -TestCases @(
         @{ Case = 'a pwsh path with a $'; ErrorId = 'ServicePathInvalid'; Command = { Register-QemuNetService -UnitDirectory $units -PwshPath '/usr/bin/$(reboot)' -Confirm:$false -ErrorAction Stop } }
         @{ Case = 'a pwsh that is not there'; ErrorId = 'ServicePwshNotFound'; Command = { Register-QemuNetService -UnitDirectory $units -PwshPath '/nonexistent/pwsh' -Confirm:$false -ErrorAction Stop } }

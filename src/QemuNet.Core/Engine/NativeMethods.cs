@@ -51,6 +51,9 @@ public static class NativeMethods
     /// <summary>Whether this process may write <paramref name="path"/> (access(2) W_OK: the kernel's answer, root and ACLs included).</summary>
     public static bool CanWrite(string path) => Access(path, 2) == 0;
 
+    /// <summary>Whether this process may run <paramref name="path"/> (access(2) X_OK), as a shell's PATH search asks.</summary>
+    public static bool CanExecute(string path) => Access(path, 1) == 0;
+
     /// <summary>Owner, mode (type and permission bits) and inode of a path; the link itself when it is a symlink. Null when absent.</summary>
     public static PathStatus? LStat(string path) => StatCore(path, AtSymlinkNoFollow);
 

@@ -81,7 +81,8 @@ public sealed class RegisterQemuNetServiceCommand : QemuCmdlet
         foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(':', StringSplitOptions.RemoveEmptyEntries))
         {
             var candidate = Path.Combine(dir, "pwsh");
-            if (Path.IsPathFullyQualified(candidate) && File.Exists(candidate))
+            // Executable, as a shell's search wants: PowerShell puts $PSHOME on PATH, and a copy there may not be ours to run.
+            if (Path.IsPathFullyQualified(candidate) && File.Exists(candidate) && NativeMethods.CanExecute(candidate))
             {
                 return [candidate];
             }
