@@ -7,7 +7,7 @@ namespace QemuNet.Core.Tests;
 /// <summary>Which foreign forward chains drop a NAT network's traffic, and the fix the warning prints for each.</summary>
 public sealed class ForwardDropsTests
 {
-    // What `nft -j list chains` says on a Docker host (iptables-nft, ip6tables on) that also runs a hand-made inet firewall.
+    // What `nft -j list ruleset` says (its chains) on a Docker host (iptables-nft, ip6tables on) that also runs a hand-made inet firewall.
     private const string Chains = """
         {"nftables": [{"metainfo": {"version": "1.0.6", "json_schema_version": 1}},
         {"chain": {"family": "ip", "table": "filter", "name": "FORWARD", "handle": 2, "type": "filter", "hook": "forward", "prio": 0, "policy": "drop"}},
@@ -19,18 +19,22 @@ public sealed class ForwardDropsTests
         {"chain": {"family": "inet", "table": "qemunet_lab", "name": "forward", "handle": 1, "type": "filter", "hook": "forward", "prio": 0, "policy": "drop"}}]}
         """;
 
-    private static async Task<IReadOnlyList<ForwardDrop>> FindAsync(string? execNamespace = null)
-    {
-        var runner = new RecordingProcessRunner((_, _) => new ProcessResult(0, Chains, string.Empty));
-        return await ForwardDrops.FindAsync(new HostContext(runner, new NetworkNamespaceId(1, 1, execNamespace), execNamespace), CancellationToken.None);
-    }
-
     [Fact]
     public async Task FindsTheIpv4ForwardDropsOfOthersAndPutsDockersFixInDockerUser()
     {
+        var runner = new RecordingProcessRunner((_, _) => new ProcessResult(0, Chains, string.Empty));
+        var ruleset = await NftSnapshot.TakeAsync(new HostContext(runner, new NetworkNamespaceId(1, 1, null), null), CancellationToken.None);
         Assert.Equal(
             [new ForwardDrop("ip", "filter", "FORWARD", "DOCKER-USER"), new ForwardDrop("inet", "fw", "fwd", "fwd")],
-            await FindAsync());
+            ForwardDrops.Find(ruleset));
+        Assert.Equal(["nft -j list ruleset"], runner.Calls.Select(c => CommandLine.Format(c.FileName, c.Arguments)));
+    }
+
+    [Fact]
+    public void AnUnreadableRulesetHasNoDropsAndNoTables()
+    {
+        Assert.Empty(ForwardDrops.Find(NftSnapshot.Unreadable));
+        Assert.Null(NftSnapshot.Unreadable.Table("inet", "qemunet_lab"));
     }
 
     [Fact]

@@ -55,8 +55,12 @@ public sealed class HostContext
 
     public string Where => NetworkNamespace is null ? string.Empty : $" in namespace {NetworkNamespace}";
 
+    /// <summary>
+    /// The argv to run <paramref name="program"/> here: ip itself enters the namespace (`ip -n`, a setns and no new
+    /// mounts); anything else runs under `ip netns exec`, which also gives it the namespace's /sys and /etc/netns files.
+    /// </summary>
     public (string Program, IReadOnlyList<string> Arguments) Wrap(string program, IReadOnlyList<string> arguments) =>
-        Wrap(ExecNamespace, program, arguments);
+        ExecNamespace is not null && program == "ip" ? ("ip", ["-n", ExecNamespace, .. arguments]) : Wrap(ExecNamespace, program, arguments);
 
     /// <summary>The argv to run <paramref name="program"/> in <paramref name="networkNamespace"/>: wrapped in `ip netns exec` unless null.</summary>
     public static (string Program, IReadOnlyList<string> Arguments) Wrap(string? networkNamespace, string program, IReadOnlyList<string> arguments) =>
@@ -78,8 +82,10 @@ public sealed class HostContext
     }
 
     /// <summary>
-    /// A /proc or /sys file as this context's namespace shows it: read directly in the current namespace, through
-    /// `ip netns exec … cat` in another (which mounts that namespace's /sys). Null when it does not exist.
+    /// A /proc or /sys file as this context's namespace shows it: read directly in the current namespace; in another,
+    /// /proc/sys and /proc/net on a thread that entered it (they follow the reading thread's namespace: /proc/net as
+    /// /proc/thread-self/net), and /sys through `ip netns exec … cat` (sysfs shows the namespace of whoever mounted
+    /// it, and ip netns exec mounts that namespace's). Null when it does not exist.
     /// </summary>
     public async Task<string?> ReadFileAsync(string path, CancellationToken cancellationToken)
     {
@@ -88,9 +94,26 @@ public sealed class HostContext
             return File.Exists(path) ? await File.ReadAllTextAsync(path, cancellationToken).ConfigureAwait(false) : null;
         }
 
+        if (ThreadPath(path) is { } inside)
+        {
+            return InNamespace(() => File.Exists(inside) ? File.ReadAllText(inside) : null);
+        }
+
         var result = await RunAsync("cat", [path], cancellationToken, throwOnFailure: false).ConfigureAwait(false);
         return result.Succeeded ? result.StandardOutput : null;
     }
+
+    /// <summary>
+    /// Runs file work on a thread in this context's namespace (the current one when it is here). Only for /proc/sys and
+    /// /proc/thread-self/net: nothing else there follows the thread.
+    /// </summary>
+    public T InNamespace<T>(Func<T> work) =>
+        ExecNamespace is null ? work() : NativeMethods.RunInNamespace(Path.Combine("/run/netns", ExecNamespace), work);
+
+    private static string? ThreadPath(string path) =>
+        path.StartsWith("/proc/sys/", StringComparison.Ordinal) ? path
+        : path.StartsWith("/proc/net/", StringComparison.Ordinal) ? "/proc/thread-self/net/" + path["/proc/net/".Length..]
+        : null;
 
     public async Task<string> ReadSysctlAsync(string key, CancellationToken cancellationToken) =>
         (await ReadFileAsync(SysctlPath(key), cancellationToken).ConfigureAwait(false))?.Trim()
@@ -98,15 +121,15 @@ public sealed class HostContext
             $"The sysctl {key} does not exist{Where}.",
             "Load the kernel module that provides it (for net.bridge.*: modprobe br_netfilter).");
 
-    public async Task WriteSysctlAsync(string key, string value, CancellationToken cancellationToken)
+    public Task WriteSysctlAsync(string key, string value, CancellationToken cancellationToken)
     {
-        if (ExecNamespace is null)
+        // A file write, not a program (the step's title says what it does), in the namespace's /proc/sys.
+        cancellationToken.ThrowIfCancellationRequested();
+        return InNamespace(() =>
         {
-            await File.WriteAllTextAsync(SysctlPath(key), value, cancellationToken).ConfigureAwait(false);
-            return;
-        }
-
-        await RunAsync("sysctl", ["-q", "-w", $"{key}={value}"], cancellationToken).ConfigureAwait(false);
+            File.WriteAllText(SysctlPath(key), value);
+            return Task.CompletedTask;
+        });
     }
 
     /// <summary>A sysctl's file; as sysctl(8) names them, a '/' inside a part stands for a dot (net.ipv4.conf.eth0/100.forwarding).</summary>

@@ -44,7 +44,7 @@ public static class HostLinks
     /// <summary>Global-scope IPv4 and IPv6 addresses (link-local ones belong to each link and are never moved), in the kernel's order.</summary>
     public static Task<IReadOnlyList<LinkAddress>> GetAddressesAsync(HostContext host, string name, CancellationToken ct) => LinkCarry.ReadAddressesAsync(host, name, ct);
 
-    private static LinkState ToLink(JsonElement l)
+    internal static LinkState ToLink(JsonElement l)
     {
         var kind = l.TryGetProperty("linkinfo", out var info) && info.TryGetProperty("info_kind", out var k) ? k.GetString() : null;
         var flags = l.TryGetProperty("flags", out var f) ? f.EnumerateArray().Select(x => x.GetString()).ToArray() : [];

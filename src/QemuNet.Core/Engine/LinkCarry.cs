@@ -300,14 +300,15 @@ public sealed record LinkCarry(IReadOnlyList<LinkAddress> Addresses, IReadOnlyLi
     public static async Task<IReadOnlyList<LinkAddress>> ReadAddressesAsync(HostContext host, string name, CancellationToken ct)
     {
         var result = await host.RunAsync("ip", ["-json", "addr", "show", "dev", name], ct).ConfigureAwait(false);
-        var list = new List<LinkAddress>();
-        foreach (var link in JsonDocument.Parse(result.StandardOutput).RootElement.EnumerateArray())
-        {
-            if (!link.TryGetProperty("addr_info", out var infos))
-            {
-                continue;
-            }
+        return JsonDocument.Parse(result.StandardOutput).RootElement.EnumerateArray().SelectMany(link => ParseAddresses(link, name)).ToArray();
+    }
 
+    /// <summary>The global addresses of one link of `ip -json addr show` output.</summary>
+    internal static IReadOnlyList<LinkAddress> ParseAddresses(JsonElement link, string name)
+    {
+        var list = new List<LinkAddress>();
+        if (link.TryGetProperty("addr_info", out var infos))
+        {
             foreach (var a in infos.EnumerateArray())
             {
                 var family = a.GetProperty("family").GetString();

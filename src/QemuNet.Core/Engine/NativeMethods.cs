@@ -92,6 +92,36 @@ public static class NativeMethods
         }
     }
 
+    /// <summary>
+    /// Runs <paramref name="work"/> on a throwaway thread that entered the network namespace behind <paramref name="nsPath"/>
+    /// (setns changes only that thread, and it ends right after); its failure, or the setns failure, is thrown here.
+    /// </summary>
+    public static T RunInNamespace<T>(string nsPath, Func<T> work)
+    {
+        T result = default!;
+        Exception? failure = null;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                using var handle = File.OpenHandle(nsPath, FileMode.Open, FileAccess.Read);
+                if (SetNs((int)handle.DangerousGetHandle(), CloneNewNet) != 0)
+                {
+                    throw new IOException($"Cannot enter the network namespace {nsPath}: errno {Marshal.GetLastPInvokeError()}.");
+                }
+
+                result = work();
+            }
+            catch (Exception ex)
+            {
+                failure = ex;
+            }
+        });
+        thread.Start();
+        thread.Join();
+        return failure is null ? result : throw failure;
+    }
+
     /// <summary>Runs <paramref name="work"/> on a throwaway thread that entered the namespace behind <paramref name="nsPath"/>; null without privilege.</summary>
     public static T? InNamespace<T>(string nsPath, Func<T> work)
         where T : struct

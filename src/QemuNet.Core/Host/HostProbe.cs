@@ -79,7 +79,7 @@ public static class HostProbe
         checks.Add(Tool("dnsmasq", "dnsmasq-base", QemuNetMode.Nat));
         checks.Add(await IptablesCheckAsync(host, ct).ConfigureAwait(false));
 
-        var drops = await ForwardDrops.FindAsync(host, ct).ConfigureAwait(false);
+        var drops = ForwardDrops.Find(await NftSnapshot.TakeAsync(host, ct).ConfigureAwait(false));
         checks.Add(drops.Count == 0
             ? Ok("Forward drop policy", "none", "No other firewall table drops forwarded traffic by default.")
             : new QemuHostCheck

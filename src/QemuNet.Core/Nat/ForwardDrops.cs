@@ -1,6 +1,3 @@
-using System.Text.Json;
-using QemuNet.Core.Engine;
-
 namespace QemuNet.Core.Nat;
 
 /// <summary>
@@ -32,16 +29,9 @@ public static class ForwardDrops
         : $"Docker keeps its {DockerUserChain} chain for the admin's own rules, so the fix goes there "
           + $"(the same as iptables -I {DockerUserChain} -i {bridge} -j ACCEPT and iptables -I {DockerUserChain} -o {bridge} -j ACCEPT).";
 
-    public static async Task<IReadOnlyList<ForwardDrop>> FindAsync(HostContext host, CancellationToken ct)
+    public static IReadOnlyList<ForwardDrop> Find(NftSnapshot ruleset)
     {
-        var result = await host.RunAsync("nft", ["-j", "list", "chains"], ct, throwOnFailure: false).ConfigureAwait(false);
-        if (!result.Succeeded)
-        {
-            return [];
-        }
-
-        var chains = JsonDocument.Parse(result.StandardOutput).RootElement.GetProperty("nftables").EnumerateArray()
-            .Where(item => item.TryGetProperty("chain", out _)).Select(item => item.GetProperty("chain")).ToArray();
+        var chains = ruleset.Chains.ToArray();
         var drops = new List<ForwardDrop>();
         foreach (var chain in chains)
         {

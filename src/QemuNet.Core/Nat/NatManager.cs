@@ -69,6 +69,9 @@ public sealed class NatManager
 
     private DefinitionStore? _definitions;
 
+    /// <summary>The ruleset as the last observation read it.</summary>
+    private NftSnapshot? _ruleset;
+
     /// <summary>Checks and makes the definition folder before a plan that writes into it.</summary>
     private void PrepareDefinitions(QemuNatNetwork net)
     {
@@ -153,29 +156,25 @@ public sealed class NatManager
         $"There is no NAT network named '{name}'{Host.Where}.",
         "Run Get-QemuNat to list the networks (add -NetworkNamespace for one in a namespace), or create it with Enable-QemuNat.");
 
-    public async Task<NatObservation> ObserveAsync(QemuNatNetwork net, CancellationToken ct)
+    /// <summary>
+    /// What the host has of the network, read once: links, addresses and routes from one <see cref="IpSnapshot"/>
+    /// (taken here unless the caller has one), the firewall table, the network's files and the sysctls.
+    /// </summary>
+    public async Task<NatObservation> ObserveAsync(QemuNatNetwork net, CancellationToken ct, IpSnapshot? snapshot = null, NftSnapshot? ruleset = null)
     {
         var paths = PathsFor(net.Name);
-        var link = await HostLinks.GetAsync(Host, net.BridgeName, ct).ConfigureAwait(false);
-        var addresses = link is null ? [] : await HostLinks.GetAddressesAsync(Host, net.BridgeName, ct).ConfigureAwait(false);
+        var ip = snapshot ?? await IpSnapshot.TakeAsync(Host, ct).ConfigureAwait(false);
+        var link = ip.Link(net.BridgeName);
+        var addresses = ip.Addresses(net.BridgeName);
         var hasAddress = addresses.Any(a => !a.IPv6 && a.Local == net.Gateway && a.PrefixLength == net.Network.PrefixLength);
         var hasAddress6 = net.Gateway6 is not null && addresses.Any(a => a.IPv6 && a.Local == net.Gateway6 && a.PrefixLength == Ipv6Prefix.Length);
         var ipv6 = net.Subnet6 is not null || net.RestoreIpv6Forward;
-        var bridgeRoutes = new HashSet<string>(StringComparer.Ordinal);
-        if (link is not null && net.Mode == QemuNetworkMode.Routed && net.Routes.Count > 0)
-        {
-            var listing = await Host.RunAsync("ip", ["-json", "-4", "route", "show", "dev", net.BridgeName], ct).ConfigureAwait(false);
-            foreach (var route in JsonDocument.Parse(listing.StandardOutput is { Length: > 0 } text ? text : "[]").RootElement.EnumerateArray())
-            {
-                if (route.TryGetProperty("gateway", out var via))
-                {
-                    bridgeRoutes.Add($"{route.GetProperty("dst").GetString()} via {via.GetString()}");
-                }
-            }
-        }
+        var bridgeRoutes = ip.Routes.Where(r => r.Device == net.BridgeName && r.Gateway is not null)
+            .Select(r => $"{r.Destination} via {r.Gateway}").ToHashSet(StringComparer.Ordinal);
 
         var owned = link?.Alias == NatPlanner.BridgeAlias(net);
-        var table = await Host.RunAsync("nft", ["list", "table", "inet", net.TableName], ct, throwOnFailure: false).ConfigureAwait(false);
+        ruleset ??= _ruleset = await NftSnapshot.TakeAsync(Host, ct).ConfigureAwait(false);
+        var table = ruleset.Table("inet", net.TableName);
         var files = new Dictionary<string, string>(StringComparer.Ordinal);
         // The definition is read only for an autostart network, after its folder was checked (PrepareDefinitions).
         foreach (var file in paths.AllFiles.Append(net.AutoStart ? paths.Definition : null).OfType<string>())
@@ -186,12 +185,12 @@ public sealed class NatManager
             }
         }
 
-        var uplink = net.Uplink is null ? null : await HostLinks.GetAsync(Host, net.Uplink, ct).ConfigureAwait(false);
+        var uplink = net.Uplink is null ? null : ip.Link(net.Uplink);
         var stray = new List<StrayTap>();
         foreach (var (vm, tap) in RunningGuestsHere().SelectMany(v => v.Backends().OfType<QemuTapNet>()
                      .Where(t => t.Bridge == net.BridgeName && t.IfName is not null).Select(t => (v.Name, t.IfName!))))
         {
-            if (await HostLinks.GetAsync(Host, tap, ct).ConfigureAwait(false) is { Kind: "tun" } found && (found.Master != net.BridgeName || !found.Up))
+            if (ip.Link(tap) is { Kind: "tun" } found && (found.Master != net.BridgeName || !found.Up))
             {
                 stray.Add(new StrayTap(tap, vm, found.Master, found.Up));
             }
@@ -199,13 +198,13 @@ public sealed class NatManager
 
         return new NatObservation(link is not null, link?.Kind == "bridge", owned, hasAddress, link?.Up == true,
             await Host.ReadSysctlAsync(NatPlanner.IpForwardKey, ct).ConfigureAwait(false),
-            table.Succeeded, table.Succeeded ? table.StandardOutput : null, HostContext.LivePid(paths.DnsmasqPid, paths.DnsmasqConf))
+            table is not null, table, HostContext.LivePid(paths.DnsmasqPid, paths.DnsmasqConf))
         {
             Files = files,
-            InterfaceForwarding = await ReadInterfaceForwardingAsync("net.ipv4.conf", ct).ConfigureAwait(false),
+            InterfaceForwarding = ReadInterfaceForwarding("net.ipv4.conf"),
             BridgeHasAddress6 = hasAddress6,
             Ipv6Forward = ipv6 ? await ReadIpv6ForwardAsync(ct).ConfigureAwait(false) : "0",
-            InterfaceIpv6Forwarding = ipv6 ? await ReadInterfaceForwardingAsync("net.ipv6.conf", ct).ConfigureAwait(false) : new Dictionary<string, string>(),
+            InterfaceIpv6Forwarding = ipv6 ? ReadInterfaceForwarding("net.ipv6.conf") : new Dictionary<string, string>(),
             BridgeRoutes = bridgeRoutes,
             UplinkExists = net.Uplink is null || uplink is not null,
             UplinkMaster = uplink?.Master,
@@ -227,28 +226,33 @@ public sealed class NatManager
         }
     }
 
-    /// <summary>Every interface's forwarding setting in one `sysctl net.ipvN.conf` (names with dots as sysctl shows them: '/').</summary>
-    private async Task<IReadOnlyDictionary<string, string>> ReadInterfaceForwardingAsync(string tree, CancellationToken ct)
+    /// <summary>Every interface's forwarding setting, from the files under /proc/sys as the namespace shows them.</summary>
+    private IReadOnlyDictionary<string, string> ReadInterfaceForwarding(string tree) => Host.InNamespace(() =>
     {
-        var listing = await Host.RunAsync("sysctl", [tree], ct).ConfigureAwait(false);
-        var prefix = tree + ".";
-        var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var line in listing.StandardOutput.Split('\n'))
+        var found = new Dictionary<string, string>(StringComparer.Ordinal);
+        var folder = HostContext.SysctlPath(tree);
+        foreach (var dir in System.IO.Directory.Exists(folder) ? System.IO.Directory.EnumerateDirectories(folder) : [])
         {
-            var parts = line.Split(" = ", 2);
-            if (parts.Length == 2 && parts[0].StartsWith(prefix, StringComparison.Ordinal) && parts[0].EndsWith(".forwarding", StringComparison.Ordinal))
+            try
             {
-                values[parts[0][prefix.Length..^".forwarding".Length].Replace('/', '.')] = parts[1].Trim();
+                found[Path.GetFileName(dir)] = File.ReadAllText(Path.Combine(dir, "forwarding")).Trim();
+            }
+            catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+            {
+                // The interface went away while we looked: it has no setting to keep.
             }
         }
 
-        return values;
-    }
+        return found;
+    });
 
     /// <summary>The network as it stands: its record plus what is running and any drift from what was applied.</summary>
-    public async Task<QemuNatNetwork> RefreshAsync(QemuNatNetwork net, CancellationToken ct)
+    public async Task<QemuNatNetwork> RefreshAsync(QemuNatNetwork net, CancellationToken ct) =>
+        Refresh(net, await ObserveAsync(net, ct).ConfigureAwait(false));
+
+    /// <summary>The network as <paramref name="o"/> saw it: its record plus what is running and any drift.</summary>
+    private QemuNatNetwork Refresh(QemuNatNetwork net, NatObservation o)
     {
-        var o = await ObserveAsync(net, ct).ConfigureAwait(false);
         var paths = PathsFor(net.Name);
         var drift = new List<string>(net.Drift);
         if (!o.BridgeExists)
@@ -474,7 +478,8 @@ public sealed class NatManager
     public async Task<IReadOnlyList<string>> FindForwardDropsAsync(QemuNatNetwork net, CancellationToken ct)
     {
         var warnings = new List<string>();
-        var drops = await ForwardDrops.FindAsync(Host, ct).ConfigureAwait(false);
+        // The ruleset this command already read, if it did: other tables' chains are not ours to change meanwhile.
+        var drops = ForwardDrops.Find(_ruleset ?? await NftSnapshot.TakeAsync(Host, ct).ConfigureAwait(false));
         // With br_netfilter, frames between two ports of one bridge pass the forward hook too.
         var bridged = drops.Count > 0 && (await Host.ReadFileAsync("/proc/sys/net/bridge/bridge-nf-call-iptables", ct).ConfigureAwait(false))?.Trim() == "1";
         foreach (var drop in drops)
@@ -520,18 +525,30 @@ public sealed class NatManager
     public async Task<QemuNatNetwork?> EnableAsync(QemuNatNetwork wanted, Func<HostStep, bool> confirm, bool whatIf, CancellationToken ct)
     {
         var paths = PathsFor(wanted.Name);
+        NatObservation? seen = null;
         var outcome = await RunAsync(wanted.Name, whatIf, async token =>
         {
-            var net = await PrepareEnableAsync(wanted, token).ConfigureAwait(false);
+            var ip = await IpSnapshot.TakeAsync(Host, token).ConfigureAwait(false);
+            var net = await PrepareEnableAsync(wanted, ip, token).ConfigureAwait(false);
             if (!whatIf)
             {
                 PrepareDefinitions(net);
             }
 
-            var o = await ObserveAsync(net, token).ConfigureAwait(false);
-            return new HostPlan(Kind, net.Name, NatPlanner.PlanEnable(net, o, paths), NatPlanner.Serialize(net), SaveAppliedRulesetAsync(net, paths));
+            seen = await ObserveAsync(net, token, ip).ConfigureAwait(false);
+            return new HostPlan(Kind, net.Name, NatPlanner.PlanEnable(net, seen, paths), NatPlanner.Serialize(net), SaveAppliedRulesetAsync(net, paths));
         }, confirm, ct).ConfigureAwait(false);
-        return outcome is PlanOutcome.Applied or PlanOutcome.NothingToDo && !whatIf ? await RefreshAsync(Get(wanted.Name), ct).ConfigureAwait(false) : null;
+        return outcome switch
+        {
+            _ when whatIf => null,
+            // Nothing changed since the plan's look: that look is the network as it stands.
+            PlanOutcome.NothingToDo when seen is not null => Refresh(Get(wanted.Name), seen),
+            // The table as the plan read it back right after applying it (nothing read twice); links looked at again.
+            PlanOutcome.Applied when StateStore.ReadText(paths.AppliedRuleset) is { } applied =>
+                Refresh(Get(wanted.Name), await ObserveAsync(Get(wanted.Name), ct, ruleset: NftSnapshot.FromTable(applied)).ConfigureAwait(false)),
+            PlanOutcome.Applied or PlanOutcome.NothingToDo => await RefreshAsync(Get(wanted.Name), ct).ConfigureAwait(false),
+            _ => null,
+        };
     }
 
     /// <summary>
@@ -589,7 +606,8 @@ public sealed class NatManager
                 _ = Definitions;
             }
 
-            var ports = await HostLinks.GetPortsAsync(Host, net.BridgeName, token).ConfigureAwait(false);
+            var ip = await IpSnapshot.TakeAsync(Host, token).ConfigureAwait(false);
+            var ports = ip.Ports(net.BridgeName);
             if (ports.Count > 0 && !force)
             {
                 throw new QemuNetException("NatInUse", QemuNetErrorCategory.ResourceExists, name,
@@ -598,7 +616,7 @@ public sealed class NatManager
             }
 
             // Only Disable needs the other networks (one of them may inherit the duty to turn forwarding off).
-            var o = await ObserveAsync(net, token).ConfigureAwait(false) with
+            var o = await ObserveAsync(net, token, ip).ConfigureAwait(false) with
             {
                 Others = ListRecords().Networks.Where(n => n.Name != name && n.State != QemuNatState.Incomplete && n.Mode != QemuNetworkMode.Isolated).Select(n => (n, PathsFor(n.Name).Record)).ToArray(),
             };
@@ -689,10 +707,9 @@ public sealed class NatManager
     /// <summary>What nft lists right after applying, to tell drift later.</summary>
     private Func<CancellationToken, Task> SaveAppliedRulesetAsync(QemuNatNetwork net, NatPaths paths) => async token =>
     {
-        var table = await Host.RunAsync("nft", ["list", "table", "inet", net.TableName], token, throwOnFailure: false).ConfigureAwait(false);
-        if (table.Succeeded)
+        if (await NftSnapshot.ListTableAsync(Host, "inet", net.TableName, token).ConfigureAwait(false) is { } table)
         {
-            StateStore.WriteAtomic(paths.AppliedRuleset, table.StandardOutput);
+            StateStore.WriteAtomic(paths.AppliedRuleset, table);
         }
     };
 
@@ -700,7 +717,7 @@ public sealed class NatManager
     /// The network to enable: the recorded one when it exists with the same settings (keeping its reservations,
     /// forwards and forwarding duty), else the new one after checking it against the host.
     /// </summary>
-    private async Task<QemuNatNetwork> PrepareEnableAsync(QemuNatNetwork wanted, CancellationToken ct)
+    private async Task<QemuNatNetwork> PrepareEnableAsync(QemuNatNetwork wanted, IpSnapshot ip, CancellationToken ct)
     {
         var paths = PathsFor(wanted.Name);
         if (StateStore.Load<QemuNatNetwork>(paths.Record, NatPlanner.Json, r => CheckRecord(r, wanted.Name)) is { } existing)
@@ -722,12 +739,12 @@ public sealed class NatManager
             return existing with { AutoStart = existing.AutoStart || wanted.AutoStart };
         }
 
-        await CheckNewAsync(wanted, ct).ConfigureAwait(false);
+        await CheckNewAsync(wanted, ip, ct).ConfigureAwait(false);
         return wanted with { NetworkNamespace = Host.NetworkNamespace };
     }
 
     /// <summary>Checks a new network against the host and the module's other networks; throws before anything changes.</summary>
-    private async Task CheckNewAsync(QemuNatNetwork net, CancellationToken ct)
+    private async Task CheckNewAsync(QemuNatNetwork net, IpSnapshot ip, CancellationToken ct)
     {
         foreach (var other in ListRecords().Networks.Where(o => o.Name != net.Name))
         {
@@ -760,7 +777,7 @@ public sealed class NatManager
             }
         }
 
-        if (await HostLinks.GetAsync(Host, net.BridgeName, ct).ConfigureAwait(false) is { } link && link.Alias != NatPlanner.BridgeAlias(net))
+        if (ip.Link(net.BridgeName) is { } link && link.Alias != NatPlanner.BridgeAlias(net))
         {
             throw new QemuNetException("NatBridgeNameInUse", QemuNetErrorCategory.ResourceExists, net.BridgeName,
                 $"A link named {net.BridgeName} already exists and is not a QemuNet network's bridge.",
@@ -772,20 +789,13 @@ public sealed class NatManager
             await CheckIpv6RoutesAsync(net, prefix6, ct).ConfigureAwait(false);
         }
 
-        var routes = await Host.RunAsync("ip", ["-json", "-4", "route", "show", "table", "main"], ct).ConfigureAwait(false);
-        foreach (var route in JsonDocument.Parse(routes.StandardOutput).RootElement.EnumerateArray())
+        foreach (var route in ip.Routes.Where(r => r.Destination != "default" && r.Device != net.BridgeName))
         {
-            var dst = route.GetProperty("dst").GetString();
-            if (dst is null or "default" || route.TryGetProperty("dev", out var routeDev) && routeDev.GetString() == net.BridgeName)
-            {
-                continue;
-            }
-
+            var dst = route.Destination;
             if (Ipv4Network.TryParse(dst.Contains('/', StringComparison.Ordinal) ? dst : dst + "/32", out var routed) && routed.Overlaps(net.Network))
             {
-                var dev = route.TryGetProperty("dev", out var d) ? d.GetString() : "?";
                 throw new QemuNetException("NatSubnetOverlap", QemuNetErrorCategory.ResourceExists, net.Subnet,
-                    $"The subnet {net.Subnet} overlaps the route {dst} on {dev}; guests there could not reach that network.",
+                    $"The subnet {net.Subnet} overlaps the route {dst} on {route.Device ?? "?"}; guests there could not reach that network.",
                     "Choose a -Subnet that no route of this host covers.");
             }
         }

@@ -129,36 +129,50 @@ public static class NatPlanner
                 "Give -Uplink a link of this namespace (ip -br link), or leave it out to masquerade on every outgoing link.");
         }
 
+        var cidr6 = net.Gateway6 is null ? null : $"{net.Gateway6}/{Ipv6Prefix.Length.ToString(CultureInfo.InvariantCulture)}";
+        var routes = HostRoutes(net).Where(r => !o.BridgeRoutes.Contains(r.ToString())).ToArray();
         if (!o.BridgeExists)
         {
-            steps.Add(new HostStep(net.BridgeName, "Create bridge",
-                [new HostChange(Ip("link", "add", "name", net.BridgeName, "type", "bridge"), new DeleteOwnedLink(net.BridgeName, BridgeAlias(net))),
-                 new HostChange(Ip("link", "set", "dev", net.BridgeName, "alias", BridgeAlias(net))),
-                 // Set by hand, the bridge keeps its MTU when ports of another join (the kernel's "set by user").
-                 .. net.Mtu is { } mtu ? [new HostChange(Ip("link", "set", "dev", net.BridgeName, "mtu", mtu.ToString(CultureInfo.InvariantCulture)))] : Array.Empty<HostChange>()]));
+            // The bridge alone first, then the rest in one program: the kernel takes no alias at creation (a link
+            // without one is the module's own half-made link), and an MTU given at creation is not "set by user", so
+            // the bridge would follow its ports' MTU; set afterwards, it is kept. Addresses: nodad, the bridge's own
+            // prefix is unique by construction and dnsmasq's RAs need it at once. If the batch stops half-way,
+            // deleting the bridge undoes it.
+            var mtu = net.Mtu is { } m ? " mtu " + m.ToString(CultureInfo.InvariantCulture) : string.Empty;
+            string[] lines =
+            [
+                $"link set dev {net.BridgeName} alias {BridgeAlias(net)}{mtu} up",
+                $"addr add {cidr} dev {net.BridgeName}",
+                .. cidr6 is null ? Array.Empty<string>() : [$"addr add {cidr6} dev {net.BridgeName} nodad"],
+                .. routes.Select(r => $"route add {r.Destination} via {r.Gateway} dev {net.BridgeName}"),
+            ];
+            steps.Add(new HostStep(net.BridgeName, $"Create bridge with {string.Join(" and ", new[] { cidr, cidr6 }.OfType<string>())}, up",
+                new HostChange(Ip("link", "add", "name", net.BridgeName, "type", "bridge"), new DeleteOwnedLink(net.BridgeName, BridgeAlias(net))),
+                new HostChange(new RunProgram("ip", ["-batch", "-"], string.Join('\n', lines) + "\n"))));
+            routes = [];
         }
-
-        if (!o.BridgeHasAddress)
+        else
         {
-            steps.Add(new HostStep(net.BridgeName, $"Add address {cidr}",
-                new HostChange(Ip("addr", "add", cidr, "dev", net.BridgeName), Ip(true, "addr", "del", cidr, "dev", net.BridgeName))));
+            if (!o.BridgeHasAddress)
+            {
+                steps.Add(new HostStep(net.BridgeName, $"Add address {cidr}",
+                    new HostChange(Ip("addr", "add", cidr, "dev", net.BridgeName), Ip(true, "addr", "del", cidr, "dev", net.BridgeName))));
+            }
+
+            if (cidr6 is not null && !o.BridgeHasAddress6)
+            {
+                steps.Add(new HostStep(net.BridgeName, $"Add address {cidr6}",
+                    new HostChange(Ip("-6", "addr", "add", cidr6, "dev", net.BridgeName, "nodad"), Ip(true, "-6", "addr", "del", cidr6, "dev", net.BridgeName))));
+            }
+
+            if (!o.BridgeUp)
+            {
+                steps.Add(new HostStep(net.BridgeName, "Set link up",
+                    new HostChange(Ip("link", "set", "dev", net.BridgeName, "up"), Ip(true, "link", "set", "dev", net.BridgeName, "down"))));
+            }
         }
 
-        if (net.Gateway6 is not null && !o.BridgeHasAddress6)
-        {
-            // nodad: the bridge's own prefix, unique by construction; dnsmasq's RAs need the address at once.
-            var cidr6 = $"{net.Gateway6}/{Ipv6Prefix.Length.ToString(CultureInfo.InvariantCulture)}";
-            steps.Add(new HostStep(net.BridgeName, $"Add address {cidr6}",
-                new HostChange(Ip("-6", "addr", "add", cidr6, "dev", net.BridgeName, "nodad"), Ip(true, "-6", "addr", "del", cidr6, "dev", net.BridgeName))));
-        }
-
-        if (!o.BridgeUp)
-        {
-            steps.Add(new HostStep(net.BridgeName, "Set link up",
-                new HostChange(Ip("link", "set", "dev", net.BridgeName, "up"), Ip(true, "link", "set", "dev", net.BridgeName, "down"))));
-        }
-
-        foreach (var route in HostRoutes(net).Where(r => !o.BridgeRoutes.Contains(r.ToString())))
+        foreach (var route in routes)
         {
             steps.Add(new HostStep(net.BridgeName, $"Route {route}",
                 new HostChange(Ip("route", "add", route.Destination, "via", route.Gateway, "dev", net.BridgeName),
