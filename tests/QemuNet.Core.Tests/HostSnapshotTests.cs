@@ -1,5 +1,5 @@
+using System.Runtime.CompilerServices;
 using QemuNet.Core.Engine;
-using QemuNet.Core.Nat;
 
 namespace QemuNet.Core.Tests;
 
@@ -46,16 +46,36 @@ public sealed class HostSnapshotTests
     }
 
     [Fact]
-    public void ATableReadsTheSameFromTheRulesetAndAloneAndFromWhatWasSaved()
+    public void ATableReadsTheSameFromTheRulesetAndAlone()
     {
         var fromRuleset = NftSnapshot.Parse(Ruleset).Table("inet", "qemunet_lab");
         var alone = NftSnapshot.Parse(OneTable).Table("inet", "qemunet_lab");
         Assert.NotNull(fromRuleset);
         Assert.Equal(fromRuleset, alone);
-        Assert.Equal(alone, NftSnapshot.FromTable(alone!).Table("inet", "qemunet_lab"));
         Assert.Equal(3, alone!.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
         Assert.Null(NftSnapshot.Parse(Ruleset).Table("inet", "filter"));
         Assert.Null(NftSnapshot.Parse(Ruleset).Table("ip", "qemunet_lab"));
+    }
+
+    [Theory]
+    [InlineData("create")]
+    [InlineData("replace")]
+    public void WhatNftEchoesWhenApplyingATableIsWhatItListsAfter(string transaction)
+    {
+        var echoed = NftSnapshot.FromEcho(File.ReadAllText(DataPath(transaction + "-echo.json"))).Table("inet", "qemunet_lab");
+        var listed = NftSnapshot.Parse(File.ReadAllText(DataPath(transaction + "-ruleset.json"))).Table("inet", "qemunet_lab");
+        Assert.NotNull(listed);
+        Assert.Equal(listed, echoed);
+    }
+
+    [Fact]
+    public void ADeletedTableInTheEchoDropsWhatWasAddedToItBefore()
+    {
+        const string Echo = """
+            {"nftables": [{"add": {"table": {"family": "inet", "name": "t", "handle": 1}}}, {"add": {"chain": {"family": "inet", "table": "t", "name": "c", "handle": 1}}},
+            {"delete": {"table": {"family": "inet", "name": "t", "handle": 1}}}, {"add": {"table": {"family": "inet", "name": "t", "handle": 2}}}]}
+            """;
+        Assert.Equal("{\"table\": {\"family\": \"inet\", \"name\": \"t\", \"handle\": 2}}\n", NftSnapshot.FromEcho(Echo).Table("inet", "t"));
     }
 
     [Fact]
@@ -66,4 +86,7 @@ public sealed class HostSnapshotTests
         var otherTable = Ruleset.Replace("\"policy\": \"drop\"", "\"policy\": \"accept\"", StringComparison.Ordinal);
         Assert.Equal(NftSnapshot.Parse(Ruleset).Table("inet", "qemunet_lab"), NftSnapshot.Parse(otherTable).Table("inet", "qemunet_lab"));
     }
+
+    private static string DataPath(string file, [CallerFilePath] string callerFile = "") =>
+        Path.Combine(Path.GetDirectoryName(callerFile)!, "data", "nft", file);
 }

@@ -8,6 +8,7 @@ namespace QemuNet.Core.Engine;
 /// </summary>
 [JsonPolymorphic(TypeDiscriminatorPropertyName = "do")]
 [JsonDerivedType(typeof(RunProgram), "run")]
+[JsonDerivedType(typeof(ApplyNftTable), "nft")]
 [JsonDerivedType(typeof(WriteFile), "write")]
 [JsonDerivedType(typeof(DeleteFile), "delete")]
 [JsonDerivedType(typeof(SetSysctl), "sysctl")]
@@ -28,6 +29,16 @@ public sealed record RunProgram(string Program, IReadOnlyList<string> Arguments,
 {
     public override string Describe() =>
         Processes.CommandLine.Format(Program, Arguments) + (StandardInput is null ? string.Empty : " <<EOF\n" + StandardInput.TrimEnd('\n') + "\nEOF");
+}
+
+/// <summary>
+/// One `nft -f` transaction that makes a whole table, echoed back as nft made it (`-j -e -a`: the objects with their
+/// handles), so what was applied is known without listing the table again: its text (<see cref="NftSnapshot.Table"/>)
+/// goes to <see cref="AppliedTo"/>, where drift checks compare the table with it later.
+/// </summary>
+public sealed record ApplyNftTable(string Family, string Table, string Transaction, string AppliedTo) : HostAction
+{
+    public override string Describe() => $"nft -j -e -a -f {AppliedTo}.transaction, a file holding:\n" + Transaction.TrimEnd('\n');
 }
 
 /// <summary>
@@ -159,11 +170,10 @@ public sealed record HostStep(string Target, string Action, IReadOnlyList<HostCh
 }
 
 /// <summary>
-/// A plan for one object: its steps, what the journal records about the object (so a half-made object can be
-/// reported after a crash), and work to do under the lock once every step has succeeded.
+/// A plan for one object: its steps, and what the journal records about the object (so a half-made object can be
+/// reported after a crash).
 /// </summary>
-public sealed record HostPlan(string Kind, string Name, IReadOnlyList<HostStep> Steps, string? Subject = null,
-    Func<CancellationToken, Task>? AfterApply = null)
+public sealed record HostPlan(string Kind, string Name, IReadOnlyList<HostStep> Steps, string? Subject = null)
 {
     public string Describe() => string.Concat(Steps.Select(s => s.Describe() + "\n"));
 }

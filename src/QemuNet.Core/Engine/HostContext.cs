@@ -143,6 +143,9 @@ public sealed class HostContext
             case RunProgram run:
                 await RunAsync(run.Program, run.Arguments, cancellationToken, run.StandardInput, throwOnFailure: !run.IgnoreFailure).ConfigureAwait(false);
                 break;
+            case ApplyNftTable nft:
+                await ApplyNftTableAsync(nft, cancellationToken).ConfigureAwait(false);
+                break;
             case WriteFile write:
                 CheckExpected(write.Path, write.Expect, write.Content);
                 // The books' folders exist already (made safely by the store); this is for host files such as /etc/qemu.
@@ -181,6 +184,28 @@ public sealed class HostContext
                 break;
             default:
                 throw new NotSupportedException(action.GetType().Name);
+        }
+    }
+
+    /// <summary>
+    /// From a file, not standard input: with -j, nft 1.0.6 first reads its input as JSON, and when that fails it parses
+    /// the same input again as a ruleset, which from a pipe is then empty: nothing applied, exit code 0.
+    /// </summary>
+    private async Task ApplyNftTableAsync(ApplyNftTable nft, CancellationToken cancellationToken)
+    {
+        var transaction = nft.AppliedTo + ".transaction";
+        StateStore.WriteAtomic(transaction, nft.Transaction);
+        try
+        {
+            var echoed = await RunAsync("nft", ["-j", "-e", "-a", "-f", transaction], cancellationToken).ConfigureAwait(false);
+            var applied = NftSnapshot.FromEcho(echoed.StandardOutput).Table(nft.Family, nft.Table)
+                ?? throw new QemuNetException("HostCommandFailed", QemuNetErrorCategory.InvalidResult, nft.Table,
+                    $"nft applied no table {nft.Family} {nft.Table} from {transaction}: {echoed.StandardOutput.Trim()}", "Check the nftables version (nft --version).");
+            StateStore.WriteAtomic(nft.AppliedTo, applied);
+        }
+        finally
+        {
+            File.Delete(transaction);
         }
     }
 

@@ -103,10 +103,6 @@ public sealed class PlanRunner
         }
 
         await ApplyAsync(plan, cancellationToken).ConfigureAwait(false);
-        if (plan.AfterApply is not null)
-        {
-            await plan.AfterApply(cancellationToken).ConfigureAwait(false);
-        }
 
         return PlanOutcome.Applied;
     }

@@ -1,3 +1,5 @@
+using QemuNet.Core.Engine;
+
 namespace QemuNet.Core.Nat;
 
 /// <summary>

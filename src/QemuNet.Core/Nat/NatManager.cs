@@ -160,7 +160,7 @@ public sealed class NatManager
     /// What the host has of the network, read once: links, addresses and routes from one <see cref="IpSnapshot"/>
     /// (taken here unless the caller has one), the firewall table, the network's files and the sysctls.
     /// </summary>
-    public async Task<NatObservation> ObserveAsync(QemuNatNetwork net, CancellationToken ct, IpSnapshot? snapshot = null, NftSnapshot? ruleset = null)
+    public async Task<NatObservation> ObserveAsync(QemuNatNetwork net, CancellationToken ct, IpSnapshot? snapshot = null)
     {
         var paths = PathsFor(net.Name);
         var ip = snapshot ?? await IpSnapshot.TakeAsync(Host, ct).ConfigureAwait(false);
@@ -173,18 +173,9 @@ public sealed class NatManager
             .Select(r => $"{r.Destination} via {r.Gateway}").ToHashSet(StringComparer.Ordinal);
 
         var owned = link?.Alias == NatPlanner.BridgeAlias(net);
-        ruleset ??= _ruleset = await NftSnapshot.TakeAsync(Host, ct).ConfigureAwait(false);
-        var table = ruleset.Table("inet", net.TableName);
-        var files = new Dictionary<string, string>(StringComparer.Ordinal);
-        // The definition is read only for an autostart network, after its folder was checked (PrepareDefinitions).
-        foreach (var file in paths.AllFiles.Append(net.AutoStart ? paths.Definition : null).OfType<string>())
-        {
-            if (StateStore.ReadText(file) is { } text)
-            {
-                files[file] = text;
-            }
-        }
-
+        _ruleset = await NftSnapshot.TakeAsync(Host, ct).ConfigureAwait(false);
+        var table = _ruleset.Table("inet", net.TableName);
+        var files = ReadFiles(net, paths);
         var uplink = net.Uplink is null ? null : ip.Link(net.Uplink);
         var stray = new List<StrayTap>();
         foreach (var (vm, tap) in RunningGuestsHere().SelectMany(v => v.Backends().OfType<QemuTapNet>()
@@ -209,6 +200,45 @@ public sealed class NatManager
             UplinkExists = net.Uplink is null || uplink is not null,
             UplinkMaster = uplink?.Master,
             StrayTaps = stray,
+        };
+    }
+
+    /// <summary>The network's files that exist, with their text.</summary>
+    private static Dictionary<string, string> ReadFiles(QemuNatNetwork net, NatPaths paths)
+    {
+        var files = new Dictionary<string, string>(StringComparer.Ordinal);
+        // The definition is read only for an autostart network, after its folder was checked (PrepareDefinitions).
+        foreach (var file in paths.AllFiles.Append(net.AutoStart ? paths.Definition : null).OfType<string>())
+        {
+            if (StateStore.ReadText(file) is { } text)
+            {
+                files[file] = text;
+            }
+        }
+
+        return files;
+    }
+
+    /// <summary>
+    /// The network right after a plan for it succeeded, without looking at the links again: the plan's look before it,
+    /// with what every step made sure of (the bridge as wanted, owned and up with its addresses and host routes, the
+    /// TAPs back on it, the table as nft echoed it), and the files, sysctls and dnsmasq read as they are now.
+    /// </summary>
+    private async Task<NatObservation> AfterApplyAsync(QemuNatNetwork net, NatObservation before, string appliedTable, CancellationToken ct)
+    {
+        var paths = PathsFor(net.Name);
+        var ipv6 = net.Subnet6 is not null || net.RestoreIpv6Forward;
+        return before with
+        {
+            BridgeExists = true, IsBridge = true, BridgeOwned = true, BridgeHasAddress = true, BridgeUp = true,
+            BridgeHasAddress6 = net.Gateway6 is not null,
+            BridgeRoutes = NatPlanner.HostRoutes(net).Select(r => r.ToString()).ToHashSet(StringComparer.Ordinal),
+            StrayTaps = [],
+            TableExists = true, TableListing = appliedTable,
+            DnsmasqPid = HostContext.LivePid(paths.DnsmasqPid, paths.DnsmasqConf),
+            IpForward = await Host.ReadSysctlAsync(NatPlanner.IpForwardKey, ct).ConfigureAwait(false),
+            Ipv6Forward = ipv6 ? await ReadIpv6ForwardAsync(ct).ConfigureAwait(false) : "0",
+            Files = ReadFiles(net, paths),
         };
     }
 
@@ -536,16 +566,16 @@ public sealed class NatManager
             }
 
             seen = await ObserveAsync(net, token, ip).ConfigureAwait(false);
-            return new HostPlan(Kind, net.Name, NatPlanner.PlanEnable(net, seen, paths), NatPlanner.Serialize(net), SaveAppliedRulesetAsync(net, paths));
+            return new HostPlan(Kind, net.Name, NatPlanner.PlanEnable(net, seen, paths), NatPlanner.Serialize(net));
         }, confirm, ct).ConfigureAwait(false);
         return outcome switch
         {
             _ when whatIf => null,
             // Nothing changed since the plan's look: that look is the network as it stands.
             PlanOutcome.NothingToDo when seen is not null => Refresh(Get(wanted.Name), seen),
-            // The table as the plan read it back right after applying it (nothing read twice); links looked at again.
-            PlanOutcome.Applied when StateStore.ReadText(paths.AppliedRuleset) is { } applied =>
-                Refresh(Get(wanted.Name), await ObserveAsync(Get(wanted.Name), ct, ruleset: NftSnapshot.FromTable(applied)).ConfigureAwait(false)),
+            // Nothing read twice: the plan's look, and what its steps made sure of.
+            PlanOutcome.Applied when seen is not null && StateStore.ReadText(paths.AppliedRuleset) is { } applied =>
+                Refresh(Get(wanted.Name), await AfterApplyAsync(Get(wanted.Name), seen, applied, ct).ConfigureAwait(false)),
             PlanOutcome.Applied or PlanOutcome.NothingToDo => await RefreshAsync(Get(wanted.Name), ct).ConfigureAwait(false),
             _ => null,
         };
@@ -687,7 +717,7 @@ public sealed class NatManager
             }
 
             var definition = paths.Definition is not null && (current.AutoStart || next.AutoStart) ? StateStore.ReadText(paths.Definition) : null;
-            return Task.FromResult(new HostPlan(Kind, name, NatPlanner.PlanUpdate(current, next, paths, definition), NatPlanner.Serialize(next), SaveAppliedRulesetAsync(next, paths)));
+            return Task.FromResult(new HostPlan(Kind, name, NatPlanner.PlanUpdate(current, next, paths, definition), NatPlanner.Serialize(next)));
         }, confirm, ct).ConfigureAwait(false);
         return outcome is PlanOutcome.Applied or PlanOutcome.NothingToDo && !whatIf ? next : null;
     }
@@ -703,15 +733,6 @@ public sealed class NatManager
 
         return await Runner.RunAsync(name, plan, confirm, whatIf, ct).ConfigureAwait(false);
     }
-
-    /// <summary>What nft lists right after applying, to tell drift later.</summary>
-    private Func<CancellationToken, Task> SaveAppliedRulesetAsync(QemuNatNetwork net, NatPaths paths) => async token =>
-    {
-        if (await NftSnapshot.ListTableAsync(Host, "inet", net.TableName, token).ConfigureAwait(false) is { } table)
-        {
-            StateStore.WriteAtomic(paths.AppliedRuleset, table);
-        }
-    };
 
     /// <summary>
     /// The network to enable: the recorded one when it exists with the same settings (keeping its reservations,

@@ -69,7 +69,7 @@ public static class NatPlanner
         interfaces.Select(i => new SetSysctl(InterfaceIpv6ForwardingKey(i), "1"));
 
     /// <summary>Host routes a routed network installs: what lies behind its guests, so the LAN's traffic for it finds them.</summary>
-    private static IEnumerable<QemuNatRoute> HostRoutes(QemuNatNetwork net) => net.Mode == QemuNetworkMode.Routed ? net.Routes : [];
+    internal static IEnumerable<QemuNatRoute> HostRoutes(QemuNatNetwork net) => net.Mode == QemuNetworkMode.Routed ? net.Routes : [];
 
     /// <summary>An interface's IPv4 forwarding sysctl, named as sysctl names it (a dot in the interface name becomes '/').</summary>
     public static string InterfaceForwardingKey(string ifName) => $"net.ipv4.conf.{ifName.Replace('.', '/')}.forwarding";
@@ -224,7 +224,7 @@ public static class NatPlanner
         if (!firewallCurrent)
         {
             steps.Add(new HostStep($"nftables table inet {net.TableName}", "Install masquerade and forward rules",
-                new HostChange(Nft(o.TableExists ? NftRuleset.ReplaceTransaction(recorded) : NftRuleset.CreateTransaction(recorded)),
+                new HostChange(ApplyTable(recorded, o.TableExists ? NftRuleset.ReplaceTransaction(recorded) : NftRuleset.CreateTransaction(recorded), paths),
                     o.TableExists && oldRecord is not null ? Nft(NftRuleset.ReplaceTransaction(oldRecord), ignore: true) : DeleteTable(recorded))));
         }
 
@@ -333,7 +333,7 @@ public static class NatPlanner
         if (NftRuleset.Render(current) != NftRuleset.Render(next))
         {
             steps.Add(new HostStep($"nftables table inet {next.TableName}", "Replace firewall rules (port forwards)",
-                new HostChange(Nft(NftRuleset.ReplaceTransaction(next)), Nft(NftRuleset.ReplaceTransaction(current), ignore: true))));
+                new HostChange(ApplyTable(next, NftRuleset.ReplaceTransaction(next), paths), Nft(NftRuleset.ReplaceTransaction(current), ignore: true))));
         }
 
         if (DnsmasqConfig.RenderHosts(current) != DnsmasqConfig.RenderHosts(next) || DnsmasqConfig.RenderAddnHosts(current) != DnsmasqConfig.RenderAddnHosts(next))
@@ -401,6 +401,8 @@ public static class NatPlanner
     private static RunProgram StartDnsmasq(NatPaths paths, bool ignore) => new("dnsmasq", ["--conf-file=" + paths.DnsmasqConf], IgnoreFailure: ignore);
 
     private static RunProgram Nft(string transaction, bool ignore = false) => new("nft", ["-f", "-"], transaction, ignore);
+
+    private static ApplyNftTable ApplyTable(QemuNatNetwork net, string transaction, NatPaths paths) => new("inet", net.TableName, transaction, paths.AppliedRuleset);
 
     private static RunProgram DeleteTable(QemuNatNetwork net) => new("nft", ["delete", "table", "inet", net.TableName], IgnoreFailure: true);
 

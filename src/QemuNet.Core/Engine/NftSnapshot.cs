@@ -1,7 +1,6 @@
 using System.Text.Json;
-using QemuNet.Core.Engine;
 
-namespace QemuNet.Core.Nat;
+namespace QemuNet.Core.Engine;
 
 /// <summary>
 /// The ruleset as one `nft -j list ruleset` shows it: enough to tell whether a network's table exists and is as it
@@ -18,10 +17,6 @@ public sealed class NftSnapshot
 
     public static async Task<NftSnapshot> TakeAsync(HostContext host, CancellationToken ct) =>
         Parse(await host.RunAsync("nft", ["-j", "list", "ruleset"], ct, throwOnFailure: false).ConfigureAwait(false));
-
-    /// <summary>One table alone, as the applying command reads it back (null when it is not there).</summary>
-    public static async Task<string?> ListTableAsync(HostContext host, string family, string name, CancellationToken ct) =>
-        Parse(await host.RunAsync("nft", ["-j", "list", "table", family, name], ct, throwOnFailure: false).ConfigureAwait(false)).Table(family, name);
 
     private static NftSnapshot Parse(Processes.ProcessResult result) => result.Succeeded ? Parse(result.StandardOutput) : Unreadable;
 
@@ -54,9 +49,34 @@ public sealed class NftSnapshot
         return lines.Count == 0 ? null : string.Join('\n', lines) + "\n";
     }
 
-    /// <summary>A ruleset of one table, from the text <see cref="Table"/> gave (what the applying command read back).</summary>
-    public static NftSnapshot FromTable(string table) =>
-        Parse("{\"nftables\": [" + string.Join(',', table.Split('\n', StringSplitOptions.RemoveEmptyEntries)) + "]}");
+    /// <summary>
+    /// What `nft -j -e -a -f` echoed of a transaction: the objects it added or created, with their handles, as a ruleset
+    /// (a deleted table drops what was added to it before). For a transaction that makes a whole table, that table's
+    /// <see cref="Table"/> text is the one a listing gives right after: the same objects, printed the same way.
+    /// </summary>
+    public static NftSnapshot FromEcho(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        var items = new List<JsonElement>();
+        foreach (var command in document.RootElement.GetProperty("nftables").EnumerateArray())
+        {
+            foreach (var property in command.EnumerateObject())
+            {
+                if (property.NameEquals("add") || property.NameEquals("create"))
+                {
+                    items.Add(property.Value.Clone());
+                }
+                else if (property.NameEquals("delete") && property.Value.TryGetProperty("table", out var gone))
+                {
+                    items.RemoveAll(item => item.EnumerateObject().Any(p => p.Value.ValueKind == JsonValueKind.Object
+                        && HostLinks.Text(p.Value, "family") == HostLinks.Text(gone, "family")
+                        && HostLinks.Text(p.Value, p.NameEquals("table") ? "name" : "table") == HostLinks.Text(gone, "name")));
+                }
+            }
+        }
+
+        return new NftSnapshot(items);
+    }
 
     /// <summary>The chains of every table, as nft reports them.</summary>
     public IEnumerable<JsonElement> Chains => _items.Where(item => item.TryGetProperty("chain", out _)).Select(item => item.GetProperty("chain"));
