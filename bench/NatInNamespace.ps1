@@ -3,7 +3,8 @@
     The warm pwsh of the NAT bench: started once under `ip netns exec`, it serves Invoke-Bench.ps1 one run at a time,
     so the module runs as that host's own admin would run it (no -NetworkNamespace), beside the plain script.
 .DESCRIPTION
-    Reads one word a line on standard input: 'module' (Enable-QemuNat then Disable-QemuNat) or 'script'
+    Reads one word a line on standard input: 'module' (Enable-QemuNat, the same again: nothing to change, then
+    Disable-QemuNat) or 'script'
     (bench/nat-baseline.sh up then down, under bash xtrace), and answers each with one line
     "RESULT <json>": milliseconds up and down, and the programs each side started. An empty line or end of input ends it.
 #>
@@ -22,11 +23,14 @@ function Invoke-Module {
     $upLog = Enable-QemuNat -Name lab -Subnet 192.0.2.0/24 -Confirm:$false -Verbose 4>&1
     $up = $watch.Elapsed.TotalMilliseconds
     $watch.Restart()
+    $againLog = Enable-QemuNat -Name lab -Subnet 192.0.2.0/24 -Confirm:$false -Verbose 4>&1
+    $again = $watch.Elapsed.TotalMilliseconds
+    $watch.Restart()
     $downLog = Disable-QemuNat -Name lab -Confirm:$false -Verbose 4>&1
     $down = $watch.Elapsed.TotalMilliseconds
     [pscustomobject]@{
-        UpMs = $up; DownMs = $down
-        UpPrograms = Get-ModuleProgramCount $upLog; DownPrograms = Get-ModuleProgramCount $downLog
+        UpMs = $up; AgainMs = $again; DownMs = $down
+        UpPrograms = Get-ModuleProgramCount $upLog; AgainPrograms = Get-ModuleProgramCount $againLog; DownPrograms = Get-ModuleProgramCount $downLog
     }
 }
 

@@ -117,6 +117,8 @@ Describe 'NAT networks in a namespace' -Skip:([bool]$skip) {
         $verbose = Enable-QemuNat -Name lab -Subnet 192.0.2.0/24 -NetworkNamespace $hostNs -Confirm:$false -Verbose 4>&1 |
             Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }
         ($verbose.Message -join "`n") | Should -Match 'nothing to change'
+        # A look at the links and one at the ruleset: every program the runner starts is a verbose line of its own.
+        @($verbose.Message | Where-Object { $_ -match '^ip (-n|netns exec) ' }) | Should -HaveCount 2 -Because "a no-op Enable reads the host once: $($verbose.Message -join '; ')"
         $twice = Get-Snapshot
         $twice.Ruleset | Should -Be $once.Ruleset
         $twice.Dnsmasq | Should -Be 1
@@ -362,6 +364,11 @@ Describe 'Routed and isolated networks' -Skip:([bool]$skip) {
         $net = Enable-QemuNat -Name mtu -Subnet 198.18.6.0/24 -Mtu 1400 -NetworkNamespace $hostNs -Confirm:$false
         $net.Mtu | Should -Be 1400
         (& ip -n $hostNs -j link show dev qn-mtu | ConvertFrom-Json).mtu | Should -Be 1400
+        # A port with a bigger MTU joins: the bridge keeps the MTU set by hand (given at creation, it would follow the port).
+        & ip -n $hostNs link add qnt-mtuv type veth peer name qnt-mtup
+        & ip -n $hostNs link set dev qnt-mtuv master qn-mtu
+        (& ip -n $hostNs -j link show dev qn-mtu | ConvertFrom-Json).mtu | Should -Be 1400 -Because 'a 1500-byte port joined, and the bridge''s MTU was set by hand'
+        & ip -n $hostNs link del qnt-mtuv
         $vm = Start-ModeGuest mtu mtuguest 52:54:00:00:06:10 ''
         $lease = Wait-GuestConsole $vm | Where-Object { $_ -like 'QEMUNET-LEASE *' } | ForEach-Object { ConvertFrom-GuestLine $_ }
         $lease.mtu | Should -Be '1400' -Because 'the guest applied option 26'
