@@ -30,8 +30,13 @@ Describe 'Autostart definitions and Restore-QemuNetwork' -Skip:([bool]$skip) {
             Remove-Item (Join-Path $state '*'), (Join-Path "$state-dnsmasq" '*') -Recurse -Force -ErrorAction Ignore
             & ip netns add $hostNs
             & ip -n $hostNs link set lo up
+            # The kernel frees a deleted namespace later, in a work queue: until then upstream still has the old
+            # veth's peer, and a new pair with that name cannot be made (failed in CI on a busy machine).
+            $gone = [Diagnostics.Stopwatch]::StartNew()
+            while ((& ip -n $upNs -br link show dev eth0 2>$null) -and $gone.Elapsed.TotalSeconds -lt 20) { Start-Sleep -Milliseconds 50 }
             # The LAN comes back with the host: its link to upstream.
             & ip link add qnup0 netns $hostNs type veth peer name eth0 netns $upNs
+            if ($LASTEXITCODE -ne 0) { throw "The upstream link could not be made again (eth0 of $upNs still there after $($gone.Elapsed.TotalSeconds) s)." }
             & ip -n $hostNs addr add 203.0.113.1/24 dev qnup0
             & ip -n $hostNs link set qnup0 up
             & ip -n $upNs addr add 203.0.113.2/24 dev eth0
