@@ -179,15 +179,15 @@ function Invoke-NatBench {
             $m = $r[$side.Key]
             Add-Row "Enable-QemuNat, $($side.Label)" (Get-Median $m.UpMs) (Get-Median $plain.UpMs) ms $Runs 'nat-baseline.sh up'
             Add-Row "Disable-QemuNat, $($side.Label)" (Get-Median $m.DownMs) (Get-Median $plain.DownMs) ms $Runs 'nat-baseline.sh down'
-            Add-Row "Enable-QemuNat again (no-op), $($side.Label)" (Get-Median $m.AgainMs) -Unit ms -Runs $Runs
+            Add-Row "no-op Enable, $($side.Label)" (Get-Median $m.AgainMs) -Unit ms -Runs $Runs
         }
-        Add-Row 'Enable-QemuNat, -NetworkNamespace / in the ns' (Get-Median $r.Outside.UpMs) (Get-Median $r.Inside.UpMs) ms $Runs 'the same, in the ns'
-        Add-Row 'Disable-QemuNat, -NetworkNamespace / in the ns' (Get-Median $r.Outside.DownMs) (Get-Median $r.Inside.DownMs) ms $Runs 'the same, in the ns'
+        Add-Row 'Enable, -NetworkNamespace / in the ns' (Get-Median $r.Outside.UpMs) (Get-Median $r.Inside.UpMs) ms $Runs 'the same, in the ns'
+        Add-Row 'Disable, -NetworkNamespace / in the ns' (Get-Median $r.Outside.DownMs) (Get-Median $r.Inside.DownMs) ms $Runs 'the same, in the ns'
         foreach ($side in @{ Key = 'Inside'; Label = 'in the ns' }, @{ Key = 'Outside'; Label = '-NetworkNamespace' }) {
             $m = $r[$side.Key]
             Add-Row "programs, Enable, $($side.Label)" (Get-Median $m.UpPrograms) (Get-Median $plain.UpPrograms) '' $Runs 'nat-baseline.sh up'
             Add-Row "programs, Disable, $($side.Label)" (Get-Median $m.DownPrograms) (Get-Median $plain.DownPrograms) '' $Runs 'nat-baseline.sh down'
-            Add-Row "programs, no-op Enable, $($side.Label)" (Get-Median $m.AgainPrograms) -Runs $Runs
+            Add-Row "programs, no-op, $($side.Label)" (Get-Median $m.AgainPrograms) -Runs $Runs
         }
     }
     finally {
