@@ -84,11 +84,20 @@ public sealed record SignalPidFile(string PidFile, string CommandLineMustContain
 /// <summary>
 /// Deletes a link unless its alias shows it is someone else's: the module marks what it creates with an alias
 /// (set right after `ip link add`, which cannot set one), so a link with another alias is never deleted, and one
-/// with none is the module's own half-made link.
+/// with none is the module's own half-made link; when the module gave the link a MAC address in the same request
+/// that made it (<see cref="MacAddress"/>), only if it has that address.
 /// </summary>
 public sealed record DeleteOwnedLink(string Name, string Alias) : HostAction
 {
-    public override string Describe() => $"ip link del {Name} (unless its alias is not '{Alias}')";
+    public string? MacAddress { get; init; }
+
+    public override string Describe() => MacAddress is null
+        ? $"ip link del {Name} (unless its alias is not '{Alias}')"
+        : $"ip link del {Name} (if its alias is '{Alias}', or it has none and its address is {MacAddress})";
+
+    /// <summary>Whether <paramref name="link"/> is the one this action may delete.</summary>
+    public bool Owns(LinkState link) =>
+        link.Alias == Alias || (link.Alias is null && (MacAddress is null || string.Equals(link.MacAddress, MacAddress, StringComparison.OrdinalIgnoreCase)));
 }
 
 /// <summary>
@@ -152,6 +161,12 @@ public sealed record HostChange(HostAction Do, IReadOnlyList<HostAction> Undo)
         : this(@do, (IReadOnlyList<HostAction>)undo)
     {
     }
+
+    /// <summary>
+    /// <see cref="Do"/> can fail half-way (an `ip -batch` of several requests), so its undo runs when it fails too;
+    /// that undo must leave alone whatever is not the module's.
+    /// </summary>
+    public bool UndoIfFailed { get; init; }
 }
 
 /// <summary>One step of a plan: a target and action text for ShouldProcess, and its changes in order.</summary>

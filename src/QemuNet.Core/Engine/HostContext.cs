@@ -163,7 +163,7 @@ public sealed class HostContext
                 await SignalAsync(signal, cancellationToken).ConfigureAwait(false);
                 break;
             case DeleteOwnedLink link:
-                if (await HostLinks.GetAsync(this, link.Name, cancellationToken).ConfigureAwait(false) is { } present && (present.Alias is null || present.Alias == link.Alias))
+                if (await HostLinks.GetAsync(this, link.Name, cancellationToken).ConfigureAwait(false) is { } present && link.Owns(present))
                 {
                     await RunAsync("ip", ["link", "del", link.Name], cancellationToken).ConfigureAwait(false);
                 }

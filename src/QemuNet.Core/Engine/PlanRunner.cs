@@ -136,6 +136,7 @@ public sealed class PlanRunner
         journal.Append(new JournalEntry("begin", Kind: plan.Kind, Name: plan.Name, Subject: plan.Subject));
         var done = new List<IReadOnlyList<HostAction>>();
         HostStep? failedStep = null;
+        HostChange? failedChange = null;
         try
         {
             for (var s = 0; s < plan.Steps.Count; s++)
@@ -143,7 +144,7 @@ public sealed class PlanRunner
                 failedStep = plan.Steps[s];
                 for (var c = 0; c < failedStep.Changes.Count; c++)
                 {
-                    var change = failedStep.Changes[c];
+                    var change = failedChange = failedStep.Changes[c];
                     var at = string.Create(CultureInfo.InvariantCulture, $"{s + 1}.{c + 1}");
                     hooks.Trace(plan.Name, at, change.Do);
                     hooks.FailIfAsked(at, failedStep);
@@ -159,7 +160,13 @@ public sealed class PlanRunner
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            // The failed change's own undo never runs: it did not happen, and what stands there may be someone else's.
+            // The failed change's own undo runs only when it may have half-happened: otherwise it did not happen, and
+            // what stands there may be someone else's.
+            if (failedChange is { UndoIfFailed: true } && !done.Contains(failedChange.Undo))
+            {
+                done.Add(failedChange.Undo);
+            }
+
             done.Reverse();
             foreach (var undo in done)
             {

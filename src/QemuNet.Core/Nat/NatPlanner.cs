@@ -79,6 +79,16 @@ public static class NatPlanner
 
     public static readonly JsonSerializerOptions Json = new() { WriteIndented = true, Converters = { new JsonStringEnumConverter() } };
 
+    /// <summary>
+    /// The MAC address a NAT bridge is made with: locally administered, from a hash of the network's name and subnet
+    /// (a bridge with a MAC of its own also keeps it, and its IPv6 link-local address, when ports come and go).
+    /// </summary>
+    public static string BridgeMacAddress(QemuNatNetwork net)
+    {
+        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"qemunet:nat:{net.Name}:{net.Subnet}"));
+        return "02:" + string.Join(':', hash.Take(5).Select(b => b.ToString("x2", CultureInfo.InvariantCulture)));
+    }
+
     /// <summary>The alias the module gives a NAT bridge: what makes it recognisably its own.</summary>
     public static string BridgeAlias(QemuNatNetwork net) => "qemunet:nat:" + net.Name;
 
@@ -133,22 +143,26 @@ public static class NatPlanner
         var routes = HostRoutes(net).Where(r => !o.BridgeRoutes.Contains(r.ToString())).ToArray();
         if (!o.BridgeExists)
         {
-            // The bridge alone first, then the rest in one program: the kernel takes no alias at creation (a link
-            // without one is the module's own half-made link), and an MTU given at creation is not "set by user", so
-            // the bridge would follow its ports' MTU; set afterwards, it is kept. Addresses: nodad, the bridge's own
-            // prefix is unique by construction and dnsmasq's RAs need it at once. If the batch stops half-way,
-            // deleting the bridge undoes it.
+            // One program, one request a line. The kernel takes no alias when it makes a link, so the bridge is born
+            // with its own MAC address instead (derived from the network, so also stable across reboots): if the batch
+            // stops half-way, a link of that name without an alias is the module's only with that address. The MTU is
+            // set after creation, or the bridge would follow its ports' (the kernel's "set by user"). Addresses: nodad,
+            // the bridge's own prefix is unique by construction and dnsmasq's RAs need it at once.
+            var mac = BridgeMacAddress(net);
             var mtu = net.Mtu is { } m ? " mtu " + m.ToString(CultureInfo.InvariantCulture) : string.Empty;
             string[] lines =
             [
+                $"link add name {net.BridgeName} address {mac} type bridge",
                 $"link set dev {net.BridgeName} alias {BridgeAlias(net)}{mtu} up",
                 $"addr add {cidr} dev {net.BridgeName}",
                 .. cidr6 is null ? Array.Empty<string>() : [$"addr add {cidr6} dev {net.BridgeName} nodad"],
                 .. routes.Select(r => $"route add {r.Destination} via {r.Gateway} dev {net.BridgeName}"),
             ];
             steps.Add(new HostStep(net.BridgeName, $"Create bridge with {string.Join(" and ", new[] { cidr, cidr6 }.OfType<string>())}, up",
-                new HostChange(Ip("link", "add", "name", net.BridgeName, "type", "bridge"), new DeleteOwnedLink(net.BridgeName, BridgeAlias(net))),
-                new HostChange(new RunProgram("ip", ["-batch", "-"], string.Join('\n', lines) + "\n"))));
+                new HostChange(new RunProgram("ip", ["-batch", "-"], string.Join('\n', lines) + "\n"), new DeleteOwnedLink(net.BridgeName, BridgeAlias(net)) { MacAddress = mac })
+                {
+                    UndoIfFailed = true,
+                }));
             routes = [];
         }
         else
