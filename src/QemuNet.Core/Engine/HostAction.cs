@@ -38,6 +38,20 @@ public sealed record RunProgram(string Program, IReadOnlyList<string> Arguments,
 /// </summary>
 public sealed record ApplyNftTable(string Family, string Table, string Transaction, string AppliedTo) : HostAction
 {
+    /// <summary>The file nft reads the transaction from (deleted after; a kill inside nft leaves it for the undo).</summary>
+    [JsonIgnore]
+    public string TransactionFile => AppliedTo + ".transaction";
+
+    /// <summary>
+    /// What undoing it does to the two files it writes: the transaction file goes, and <see cref="AppliedTo"/> is put back
+    /// as it was before (<paramref name="appliedBefore"/>; null: it did not exist).
+    /// </summary>
+    public IEnumerable<HostAction> UndoFiles(string? appliedBefore) =>
+    [
+        new DeleteFile(TransactionFile),
+        appliedBefore is null ? new DeleteFile(AppliedTo) : new WriteFile(AppliedTo, appliedBefore, Summary: "the table as nft made it before"),
+    ];
+
     public override string Describe() => $"nft -j -e -a -f {AppliedTo}.transaction, a file holding:\n" + Transaction.TrimEnd('\n');
 }
 

@@ -193,7 +193,7 @@ public sealed class HostContext
     /// </summary>
     private async Task ApplyNftTableAsync(ApplyNftTable nft, CancellationToken cancellationToken)
     {
-        var transaction = nft.AppliedTo + ".transaction";
+        var transaction = nft.TransactionFile;
         StateStore.WriteAtomic(transaction, nft.Transaction);
         try
         {

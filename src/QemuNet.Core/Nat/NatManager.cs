@@ -717,7 +717,7 @@ public sealed class NatManager
             }
 
             var definition = paths.Definition is not null && (current.AutoStart || next.AutoStart) ? StateStore.ReadText(paths.Definition) : null;
-            return Task.FromResult(new HostPlan(Kind, name, NatPlanner.PlanUpdate(current, next, paths, definition), NatPlanner.Serialize(next)));
+            return Task.FromResult(new HostPlan(Kind, name, NatPlanner.PlanUpdate(current, next, paths, definition, StateStore.ReadText(paths.AppliedRuleset)), NatPlanner.Serialize(next)));
         }, confirm, ct).ConfigureAwait(false);
         return outcome is PlanOutcome.Applied or PlanOutcome.NothingToDo && !whatIf ? next : null;
     }

@@ -237,9 +237,11 @@ public static class NatPlanner
             && oldRecord is not null && NftRuleset.Render(oldRecord) == NftRuleset.Render(recorded);
         if (!firewallCurrent)
         {
+            var apply = ApplyTable(recorded, o.TableExists ? NftRuleset.ReplaceTransaction(recorded) : NftRuleset.CreateTransaction(recorded), paths);
             steps.Add(new HostStep($"nftables table inet {net.TableName}", "Install masquerade and forward rules",
-                new HostChange(ApplyTable(recorded, o.TableExists ? NftRuleset.ReplaceTransaction(recorded) : NftRuleset.CreateTransaction(recorded), paths),
-                    o.TableExists && oldRecord is not null ? Nft(NftRuleset.ReplaceTransaction(oldRecord), ignore: true) : DeleteTable(recorded))));
+                new HostChange(apply,
+                    [o.TableExists && oldRecord is not null ? Nft(NftRuleset.ReplaceTransaction(oldRecord), ignore: true) : DeleteTable(recorded),
+                     .. apply.UndoFiles(o.FileText(paths.AppliedRuleset))])));
         }
 
         AddDnsmasqStep(steps, recorded, o, paths);
@@ -341,13 +343,14 @@ public static class NatPlanner
     }
 
     /// <summary>Steps that change only reservations and forwards of an active network.</summary>
-    public static IReadOnlyList<HostStep> PlanUpdate(QemuNatNetwork current, QemuNatNetwork next, NatPaths paths, string? definitionText = null)
+    public static IReadOnlyList<HostStep> PlanUpdate(QemuNatNetwork current, QemuNatNetwork next, NatPaths paths, string? definitionText = null, string? appliedBefore = null)
     {
         var steps = new List<HostStep>();
         if (NftRuleset.Render(current) != NftRuleset.Render(next))
         {
             steps.Add(new HostStep($"nftables table inet {next.TableName}", "Replace firewall rules (port forwards)",
-                new HostChange(ApplyTable(next, NftRuleset.ReplaceTransaction(next), paths), Nft(NftRuleset.ReplaceTransaction(current), ignore: true))));
+                new HostChange(ApplyTable(next, NftRuleset.ReplaceTransaction(next), paths),
+                    [Nft(NftRuleset.ReplaceTransaction(current), ignore: true), .. ApplyTable(next, string.Empty, paths).UndoFiles(appliedBefore)])));
         }
 
         if (DnsmasqConfig.RenderHosts(current) != DnsmasqConfig.RenderHosts(next) || DnsmasqConfig.RenderAddnHosts(current) != DnsmasqConfig.RenderAddnHosts(next))
