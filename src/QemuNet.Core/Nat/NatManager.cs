@@ -194,6 +194,7 @@ public sealed class NatManager
             Files = files,
             InterfaceForwarding = ReadInterfaceForwarding("net.ipv4.conf"),
             BridgeHasAddress6 = hasAddress6,
+            BridgeMacAddress = link?.MacAddress,
             Ipv6Forward = ipv6 ? await ReadIpv6ForwardAsync(ct).ConfigureAwait(false) : "0",
             InterfaceIpv6Forwarding = ipv6 ? ReadInterfaceForwarding("net.ipv6.conf") : new Dictionary<string, string>(),
             BridgeRoutes = bridgeRoutes,

@@ -37,6 +37,9 @@ public sealed record NatObservation(
     /// <summary>Every interface's net.ipv4.conf.IF.forwarding (with "all" and "default"), as sysctl names them.</summary>
     public IReadOnlyDictionary<string, string> InterfaceForwarding { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>The bridge's MAC address as seen (null when it does not exist).</summary>
+    public string? BridgeMacAddress { get; init; }
+
     /// <summary>Whether the bridge has the network's IPv6 gateway address (dual-stack networks).</summary>
     public bool BridgeHasAddress6 { get; init; }
 
@@ -316,7 +319,8 @@ public static class NatPlanner
             var cidr = $"{net.Gateway}/{net.Network.PrefixLength.ToString(CultureInfo.InvariantCulture)}";
             steps.Add(new HostStep(net.BridgeName, "Delete bridge",
                 [new HostChange(new DeleteOwnedLink(net.BridgeName, BridgeAlias(net)),
-                    [Ip(true, "link", "add", "name", net.BridgeName, "type", "bridge"),
+                    // Back with the MAC it had: a bridge with a MAC of its own has no carrier until a port joins, one without does.
+                    [Ip(true, "link", "add", "name", net.BridgeName, "address", o.BridgeMacAddress ?? BridgeMacAddress(net), "type", "bridge"),
                      Ip(true, "link", "set", "dev", net.BridgeName, "alias", BridgeAlias(net)),
                      .. net.Mtu is { } mtu ? [Ip(true, "link", "set", "dev", net.BridgeName, "mtu", mtu.ToString(CultureInfo.InvariantCulture))] : Array.Empty<HostAction>(),
                      Ip(true, "addr", "add", cidr, "dev", net.BridgeName),
