@@ -323,9 +323,11 @@ public static class NatPlanner
                     [Ip(true, "link", "add", "name", net.BridgeName, "address", o.BridgeMacAddress ?? BridgeMacAddress(net), "type", "bridge"),
                      Ip(true, "link", "set", "dev", net.BridgeName, "alias", BridgeAlias(net)),
                      .. net.Mtu is { } mtu ? [Ip(true, "link", "set", "dev", net.BridgeName, "mtu", mtu.ToString(CultureInfo.InvariantCulture))] : Array.Empty<HostAction>(),
+                     // Up before the addresses, as Enable makes it: without carrier, an IPv6 address added before "up"
+                     // leaves the bridge without its multicast route.
+                     Ip(true, "link", "set", "dev", net.BridgeName, "up"),
                      Ip(true, "addr", "add", cidr, "dev", net.BridgeName),
                      .. net.Gateway6 is { } gw6 ? [Ip(true, "-6", "addr", "add", $"{gw6}/{Ipv6Prefix.Length.ToString(CultureInfo.InvariantCulture)}", "dev", net.BridgeName, "nodad")] : Array.Empty<HostAction>(),
-                     Ip(true, "link", "set", "dev", net.BridgeName, "up"),
                      .. HostRoutes(net).Select(r => Ip(true, "route", "add", r.Destination, "via", r.Gateway, "dev", net.BridgeName))])]));
         }
 
