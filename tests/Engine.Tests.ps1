@@ -230,7 +230,7 @@ Describe 'Faults: a failure injected at every action of every plan kind' -Skip:(
     }
 
     It 'keeps <Object> that appears just before the step <Step>: the error names the step, the rest is undone' -TestCases @(
-        @{ Object = 'a foreign bridge qn-lab'; Step = 'link add name qn-lab'; Kind = 'nat'; Setup = @(); Command = $enableCommand; Inverse = $disableCommand
+        @{ Object = 'a foreign bridge qn-lab'; Step = '^ip -batch'; Kind = 'nat'; Setup = @(); Command = $enableCommand; Inverse = $disableCommand
             Create = '& ip -n $hostNs link add qn-lab type bridge'; Intact = '(& ip -n $hostNs -d link show qn-lab | Out-String) -notmatch "alias"'; Cleanup = '& ip -n $hostNs link del qn-lab' }
         @{ Object = 'a foreign nft table inet qemunet_lab'; Step = 'nft -j -e -a -f'; Kind = 'nat'; Setup = @(); Command = $enableCommand; Inverse = $disableCommand
             Create = '& ip netns exec $hostNs nft add table inet qemunet_lab; & ip netns exec $hostNs nft add chain inet qemunet_lab mine'
