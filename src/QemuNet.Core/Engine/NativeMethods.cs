@@ -126,19 +126,14 @@ public static class NativeMethods
     public static T? InNamespace<T>(string nsPath, Func<T> work)
         where T : struct
     {
-        T? result = null;
-        var thread = new Thread(() =>
+        try
         {
-            using var handle = File.OpenHandle(nsPath, FileMode.Open, FileAccess.Read);
-            // setns changes this thread only; the thread ends right after, so no pooled thread keeps the namespace.
-            if (SetNs((int)handle.DangerousGetHandle(), CloneNewNet) == 0)
-            {
-                result = work();
-            }
-        });
-        thread.Start();
-        thread.Join();
-        return result;
+            return RunInNamespace<T?>(nsPath, () => work());
+        }
+        catch (IOException)
+        {
+            return null;
+        }
     }
 }
 #pragma warning restore SYSLIB1054

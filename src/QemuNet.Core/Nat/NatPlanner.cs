@@ -354,9 +354,9 @@ public static class NatPlanner
         var steps = new List<HostStep>();
         if (NftRuleset.Render(current) != NftRuleset.Render(next))
         {
+            var apply = ApplyTable(next, NftRuleset.ReplaceTransaction(next), paths);
             steps.Add(new HostStep($"nftables table inet {next.TableName}", "Replace firewall rules (port forwards)",
-                new HostChange(ApplyTable(next, NftRuleset.ReplaceTransaction(next), paths),
-                    [Nft(NftRuleset.ReplaceTransaction(current), ignore: true), .. ApplyTable(next, string.Empty, paths).UndoFiles(appliedBefore)])));
+                new HostChange(apply, [Nft(NftRuleset.ReplaceTransaction(current), ignore: true), .. apply.UndoFiles(appliedBefore)])));
         }
 
         if (DnsmasqConfig.RenderHosts(current) != DnsmasqConfig.RenderHosts(next) || DnsmasqConfig.RenderAddnHosts(current) != DnsmasqConfig.RenderAddnHosts(next))
