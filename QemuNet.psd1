@@ -9,7 +9,6 @@
     PowerShellVersion    = '7.6'
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @('QemuNet.Format.ps1xml')
-    TypesToProcess       = @('QemuNet.Types.ps1xml')
     CmdletsToExport      = @(
         'Get-QemuNicModel'
         'New-QemuNic'

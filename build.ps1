@@ -84,7 +84,7 @@ function Invoke-Build {
     $bin = Join-Path $root "src/QemuNet/bin/$Configuration/net10.0"
     if (Test-Path $moduleDir) { Remove-Item $moduleDir -Recurse -Force }
     $null = New-Item -ItemType Directory -Path $moduleDir, (Join-Path $moduleDir 'en-US')
-    foreach ($file in 'QemuNet.dll', 'QemuNet.Core.dll', 'CliWrap.dll', 'QemuNet.Format.ps1xml', 'QemuNet.Types.ps1xml') {
+    foreach ($file in 'QemuNet.dll', 'QemuNet.Core.dll', 'CliWrap.dll', 'QemuNet.Format.ps1xml') {
         Copy-Item (Join-Path $bin $file) $moduleDir
     }
     Write-StagedManifest

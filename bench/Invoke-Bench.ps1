@@ -202,14 +202,30 @@ function Invoke-NatBench {
 }
 
 function Invoke-StartupBench {
-    $import = "Import-Module '$($ModulePath -replace "'", "''")'; exit"
-    $r = Invoke-Interleaved ([ordered]@{
-        Bare   = { Measure-Milliseconds { Invoke-Pwsh @('-NoProfile', '-c', 'exit') } }
-        Import = { Measure-Milliseconds { Invoke-Pwsh @('-NoProfile', '-c', $import) } }
-    })
-    $added = for ($i = 0; $i -lt $Runs; $i++) { $r.Import[$i] - $r.Bare[$i] }
-    Add-Row 'pwsh -c Import-Module QemuNet' (Get-Median $r.Import) (Get-Median $r.Bare) ms $Runs 'pwsh -NoProfile -c exit'
-    Add-Row 'Import-Module QemuNet (added)' (Get-Median $added) -Unit ms -Runs $Runs
+    # The floor: PowerShell's own cost of importing a module by its manifest, measured with a manifest that names
+    # nothing (no assembly, no formats, no commands).
+    $emptyDir = Join-Path ([IO.Path]::GetTempPath()) ('qemunet-bench-empty-' + [guid]::NewGuid().ToString('n').Substring(0, 8))
+    $null = New-Item -ItemType Directory -Path $emptyDir
+    $emptyManifest = Join-Path $emptyDir 'EmptyModule.psd1'
+    Set-Content -LiteralPath $emptyManifest -Value "@{ ModuleVersion = '1.0'; GUID = '$([guid]::NewGuid())' }"
+    try {
+        $import = "Import-Module '$($ModulePath -replace "'", "''")'; exit"
+        $importEmpty = "Import-Module '$($emptyManifest -replace "'", "''")'; exit"
+        $startupRuns = [Math]::Max($Runs, 11)
+        $r = Invoke-Interleaved -Rounds $startupRuns ([ordered]@{
+            Bare   = { Measure-Milliseconds { Invoke-Pwsh @('-NoProfile', '-c', 'exit') } }
+            Import = { Measure-Milliseconds { Invoke-Pwsh @('-NoProfile', '-c', $import) } }
+            Empty  = { Measure-Milliseconds { Invoke-Pwsh @('-NoProfile', '-c', $importEmpty) } }
+        })
+    }
+    finally { Remove-Item -LiteralPath $emptyDir -Recurse -Force }
+    $added = for ($i = 0; $i -lt $startupRuns; $i++) { $r.Import[$i] - $r.Bare[$i] }
+    $addedEmpty = for ($i = 0; $i -lt $startupRuns; $i++) { $r.Empty[$i] - $r.Bare[$i] }
+    Add-Row 'pwsh -c Import-Module QemuNet' (Get-Median $r.Import) (Get-Median $r.Bare) ms $startupRuns 'pwsh -NoProfile -c exit'
+    Add-Row 'Import-Module QemuNet (added)' (Get-Median $added) -Unit ms -Runs $startupRuns
+    Add-Row 'pwsh -c Import-Module, empty module' (Get-Median $r.Empty) (Get-Median $r.Bare) ms $startupRuns 'pwsh -NoProfile -c exit'
+    Add-Row 'Import-Module, empty module (added)' (Get-Median $addedEmpty) -Unit ms -Runs $startupRuns
+    Add-Row 'pwsh -c Import-Module QemuNet / empty' (Get-Median $r.Import) (Get-Median $r.Empty) ms $startupRuns 'the same, an empty module'
 }
 
 function Invoke-PipelineBench {
@@ -386,7 +402,7 @@ $report = @(
     ''
     '- NAT: the module in one warm pwsh started under `ip netns exec` (as that host''s admin would run it) and from outside with `-NetworkNamespace`, against `bench/nat-baseline.sh` (ip link/addr/up, sysctl, one `nft -f`, dnsmasq) in the same namespace; all three take turns in one namespace, which must be back to its initial state (links, addresses, ruleset, ip_forward, processes, no state files) after each run.'
     '- Programs: for the module, the command lines its process runner writes to -Verbose (one process each); for the script, bash itself plus every command in its xtrace that is a program, not a builtin.'
-    '- Start-up: wall time of `pwsh -NoProfile -c "Import-Module QemuNet; exit"` against `pwsh -NoProfile -c exit`; "added" is the median of the paired differences.'
+    '- Start-up: wall time of `pwsh -NoProfile -c "Import-Module QemuNet; exit"` against `pwsh -NoProfile -c exit`, and the same for a module whose manifest names nothing (ModuleVersion and GUID only): the floor PowerShell''s own Import-Module puts under any module; "added" is the median of the paired differences.'
     '- Pipeline: `1..1000 | % { New-QemuUserNet -HostForward … } | New-QemuNic -Model virtio` in a warm pwsh against the same shape of `[pscustomobject]`s; time per spec.'
     '- Lease: `New-QemuUserNet | New-QemuNic | Start-QemuVm` (TCG, 256 MiB, the test guest) until the console shows `QEMUNET-LEASE`, against the argument list the module rendered, started by hand (`ip netns exec` + QEMU) and its console read the same way; "until QEMU runs" is until Start-QemuVm returns, or QEMU''s `-daemonize` parent exits.'
     '- In process: BenchmarkDotNet (ShortRun-sized, in-process) in a PowerShell runspace with the module imported; the single-object cases run 100 times per invoke; each is measured against the plain pipeline of the same shape in the same runspace (`[pscustomobject]@{}`, or 32 pairs of them); Runs are BenchmarkDotNet''s measured iterations. "Resolve + Render (C#)" is the launch planner and argv renderer without PowerShell.'

@@ -302,8 +302,13 @@ Describe 'NAT networks in a namespace' -Skip:([bool]$skip) {
         finally { & ip netns exec $hostNs nft delete table ip dockerlike }
     }
 
-    It 'Disable-QemuNat leaves the namespace exactly as it was' {
-        Get-QemuNat -Name lab -NetworkNamespace $hostNs | Disable-QemuNat -Confirm:$false
+    It 'Disable-QemuNat leaves the namespace exactly as it was, starting at most four programs' {
+        $verbose = Get-QemuNat -Name lab -NetworkNamespace $hostNs | Disable-QemuNat -Confirm:$false -Verbose 4>&1 |
+            Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }
+        # One look at the links, one at the ruleset, the table's delete; the bridge goes over rtnetlink, by its index.
+        $programs = @($verbose.Message | Where-Object { $_ -match '^ip (-n|netns exec) ' })
+        $programs.Count | Should -BeLessOrEqual 4 -Because "Disable reads the host once and deletes the bridge in process: $($programs -join '; ')"
+        @($verbose.Message -match '^rtnetlink: deleted link qn-lab \(index \d+\)\.$') | Should -HaveCount 1
         Start-Sleep -Milliseconds 200
         Assert-Unchanged $initial
         Get-QemuNat -NetworkNamespace $hostNs | Should -BeNullOrEmpty

@@ -110,7 +110,7 @@ public sealed record DeleteOwnedLink(string Name, string Alias) : HostAction
         : $"ip link del {Name} (if its alias is '{Alias}', or it has none and its address is {MacAddress})";
 
     /// <summary>Whether <paramref name="link"/> is the one this action may delete.</summary>
-    public bool Owns(LinkState link) =>
+    public bool Owns(NetlinkLink link) =>
         link.Alias == Alias || (link.Alias is null && (MacAddress is null || string.Equals(link.MacAddress, MacAddress, StringComparison.OrdinalIgnoreCase)));
 }
 

@@ -163,11 +163,8 @@ public sealed class HostContext
                 await SignalAsync(signal, cancellationToken).ConfigureAwait(false);
                 break;
             case DeleteOwnedLink link:
-                if (await HostLinks.GetAsync(this, link.Name, cancellationToken).ConfigureAwait(false) is { } present && link.Owns(present))
-                {
-                    await RunAsync("ip", ["link", "del", link.Name], cancellationToken).ConfigureAwait(false);
-                }
-
+                cancellationToken.ThrowIfCancellationRequested();
+                Log(InNamespace(() => DeleteIfOwned(link)));
                 break;
             case StartVmProcess start:
                 await StartVmAsync(start, cancellationToken).ConfigureAwait(false);
@@ -185,6 +182,27 @@ public sealed class HostContext
             default:
                 throw new NotSupportedException(action.GetType().Name);
         }
+    }
+
+    /// <summary>
+    /// The look and the delete in one go over rtnetlink, on one thread in the namespace: the delete names the index
+    /// the look found, so a link put in its place meanwhile is not touched.
+    /// </summary>
+    private static string DeleteIfOwned(DeleteOwnedLink link)
+    {
+        if (RtNetlink.GetLink(link.Name) is not { } present)
+        {
+            return $"rtnetlink: no link {link.Name} to delete.";
+        }
+
+        if (!link.Owns(present))
+        {
+            return $"rtnetlink: link {link.Name} is not ours (alias '{present.Alias}', address {present.MacAddress}); left alone.";
+        }
+
+        return RtNetlink.DeleteLink(present.Index, link.Name)
+            ? $"rtnetlink: deleted link {link.Name} (index {present.Index})."
+            : $"rtnetlink: link {link.Name} (index {present.Index}) was gone before the delete.";
     }
 
     /// <summary>

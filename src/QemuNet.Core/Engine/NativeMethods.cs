@@ -34,13 +34,19 @@ public static class NativeMethods
     private static extern int SetNs(int fd, int type);
 
     [DllImport("libc", EntryPoint = "socket", SetLastError = true)]
-    private static extern int Socket(int domain, int type, int protocol);
+    internal static extern int Socket(int domain, int type, int protocol);
+
+    [DllImport("libc", EntryPoint = "send", SetLastError = true)]
+    internal static extern nint Send(int fd, byte[] buffer, nint length, int flags);
+
+    [DllImport("libc", EntryPoint = "recv", SetLastError = true)]
+    internal static extern nint Recv(int fd, byte[] buffer, nint length, int flags);
 
     [DllImport("libc", EntryPoint = "getsockopt", SetLastError = true)]
     private static extern int GetSockOpt(int fd, int level, int name, out ulong value, ref int length);
 
     [DllImport("libc", EntryPoint = "close")]
-    private static extern int Close(int fd);
+    internal static extern int Close(int fd);
 
     [DllImport("libc", EntryPoint = "getpwnam")]
     private static extern IntPtr GetPwNam(string name);

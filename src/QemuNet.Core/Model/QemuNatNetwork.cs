@@ -311,6 +311,10 @@ public sealed partial record QemuNatNetwork
         return name;
     }
 
+    /// <summary>BridgeName by its short name, which also binds New-QemuTap -Bridge from the pipeline.</summary>
+    [JsonIgnore]
+    public string Bridge => BridgeName;
+
     [JsonIgnore]
     public Ipv4Network Network => Ipv4Network.Parse(Subnet, "NatSubnetInvalid");
 

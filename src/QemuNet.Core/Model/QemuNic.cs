@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace QemuNet.Core.Model;
 
 /// <summary>A guest NIC: a device model plus the backend it talks to (user-mode when none is given).</summary>
@@ -68,6 +70,13 @@ public sealed record QemuNic
             Backend = backend,
         };
     }
+
+    [JsonIgnore]
+    public string? Mac => MacAddress;
+
+    /// <summary>The backend as one line of JSON: what Export-Csv can keep of it, and what Start-QemuVm rebuilds it from.</summary>
+    [JsonIgnore]
+    public string? BackendSpec => SavedSpec.ToText(Backend);
 
     public override string ToString() => $"{Model} {MacAddress} on {Backend?.ToString() ?? "user"}".Replace("  ", " ", StringComparison.Ordinal);
 }

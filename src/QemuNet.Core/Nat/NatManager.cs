@@ -22,6 +22,8 @@ public sealed class QemuNatLease
 
     public bool Reserved { get; init; }
 
+    public string IP => IPAddress;
+
     internal QemuNatLease With(string ipv6Address) => new()
     {
         Network = Network, MacAddress = MacAddress, IPAddress = IPAddress, HostName = HostName, Expires = Expires, Reserved = Reserved, IPv6Address = ipv6Address,

@@ -74,6 +74,13 @@ public sealed record QemuVm
     public IReadOnlyList<string> IPAddress { get; set; } = [];
 
     [JsonIgnore]
+    public TimeSpan? Uptime => State == QemuVmState.Running ? DateTimeOffset.Now - StartTime : null;
+
+    /// <summary>The console log's last ten lines, to see at a glance how far the guest got.</summary>
+    [JsonIgnore]
+    public IReadOnlyList<string>? ConsoleTail => ReadTail(ConsoleLog, 10);
+
+    [JsonIgnore]
     public QemuVmPaths Paths => new(StateDirectory, Name);
 
     [JsonIgnore]
@@ -87,6 +94,25 @@ public sealed record QemuVm
     public string CommandLine => Processes.CommandLine.Format(QemuPath, Arguments);
 
     public override string ToString() => Name;
+
+    private static string[]? ReadTail(string path, int count)
+    {
+        var tail = new Queue<string>(count);
+        try
+        {
+            foreach (var line in File.ReadLines(path))
+            {
+                if (tail.Count == count) tail.Dequeue();
+                tail.Enqueue(line);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // No log yet (never started here) or not ours to read: nothing to show.
+            return null;
+        }
+        return [.. tail];
+    }
 
     /// <summary>What is returned for a VM whose files are all gone (removed, or a killed start undone).</summary>
     internal QemuVm AsGone()
