@@ -93,7 +93,7 @@ Describe 'The staged module' {
                 if (-not (Test-Path (Join-Path $runtime "$reference.dll")) -and -not (Test-Path (Join-Path $PSHOME "$reference.dll"))) { $pending.Enqueue($reference) }
             }
         }
-        $expected = @($needed) + 'QemuNet.psd1' + $Manifest.FormatsToProcess + $Manifest.TypesToProcess +
+        $expected = @($needed) + 'QemuNet.psd1' + $Manifest.FormatsToProcess +
             "en-US/$($Manifest.RootModule)-Help.xml" +
             @(Get-ChildItem (Join-Path $RepoRoot 'en-US') -Filter 'about_*.md' | ForEach-Object { "en-US/$($_.BaseName).help.txt" })
         Get-RelativeFile $ModuleDir | Should -Be @($expected | Sort-Object)
