@@ -12,6 +12,7 @@ public sealed class HostContext
     public HostContext(IProcessRunner runner, string? networkNamespace)
     {
         Runner = runner;
+        InProcessNftables = runner is CliProcessRunner;
         var current = NetworkNamespaceId.Current();
         Id = networkNamespace is null ? current : NetworkNamespaceId.Named(networkNamespace);
         ExecNamespace = Id.SameNamespace(current) ? null : networkNamespace;
@@ -29,11 +30,18 @@ public sealed class HostContext
     public HostContext(IProcessRunner runner, NetworkNamespaceId id, string? execNamespace)
     {
         Runner = runner;
+        InProcessNftables = runner is CliProcessRunner;
         Id = id;
         ExecNamespace = execNamespace;
     }
 
     public IProcessRunner Runner { get; }
+
+    /// <summary>
+    /// Whether nft's commands run through libnftables in this process (on a thread in the namespace) rather than as
+    /// the nft program: with the real runner, whose programs are real too; a recording runner sees them as programs.
+    /// </summary>
+    public bool InProcessNftables { get; init; }
 
     /// <summary>Where the engine says what it decided (the cmdlets send it to -Verbose).</summary>
     public Action<string> Log { get; init; } = _ => { };
@@ -69,8 +77,20 @@ public sealed class HostContext
     public async Task<ProcessResult> RunAsync(string program, IReadOnlyList<string> arguments, CancellationToken cancellationToken,
         string? standardInput = null, bool throwOnFailure = true)
     {
-        var (file, args) = Wrap(program, arguments);
-        var result = await Runner.RunAsync(file, args, cancellationToken, standardInput).ConfigureAwait(false);
+        ProcessResult? result = null;
+        if (program == "nft" && InProcessNftables && LibNftables.Available)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            Log($"libnftables: {CommandLine.Format(program, arguments)}{Where}");
+            result = InNamespace(() => LibNftables.TryRun(arguments, standardInput));
+        }
+
+        if (result is null)
+        {
+            var (file, args) = Wrap(program, arguments);
+            result = await Runner.RunAsync(file, args, cancellationToken, standardInput).ConfigureAwait(false);
+        }
+
         if (throwOnFailure && !result.Succeeded)
         {
             throw new QemuNetException("HostCommandFailed", QemuNetErrorCategory.InvalidOperation, CommandLine.Format(program, arguments),
@@ -108,7 +128,9 @@ public sealed class HostContext
     /// /proc/thread-self/net: nothing else there follows the thread.
     /// </summary>
     public T InNamespace<T>(Func<T> work) =>
-        ExecNamespace is null ? work() : NativeMethods.RunInNamespace(Path.Combine("/run/netns", ExecNamespace), work);
+        ExecNamespace is null ? work() : (_namespaceThread ??= new NamespaceThread(Path.Combine("/run/netns", ExecNamespace))).Run(work);
+
+    private NamespaceThread? _namespaceThread;
 
     private static string? ThreadPath(string path) =>
         path.StartsWith("/proc/sys/", StringComparison.Ordinal) ? path

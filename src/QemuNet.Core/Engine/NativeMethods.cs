@@ -110,12 +110,7 @@ public static class NativeMethods
         {
             try
             {
-                using var handle = File.OpenHandle(nsPath, FileMode.Open, FileAccess.Read);
-                if (SetNs((int)handle.DangerousGetHandle(), CloneNewNet) != 0)
-                {
-                    throw new IOException($"Cannot enter the network namespace {nsPath}: errno {Marshal.GetLastPInvokeError()}.");
-                }
-
+                EnterNamespace(nsPath);
                 result = work();
             }
             catch (Exception ex)
@@ -126,6 +121,16 @@ public static class NativeMethods
         thread.Start();
         thread.Join();
         return failure is null ? result : throw failure;
+    }
+
+    /// <summary>Moves the calling thread (only it) into the network namespace behind <paramref name="nsPath"/>.</summary>
+    internal static void EnterNamespace(string nsPath)
+    {
+        using var handle = File.OpenHandle(nsPath, FileMode.Open, FileAccess.Read);
+        if (SetNs((int)handle.DangerousGetHandle(), CloneNewNet) != 0)
+        {
+            throw new IOException($"Cannot enter the network namespace {nsPath}: errno {Marshal.GetLastPInvokeError()}.");
+        }
     }
 
     /// <summary>Runs <paramref name="work"/> on a throwaway thread that entered the namespace behind <paramref name="nsPath"/>; null without privilege.</summary>

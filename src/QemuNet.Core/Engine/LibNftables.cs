@@ -1,0 +1,120 @@
+using System.Runtime.InteropServices;
+using QemuNet.Core.Processes;
+
+namespace QemuNet.Core.Engine;
+
+/// <summary>
+/// nft's own library (libnftables, which the nft program is a thin shell around) in this process: the same parser,
+/// the same netlink transaction, the same JSON, without starting a program. Its netlink socket is made by
+/// nft_ctx_new, so a context made and used on a thread that entered a network namespace works in that namespace.
+/// </summary>
+public static class LibNftables
+{
+    private const string Library = "libnftables.so.1";
+    private const uint OutputHandle = 1 << 3;
+    private const uint OutputJson = 1 << 4;
+    private const uint OutputEcho = 1 << 5;
+
+    // The library keeps some process-wide state (its allocator hooks, the parser's tables): one call at a time.
+    private static readonly Lock Gate = new();
+    private static bool? _available;
+
+    /// <summary>Whether the library can be loaded here; when not, nft runs as a program.</summary>
+    public static bool Available
+    {
+        get
+        {
+            lock (Gate)
+            {
+                return _available ??= NativeLibrary.TryLoad(Library, typeof(LibNftables).Assembly, null, out _);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The nft command lines the module uses, run in process: `[-j] [-e] [-a] list ruleset`, `… -f FILE`, `-f -`
+    /// with the transaction as <paramref name="standardInput"/>, and `delete table FAMILY NAME`. Null for anything
+    /// else (which then runs as a program). The result reads as the program's would: 0 or 1, output, errors.
+    /// </summary>
+    public static ProcessResult? TryRun(IReadOnlyList<string> arguments, string? standardInput)
+    {
+        uint flags = 0;
+        var at = 0;
+        for (; at < arguments.Count && arguments[at] is "-j" or "-e" or "-a"; at++)
+        {
+            flags |= arguments[at] switch { "-j" => OutputJson, "-e" => OutputEcho, _ => OutputHandle };
+        }
+
+        var rest = arguments.Skip(at).ToArray();
+        return rest switch
+        {
+            ["-f", "-"] when standardInput is not null => Run(flags, context => RunCommand(context, standardInput)),
+            ["-f", var file] when file != "-" => Run(flags, context => RunFile(context, file)),
+            ["list", "ruleset"] or ["delete", "table", _, _] => Run(flags, context => RunCommand(context, string.Join(' ', rest))),
+            _ => null,
+        };
+    }
+
+    private static ProcessResult Run(uint flags, Func<IntPtr, int> command)
+    {
+        lock (Gate)
+        {
+            var context = NewContext(0);
+            if (context == IntPtr.Zero)
+            {
+                return new ProcessResult(1, string.Empty, "libnftables: nft_ctx_new failed (no netlink socket?)");
+            }
+
+            try
+            {
+                SetOutputFlags(context, flags);
+                BufferOutput(context);
+                BufferError(context);
+                var rc = command(context);
+                return new ProcessResult(rc == 0 ? 0 : 1, Marshal.PtrToStringUTF8(GetOutputBuffer(context)) ?? string.Empty,
+                    Marshal.PtrToStringUTF8(GetErrorBuffer(context)) ?? string.Empty);
+            }
+            finally
+            {
+                FreeContext(context);
+            }
+        }
+    }
+
+    private static int RunCommand(IntPtr context, string text)
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes(text + "\0");
+        return RunCommandFromBuffer(context, bytes);
+    }
+
+    private static int RunFile(IntPtr context, string path) => RunCommandFromFilename(context, path);
+
+#pragma warning disable SYSLIB1054 // LibraryImport would need unsafe code for no gain on these calls.
+    [DllImport(Library, EntryPoint = "nft_ctx_new")]
+    private static extern IntPtr NewContext(uint flags);
+
+    [DllImport(Library, EntryPoint = "nft_ctx_free")]
+    private static extern void FreeContext(IntPtr context);
+
+    [DllImport(Library, EntryPoint = "nft_ctx_output_set_flags")]
+    private static extern void SetOutputFlags(IntPtr context, uint flags);
+
+    [DllImport(Library, EntryPoint = "nft_ctx_buffer_output")]
+    private static extern int BufferOutput(IntPtr context);
+
+    [DllImport(Library, EntryPoint = "nft_ctx_buffer_error")]
+    private static extern int BufferError(IntPtr context);
+
+    [DllImport(Library, EntryPoint = "nft_ctx_get_output_buffer")]
+    private static extern IntPtr GetOutputBuffer(IntPtr context);
+
+    [DllImport(Library, EntryPoint = "nft_ctx_get_error_buffer")]
+    private static extern IntPtr GetErrorBuffer(IntPtr context);
+
+    [DllImport(Library, EntryPoint = "nft_run_cmd_from_buffer")]
+    private static extern int RunCommandFromBuffer(IntPtr context, byte[] buffer);
+
+    [DllImport(Library, EntryPoint = "nft_run_cmd_from_filename")]
+    private static extern int RunCommandFromFilename(IntPtr context, [MarshalAs(UnmanagedType.LPUTF8Str)] string path);
+#pragma warning restore SYSLIB1054
+}
