@@ -11,9 +11,9 @@ namespace QemuNet.Core.Engine;
 public static class LibNftables
 {
     private const string Library = "libnftables.so.1";
-    private const uint OutputHandle = 1 << 3;
-    private const uint OutputJson = 1 << 4;
-    private const uint OutputEcho = 1 << 5;
+    internal const uint OutputHandle = 1 << 3;
+    internal const uint OutputJson = 1 << 4;
+    internal const uint OutputEcho = 1 << 5;
 
     // The library keeps some process-wide state (its allocator hooks, the parser's tables): one call at a time.
     private static readonly Lock Gate = new();
@@ -36,7 +36,15 @@ public static class LibNftables
     /// with the transaction as <paramref name="standardInput"/>, and `delete table FAMILY NAME`. Null for anything
     /// else (which then runs as a program). The result reads as the program's would: 0 or 1, output, errors.
     /// </summary>
-    public static ProcessResult? TryRun(IReadOnlyList<string> arguments, string? standardInput)
+    public static ProcessResult? TryRun(IReadOnlyList<string> arguments, string? standardInput) =>
+        Parse(arguments, standardInput) is { } call
+            ? Run(call.Flags, context => call.File is null ? RunCommand(context, call.Text!) : RunFile(context, call.File))
+            : null;
+
+    /// <summary>What a command line asks of the library: output flags, and a file to run or a text to run.</summary>
+    internal sealed record Call(uint Flags, string? File, string? Text);
+
+    internal static Call? Parse(IReadOnlyList<string> arguments, string? standardInput)
     {
         uint flags = 0;
         var at = 0;
@@ -48,9 +56,9 @@ public static class LibNftables
         var rest = arguments.Skip(at).ToArray();
         return rest switch
         {
-            ["-f", "-"] when standardInput is not null => Run(flags, context => RunCommand(context, standardInput)),
-            ["-f", var file] when file != "-" => Run(flags, context => RunFile(context, file)),
-            ["list", "ruleset"] or ["delete", "table", _, _] => Run(flags, context => RunCommand(context, string.Join(' ', rest))),
+            ["-f", "-"] => standardInput is null ? null : new Call(flags, null, standardInput),
+            ["-f", var file] => new Call(flags, file, null),
+            ["list", "ruleset"] or ["delete", "table", _, _] => new Call(flags, null, string.Join(' ', rest)),
             _ => null,
         };
     }
