@@ -21,7 +21,7 @@
 param(
     [Parameter(Mandatory)][string]$ModulePath,
     [Parameter(Mandatory)][string]$GuestPath,
-    # Measured runs per side of each whole-process bench (after one warm-up run); guest boots take a third of them.
+    # Measured runs per side of each whole-process bench (after one warm-up run); start-up takes at least 11, guest boots at least 5.
     [ValidateRange(3, 100)][int]$Runs = 5,
     [string]$ResultsPath = (Join-Path $PSScriptRoot 'RESULTS.md'),
     [string]$Command = 'dotnet pwsh -NoProfile -c "./build.ps1 -Task Bench"',
@@ -297,7 +297,7 @@ function Invoke-LeaseBench {
                 [pscustomobject]@{ ReturnedMs = $returned; LeaseMs = $leased }
             }
         }
-        $leaseRuns = [math]::Max(3, [math]::Floor($Runs / 2))
+        $leaseRuns = [math]::Max(5, $Runs)
         $r = Invoke-Interleaved $sides -Rounds $leaseRuns
         $added = for ($i = 0; $i -lt $leaseRuns; $i++) { $r.Module[$i].LeaseMs - $r.Hand[$i].LeaseMs }
         # Until the daemonized QEMU runs (the call returns): the module's own latency, without the guest's boot time.
