@@ -78,7 +78,9 @@ public sealed class HostContext
         string? standardInput = null, bool throwOnFailure = true)
     {
         ProcessResult? result = null;
-        if (program == "nft" && InProcessNftables && LibNftables.Available)
+        // Without CAP_NET_ADMIN every nft call fails anyway, and the library then writes its complaint to this
+        // process's own stderr: the program's goes to its captured stderr.
+        if (program == "nft" && InProcessNftables && Can.NetAdmin && LibNftables.Available)
         {
             cancellationToken.ThrowIfCancellationRequested();
             Log($"libnftables: {CommandLine.Format(program, arguments)}{Where}");

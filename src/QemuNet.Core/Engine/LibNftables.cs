@@ -14,6 +14,9 @@ public static class LibNftables
     internal const uint OutputHandle = 1 << 3;
     internal const uint OutputJson = 1 << 4;
     internal const uint OutputEcho = 1 << 5;
+    private const int AfNetlink = 16;
+    private const int SockRawCloexec = 3 | 0x80000;
+    private const int NetlinkNetfilter = 12;
 
     // The library keeps some process-wide state (its allocator hooks, the parser's tables): one call at a time.
     private static readonly Lock Gate = new();
@@ -63,10 +66,17 @@ public static class LibNftables
         };
     }
 
-    private static ProcessResult Run(uint flags, Func<IntPtr, int> command)
+    private static ProcessResult? Run(uint flags, Func<IntPtr, int> command)
     {
         lock (Gate)
         {
+            // The library ends the whole process (exit) when it cannot open its netfilter socket: open one first,
+            // and leave the work to the program when that fails.
+            if (!NetfilterSocketOpens())
+            {
+                return null;
+            }
+
             var context = NewContext(0);
             if (context == IntPtr.Zero)
             {
@@ -87,6 +97,18 @@ public static class LibNftables
                 FreeContext(context);
             }
         }
+    }
+
+    private static bool NetfilterSocketOpens()
+    {
+        var fd = NativeMethods.Socket(AfNetlink, SockRawCloexec, NetlinkNetfilter);
+        if (fd < 0)
+        {
+            return false;
+        }
+
+        NativeMethods.Close(fd);
+        return true;
     }
 
     private static int RunCommand(IntPtr context, string text)
