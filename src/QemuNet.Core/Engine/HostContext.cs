@@ -12,7 +12,6 @@ public sealed class HostContext
     public HostContext(IProcessRunner runner, string? networkNamespace)
     {
         Runner = runner;
-        InProcessNftables = runner is CliProcessRunner;
         var current = NetworkNamespaceId.Current();
         Id = networkNamespace is null ? current : NetworkNamespaceId.Named(networkNamespace);
         ExecNamespace = Id.SameNamespace(current) ? null : networkNamespace;
@@ -30,7 +29,6 @@ public sealed class HostContext
     public HostContext(IProcessRunner runner, NetworkNamespaceId id, string? execNamespace)
     {
         Runner = runner;
-        InProcessNftables = runner is CliProcessRunner;
         Id = id;
         ExecNamespace = execNamespace;
     }
@@ -41,7 +39,7 @@ public sealed class HostContext
     /// Whether nft's commands run through libnftables in this process (on a thread in the namespace) rather than as
     /// the nft program: with the real runner, whose programs are real too; a recording runner sees them as programs.
     /// </summary>
-    public bool InProcessNftables { get; init; }
+    public bool InProcessNftables => Runner is CliProcessRunner;
 
     /// <summary>Where the engine says what it decided (the cmdlets send it to -Verbose).</summary>
     public Action<string> Log { get; init; } = _ => { };
@@ -80,11 +78,11 @@ public sealed class HostContext
         ProcessResult? result = null;
         // Without CAP_NET_ADMIN every nft call fails anyway, and the library then writes its complaint to this
         // process's own stderr: the program's goes to its captured stderr.
-        if (program == "nft" && InProcessNftables && Can.NetAdmin && LibNftables.Available)
+        if (program == "nft" && InProcessNftables && Can.NetAdmin && LibNftables.Parse(arguments, standardInput) is { } call && LibNftables.Available)
         {
             cancellationToken.ThrowIfCancellationRequested();
             Log($"libnftables: {CommandLine.Format(program, arguments)}{Where}");
-            result = InNamespace(() => LibNftables.TryRun(arguments, standardInput));
+            result = InNamespace(() => LibNftables.Run(call));
         }
 
         if (result is null)

@@ -14,8 +14,6 @@ public static class LibNftables
     internal const uint OutputHandle = 1 << 3;
     internal const uint OutputJson = 1 << 4;
     internal const uint OutputEcho = 1 << 5;
-    private const int AfNetlink = 16;
-    private const int SockRawCloexec = 3 | 0x80000;
     private const int NetlinkNetfilter = 12;
 
     // The library keeps some process-wide state (its allocator hooks, the parser's tables): one call at a time.
@@ -34,20 +32,15 @@ public static class LibNftables
         }
     }
 
-    /// <summary>
-    /// The nft command lines the module uses, run in process: `[-j] [-e] [-a] list ruleset`, `… -f FILE`, `-f -`
-    /// with the transaction as <paramref name="standardInput"/>, and `delete table FAMILY NAME`. Null for anything
-    /// else (which then runs as a program). The result reads as the program's would: 0 or 1, output, errors.
-    /// </summary>
-    public static ProcessResult? TryRun(IReadOnlyList<string> arguments, string? standardInput) =>
-        Parse(arguments, standardInput) is { } call
-            ? Run(call.Flags, context => call.File is null ? RunCommand(context, call.Text!) : RunFile(context, call.File))
-            : null;
-
     /// <summary>What a command line asks of the library: output flags, and a file to run or a text to run.</summary>
-    internal sealed record Call(uint Flags, string? File, string? Text);
+    public sealed record Call(uint Flags, string? File, string? Text);
 
-    internal static Call? Parse(IReadOnlyList<string> arguments, string? standardInput)
+    /// <summary>
+    /// The nft command lines the module uses, as calls: `[-j] [-e] [-a] list ruleset`, `… -f FILE`, `-f -` with the
+    /// transaction as <paramref name="standardInput"/>, and `delete table FAMILY NAME`. Null for anything else
+    /// (which then runs as a program).
+    /// </summary>
+    public static Call? Parse(IReadOnlyList<string> arguments, string? standardInput)
     {
         uint flags = 0;
         var at = 0;
@@ -66,7 +59,11 @@ public static class LibNftables
         };
     }
 
-    private static ProcessResult? Run(uint flags, Func<IntPtr, int> command)
+    /// <summary>
+    /// Runs <paramref name="call"/> in the calling thread's namespace; the result reads as the program's would (0 or
+    /// 1, output, errors). Null when no netfilter socket opens here: then the program does the work.
+    /// </summary>
+    public static ProcessResult? Run(Call call)
     {
         lock (Gate)
         {
@@ -85,10 +82,12 @@ public static class LibNftables
 
             try
             {
-                SetOutputFlags(context, flags);
+                SetOutputFlags(context, call.Flags);
                 BufferOutput(context);
                 BufferError(context);
-                var rc = command(context);
+                var rc = call.File is null
+                    ? RunCommandFromBuffer(context, System.Text.Encoding.UTF8.GetBytes(call.Text + "\0"))
+                    : RunCommandFromFilename(context, call.File);
                 return new ProcessResult(rc == 0 ? 0 : 1, Marshal.PtrToStringUTF8(GetOutputBuffer(context)) ?? string.Empty,
                     Marshal.PtrToStringUTF8(GetErrorBuffer(context)) ?? string.Empty);
             }
@@ -101,7 +100,7 @@ public static class LibNftables
 
     private static bool NetfilterSocketOpens()
     {
-        var fd = NativeMethods.Socket(AfNetlink, SockRawCloexec, NetlinkNetfilter);
+        var fd = NativeMethods.NetlinkSocket(NetlinkNetfilter);
         if (fd < 0)
         {
             return false;
@@ -110,14 +109,6 @@ public static class LibNftables
         NativeMethods.Close(fd);
         return true;
     }
-
-    private static int RunCommand(IntPtr context, string text)
-    {
-        var bytes = System.Text.Encoding.UTF8.GetBytes(text + "\0");
-        return RunCommandFromBuffer(context, bytes);
-    }
-
-    private static int RunFile(IntPtr context, string path) => RunCommandFromFilename(context, path);
 
 #pragma warning disable SYSLIB1054 // LibraryImport would need unsafe code for no gain on these calls.
     [DllImport(Library, EntryPoint = "nft_ctx_new")]

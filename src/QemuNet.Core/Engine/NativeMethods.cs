@@ -17,6 +17,9 @@ public static class NativeMethods
     private const int SockDgram = 2;
     private const int SolSocket = 1;
     private const int SoNetnsCookie = 71;
+    private const int AfNetlink = 16;
+    private const int SockRaw = 3;
+    private const int SockCloexec = 0x80000;
 
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     public static extern int Kill(int pid, int signal);
@@ -34,7 +37,7 @@ public static class NativeMethods
     private static extern int SetNs(int fd, int type);
 
     [DllImport("libc", EntryPoint = "socket", SetLastError = true)]
-    internal static extern int Socket(int domain, int type, int protocol);
+    private static extern int Socket(int domain, int type, int protocol);
 
     [DllImport("libc", EntryPoint = "send", SetLastError = true)]
     internal static extern nint Send(int fd, byte[] buffer, nint length, int flags);
@@ -126,12 +129,21 @@ public static class NativeMethods
     /// <summary>Moves the calling thread (only it) into the network namespace behind <paramref name="nsPath"/>.</summary>
     internal static void EnterNamespace(string nsPath)
     {
-        using var handle = File.OpenHandle(nsPath, FileMode.Open, FileAccess.Read);
-        if (SetNs((int)handle.DangerousGetHandle(), CloneNewNet) != 0)
+        if (TryEnterNamespace(nsPath) is var errno and not 0)
         {
-            throw new IOException($"Cannot enter the network namespace {nsPath}: errno {Marshal.GetLastPInvokeError()}.");
+            throw new IOException($"Cannot enter the network namespace {nsPath}: errno {errno}.");
         }
     }
+
+    /// <summary>As <see cref="EnterNamespace"/>, returning setns's errno (0 when entered) for callers with their own error.</summary>
+    internal static int TryEnterNamespace(string nsPath)
+    {
+        using var handle = File.OpenHandle(nsPath, FileMode.Open, FileAccess.Read);
+        return SetNs((int)handle.DangerousGetHandle(), CloneNewNet) == 0 ? 0 : Marshal.GetLastPInvokeError();
+    }
+
+    /// <summary>A close-on-exec netlink socket of <paramref name="protocol"/> in the calling thread's namespace; -1 (errno set) when it cannot be made.</summary>
+    internal static int NetlinkSocket(int protocol) => Socket(AfNetlink, SockRaw | SockCloexec, protocol);
 
     /// <summary>Runs <paramref name="work"/> on a throwaway thread that entered the namespace behind <paramref name="nsPath"/>; null without privilege.</summary>
     public static T? InNamespace<T>(string nsPath, Func<T> work)

@@ -14,8 +14,6 @@ public sealed record NetlinkLink(int Index, string Name, string? MacAddress, str
 /// </summary>
 public static class RtNetlink
 {
-    private const int AfNetlink = 16;
-    private const int SockRawCloexec = 3 | 0x80000;
     private const int NetlinkRoute = 0;
     private const ushort NlmsgError = 2;
     private const ushort RtmNewLink = 16;
@@ -78,7 +76,7 @@ public static class RtNetlink
     /// <summary>Sends one request to the kernel and returns the first message of its answer.</summary>
     private static (ushort Type, byte[] Message) Exchange(byte[] request)
     {
-        var fd = NativeMethods.Socket(AfNetlink, SockRawCloexec, NetlinkRoute);
+        var fd = NativeMethods.NetlinkSocket(NetlinkRoute);
         if (fd < 0)
         {
             throw Failed("open an rtnetlink socket", Marshal.GetLastPInvokeError());

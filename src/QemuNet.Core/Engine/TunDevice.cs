@@ -20,7 +20,6 @@ public static class TunDevice
     private const short IffNoPi = 0x1000;
     private const short IffMultiQueue = 0x0100;
     private const short IffVnetHdr = 0x4000;
-    private const int CloneNewNet = 0x40000000;
 
     /// <summary>
     /// The <paramref name="queues"/> descriptors of a new TAP <paramref name="name"/>, made in network namespace
@@ -45,10 +44,9 @@ public static class TunDevice
             {
                 if (networkNamespace is not null)
                 {
-                    using var ns = File.OpenHandle(Path.Combine("/run/netns", networkNamespace), FileMode.Open, FileAccess.Read);
-                    if (SetNs((int)ns.DangerousGetHandle(), CloneNewNet) != 0)
+                    if (NativeMethods.TryEnterNamespace(Path.Combine("/run/netns", networkNamespace)) is var errno and not 0)
                     {
-                        throw Failure(name, "enter network namespace " + networkNamespace, Marshal.GetLastPInvokeError());
+                        throw Failure(name, "enter network namespace " + networkNamespace, errno);
                     }
                 }
 
@@ -138,8 +136,5 @@ public static class TunDevice
 
     [DllImport("libc", EntryPoint = "ioctl", SetLastError = true)]
     private static extern int IoCtl(int fd, ulong request, byte[] argument);
-
-    [DllImport("libc", EntryPoint = "setns", SetLastError = true)]
-    private static extern int SetNs(int fd, int type);
 #pragma warning restore SYSLIB1054
 }

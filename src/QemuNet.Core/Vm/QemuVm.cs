@@ -97,21 +97,15 @@ public sealed record QemuVm
 
     private static string[]? ReadTail(string path, int count)
     {
-        var tail = new Queue<string>(count);
         try
         {
-            foreach (var line in File.ReadLines(path))
-            {
-                if (tail.Count == count) tail.Dequeue();
-                tail.Enqueue(line);
-            }
+            return [.. File.ReadLines(path).TakeLast(count)];
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             // No log yet (never started here) or not ours to read: nothing to show.
             return null;
         }
-        return [.. tail];
     }
 
     /// <summary>What is returned for a VM whose files are all gone (removed, or a killed start undone).</summary>
